@@ -1,0 +1,63 @@
+"""Deployment settings, read from the environment the template gives every function.
+
+The local stack sets the same variables (resolved from ``template.yaml``), so the code cannot tell
+the difference.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    messages_table: str
+    accounts_table: str
+    idempotency_table: str
+    contacts_table: str
+    outbound_queue_url: str
+    channels_secret_id: str
+    retention_days: int
+    send_max_attempts: int
+    send_retry_base_seconds: int
+    max_body_bytes: int
+    sender_concurrency: int
+    provider_connect_timeout: float
+    provider_read_timeout: float
+    secrets_max_age_seconds: int
+
+    @property
+    def retention_seconds(self) -> int:
+        return self.retention_days * 86400
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        messages_table=env.get("MESSAGES_TABLE", "switchboard-messages"),
+        accounts_table=env.get("ACCOUNTS_TABLE", "switchboard-accounts"),
+        idempotency_table=env.get("IDEMPOTENCY_TABLE", "switchboard-idempotency"),
+        contacts_table=env.get("CONTACTS_TABLE", "switchboard-contacts"),
+        outbound_queue_url=env.get("OUTBOUND_QUEUE_URL", ""),
+        channels_secret_id=env.get("CHANNELS_SECRET_ID", "switchboard/channels"),
+        retention_days=_int("RETENTION_DAYS", 90),
+        send_max_attempts=_int("SEND_MAX_ATTEMPTS", 5),
+        send_retry_base_seconds=_int("SEND_RETRY_BASE_SECONDS", 2),
+        max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
+        sender_concurrency=_int("SENDER_CONCURRENCY", 10),
+        provider_connect_timeout=float(env.get("PROVIDER_CONNECT_TIMEOUT", "3.05")),
+        provider_read_timeout=float(env.get("PROVIDER_READ_TIMEOUT", "10")),
+        secrets_max_age_seconds=_int("SECRETS_MAX_AGE_SECONDS", 300),
+    )
+
+
+def reset_settings() -> None:
+    """Tests and the local stack: re-read the environment."""
+    settings.cache_clear()

@@ -1,0 +1,56 @@
+"""Shared fixtures: an in-process moto AWS with the template's own tables, queues and secrets."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+# Credentials and region for moto before anything creates a client.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Switchboard")
+os.environ.setdefault("POWERTOOLS_DEV", "false")
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator["AwsEnv"]:
+    """moto's ``mock_aws`` with every table, queue and secret of ``template.yaml``.
+
+    The ApiFunction's and SenderFunction's environment (resolved from the template) is applied to
+    ``os.environ``, and cached settings/clients are reset so code under test sees them.
+    """
+    from moto import mock_aws
+
+    from local_stack.template import create_resources, function_environment, load_template
+    from switchboard import aws as sb_aws
+    from switchboard.config import reset_settings
+
+    with mock_aws():
+        template = load_template()
+        local = create_resources(template, boto3.session.Session())
+        env: dict[str, str] = {}
+        for name, res in template["Resources"].items():
+            if res["Type"] == "AWS::Serverless::Function":
+                env.update(function_environment(template, name, local))
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        reset_settings()
+        sb_aws.reset_clients()
+        yield AwsEnv(template=template, local=local, env=env)
+        reset_settings()
+        sb_aws.reset_clients()
+
+
+class AwsEnv:
+    def __init__(self, template: dict, local, env: dict[str, str]) -> None:
+        self.template = template
+        self.local = local
+        self.env = env
+
+    def client(self, service: str):
+        return boto3.client(service, region_name="us-east-1")
