@@ -74,6 +74,8 @@ class ViberOptions:
 class SmsOptions:
     encoding_type: str | None = None  # text | unicode | auto (v1); None = decide from the text
     ttl: int | None = None  # milliseconds for the SMS API (v1 gives seconds; converted at validation)
+    content_id: str | None = None  # India DLT template id, passed through to the SMS API
+    entity_id: str | None = None  # India DLT entity id, passed through to the SMS API
 
 
 @dataclass(frozen=True)

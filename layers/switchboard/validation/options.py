@@ -1,0 +1,115 @@
+"""Channel option blocks: ``messenger``, ``viber_service_msg`` / ``viber_service`` and v1 ``sms`` + ``ttl``."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from switchboard.domain.message import Channel, MessengerOptions, SmsOptions, ViberOptions
+from switchboard.validation import rules
+from switchboard.validation.fields import as_choice, as_integer, as_object, as_string, child, field
+from switchboard.validation.problems import Problems
+
+_MILLISECONDS_PER_SECOND = 1000
+
+
+def misplaced(
+    value: Any, name: str, problems: Problems, *, owner: Channel, owner_label: str, channel: Channel | None
+) -> bool:
+    """Reject an option block meant for another channel (likely a client bug). True when it was misplaced."""
+    if value is None or channel is None or channel is owner:
+        return False
+    problems.add(name, f"is only allowed for {owner_label} messages")
+    return True
+
+
+def messenger_options(value: Any, name: str, problems: Problems) -> MessengerOptions:
+    block = as_object(value, name, problems, required=False)
+    category_name, tag_name = child(name, "category"), child(name, "tag")
+    category_value, tag_value = field(block, "category"), field(block, "tag")
+    category = as_choice(category_value, category_name, problems, choices=rules.MESSENGER_CATEGORIES, required=False)
+    if category_value is not None and category is None:
+        # Unknown category: whether a tag belongs here cannot be judged, so only its value is checked.
+        _messenger_tag(tag_value, tag_name, problems)
+        return MessengerOptions()
+    category = category or rules.MESSENGER_DEFAULT_CATEGORY
+    if category == rules.MESSENGER_TAG_CATEGORY:
+        if tag_value is None:
+            problems.add(tag_name, f"is required when category is {rules.MESSENGER_TAG_CATEGORY}")
+            return MessengerOptions(category=category)
+        return MessengerOptions(category=category, tag=_messenger_tag(tag_value, tag_name, problems))
+    if tag_value is not None:
+        problems.add(tag_name, f"is only allowed when category is {rules.MESSENGER_TAG_CATEGORY}")
+    return MessengerOptions(category=category)
+
+
+def _messenger_tag(value: Any, name: str, problems: Problems) -> str | None:
+    """Tags are matched case-insensitively (the docs' example is ``ticket_update``) and kept upper-cased."""
+    text = as_string(value, name, problems, required=False, min_length=0)
+    if text is None:
+        return None
+    tag = text.upper()
+    if tag not in rules.MESSENGER_TAGS:
+        problems.add(name, "must be one of: " + ", ".join(rules.MESSENGER_TAGS))
+        return None
+    return tag
+
+
+def viber_options(
+    value: Any, name: str, problems: Problems, *, types: Sequence[str], unsupported_keys: Sequence[str] = ()
+) -> ViberOptions:
+    block = as_object(value, name, problems, required=False)
+    category = as_choice(
+        field(block, "category"), child(name, "category"), problems, choices=rules.VIBER_CATEGORIES, required=False
+    )
+    ttl = as_integer(
+        field(block, "ttl"),
+        child(name, "ttl"),
+        problems,
+        required=False,
+        minimum=rules.VIBER_TTL_MIN_SECONDS,
+        maximum=rules.VIBER_TTL_MAX_SECONDS,
+        unit=" seconds",
+    )
+    viber_type = as_choice(field(block, "type"), child(name, "type"), problems, choices=types, required=False)
+    for key in unsupported_keys:
+        if field(block, key) is not None:
+            problems.add(child(name, key), "is not supported by this deployment")
+    return ViberOptions(category=category or rules.VIBER_DEFAULT_CATEGORY, ttl=ttl, type=viber_type)
+
+
+def sms_options(
+    block_value: Any, block_name: str, ttl_value: Any, ttl_name: str, problems: Problems
+) -> SmsOptions | None:
+    """v1 ``sms`` block and top-level ``ttl`` (seconds, stored as milliseconds). ``None`` when neither was given."""
+    block = as_object(block_value, block_name, problems, required=False)
+    encoding_type = as_choice(
+        field(block, "encoding_type"),
+        child(block_name, "encoding_type"),
+        problems,
+        choices=rules.SMS_ENCODING_TYPES,
+        required=False,
+    )
+    # Regulatory ids (e.g. India DLT), passed through to the SMS API.
+    content_id, entity_id = (
+        as_string(
+            field(block, key),
+            child(block_name, key),
+            problems,
+            required=False,
+            max_length=rules.SMS_REGULATORY_ID_MAX_LENGTH,
+        )
+        for key in ("content_id", "entity_id")
+    )
+    ttl_seconds = as_integer(
+        ttl_value,
+        ttl_name,
+        problems,
+        required=False,
+        minimum=rules.SMS_TTL_MIN_SECONDS,
+        maximum=rules.SMS_TTL_MAX_SECONDS,
+        unit=" seconds",
+    )
+    if block is None and ttl_seconds is None:
+        return None
+    ttl = None if ttl_seconds is None else ttl_seconds * _MILLISECONDS_PER_SECOND
+    return SmsOptions(encoding_type=encoding_type, ttl=ttl, content_id=content_id, entity_id=entity_id)
