@@ -1,0 +1,24 @@
+"""Provider configuration and credentials, read from the channels secret.
+
+Layout (``CHANNELS_SECRET_ID``, JSON)::
+
+    {"messenger": {"api_base", "api_version", "app_secret", "verify_token",
+                   "pages": {"<page id>": "<page access token>"}},
+     "viber": {"api_base", "callback_secret", "service_ids": ["<service id>"]},
+     "sms": {"api_base", "api_key", "api_secret", "signature_secret", "signature_method"}}
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities import parameters
+
+from switchboard.config import settings
+
+
+def channels_config() -> dict:
+    """The channels secret as a dict, cached for ``SECRETS_MAX_AGE_SECONDS``.
+
+    Warm invocations within that age make no Secrets Manager call. The returned dict is the cached
+    object itself: read it, never change it.
+    """
+    config = settings()
+    return parameters.get_secret(config.channels_secret_id, transform="json", max_age=config.secrets_max_age_seconds)
