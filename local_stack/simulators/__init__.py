@@ -1,0 +1,169 @@
+"""Sandbox simulators of the three providers, served by one HTTP server under path prefixes.
+
+    /messenger/<version>/me/messages   Messenger Send API
+    /viber/send_message                Viber Service Messages partner API
+    /sms/sms/json                      Nexmo SMS API
+
+Credentials are random per instance; ``channels_secret()`` gives the ChannelsSecret JSON that
+points the adapters here. What each simulator does is chosen by the recipient's last four digits
+(see ``scenarios``). Every request under a provider prefix is appended to
+``<state_dir>/provider-requests.jsonl``, with ``access_token`` and ``api_secret`` values as ``***``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from local_stack.simulators.http_server import BackgroundHttpServer, HttpRequest, HttpResponse
+from local_stack.simulators.jsonl import JsonLinesLog, iso_utc_now
+from local_stack.simulators.messenger import MessengerSimulator
+from local_stack.simulators.scenarios import RecipientBehaviour, Scenario, ScheduledReport
+from local_stack.simulators.sms import SmsSimulator
+from local_stack.simulators.viber import ViberSimulator
+
+__all__ = [
+    "DEMO_PAGE_ID",
+    "DEMO_VIBER_SERVICE_ID",
+    "MESSENGER_API_VERSION",
+    "PROVIDER_REQUESTS_FILE",
+    "ProviderSimulators",
+    "Scenario",
+    "ScheduledReport",
+]
+
+DEMO_PAGE_ID = "107083064136738"
+DEMO_VIBER_SERVICE_ID = "16273"
+MESSENGER_API_VERSION = "v18.0"
+PROVIDER_REQUESTS_FILE = "provider-requests.jsonl"
+
+REDACTED = "***"
+SECRET_FIELDS = frozenset({"access_token", "api_secret"})
+
+
+def _random_alphanumeric(length: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _redacted(fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: REDACTED if key in SECRET_FIELDS else value for key, value in fields.items()}
+
+
+def _logged_path(request: HttpRequest) -> str:
+    if not request.query:
+        return request.path
+    return request.path + "?" + urlencode(_redacted(request.query), safe="*")
+
+
+def _logged_body(request: HttpRequest) -> Any:
+    if not request.body:
+        return None
+    text = request.body.decode("utf-8", errors="replace")
+    if request.media_type() == "application/x-www-form-urlencoded":
+        return _redacted(dict(parse_qsl(text, keep_blank_values=True)))
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return _redacted(parsed) if isinstance(parsed, dict) else parsed
+
+
+class ProviderSimulators:
+    def __init__(self, state_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.state_dir = state_dir
+        self._messenger_app_secret = secrets.token_hex(16)
+        self._messenger_verify_token = secrets.token_urlsafe(16)
+        self._page_token = "EAA" + _random_alphanumeric(60)
+        self._viber_callback_secret = secrets.token_hex(16)
+        self._sms_api_key = secrets.token_hex(4)
+        self._sms_api_secret = _random_alphanumeric(16)
+        self._sms_signature_secret = secrets.token_urlsafe(32)
+
+        self._behaviour = RecipientBehaviour()
+        self._log = JsonLinesLog(state_dir / PROVIDER_REQUESTS_FILE)
+        self._simulators = {
+            "messenger": MessengerSimulator({self._page_token: DEMO_PAGE_ID}, self._behaviour),
+            "viber": ViberSimulator({int(DEMO_VIBER_SERVICE_ID)}, self._behaviour),
+            "sms": SmsSimulator(self._sms_api_key, self._sms_api_secret, self._behaviour),
+        }
+        self._server = BackgroundHttpServer(self._handle, host, port, name="provider-simulators")
+
+    @property
+    def host(self) -> str:
+        return self._server.host
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The logged requests, oldest first (the most recent 10 000; the file keeps all)."""
+        return self._log.records()
+
+    @property
+    def scheduled_reports(self) -> list[ScheduledReport]:
+        return self._behaviour.scheduled_reports()
+
+    @property
+    def requests_log_path(self) -> Path:
+        return self._log.path
+
+    def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def base_url(self, provider: str) -> str:
+        if not self.port:
+            raise RuntimeError("start() the simulators first: the port is chosen when the server binds")
+        return f"http://{self.host}:{self.port}/{provider}"
+
+    def channels_secret(self) -> dict[str, Any]:
+        return {
+            "messenger": {
+                "api_base": self.base_url("messenger"),
+                "api_version": MESSENGER_API_VERSION,
+                "app_secret": self._messenger_app_secret,
+                "verify_token": self._messenger_verify_token,
+                "pages": {DEMO_PAGE_ID: self._page_token},
+            },
+            "viber": {
+                "api_base": self.base_url("viber"),
+                "callback_secret": self._viber_callback_secret,
+                "service_ids": [DEMO_VIBER_SERVICE_ID],
+            },
+            "sms": {
+                "api_base": self.base_url("sms"),
+                "api_key": self._sms_api_key,
+                "api_secret": self._sms_api_secret,
+                "signature_secret": self._sms_signature_secret,
+                "signature_method": "md5hash",
+            },
+        }
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
+        _, provider, route = (request.path + "/").split("/", 2)
+        simulator = self._simulators.get(provider)
+        if simulator is None:
+            return HttpResponse.text(404, "Not Found")
+        received_at = iso_utc_now()
+        response = simulator.handle(request, "/" + route.rstrip("/"))
+        self._log.append(
+            {
+                "provider": provider,
+                "method": request.method,
+                "path": _logged_path(request),
+                "body": _logged_body(request),
+                "response_status": response.status,
+                "received_at": received_at,
+            }
+        )
+        return response

@@ -1,0 +1,131 @@
+"""What a simulator does with a message, chosen by the last four digits of its recipient.
+
+    0001  rejected at send time (the provider's "not a user / barred" answer)
+    0002  accepted; the delivery report says failed
+    0003  accepted; no report follows
+    0004  accepted; delivered, never read
+    0005  HTTP 500 on the first two attempts, then accepted
+    0006  HTTP 429 on the first attempt, then accepted
+    other accepted; delivered about 1 s later and, where the provider has read receipts, read 1 s after
+
+Attempts are counted per distinct request: provider + recipient + the request body without
+credentials. A retry of the same message sends the same body, so it counts as the next attempt;
+a different message to the same recipient starts again at attempt 1. Counts live in memory only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import Any, Literal
+
+DELIVERED_AFTER = timedelta(seconds=1)
+READ_AFTER = timedelta(seconds=2)
+
+ReportStatus = Literal["delivered", "read", "failed"]
+
+
+class Scenario(Enum):
+    NOT_ON_NETWORK = "0001"
+    DELIVERY_FAILS = "0002"
+    NO_REPORT = "0003"
+    NEVER_READ = "0004"
+    SERVER_ERROR_TWICE = "0005"
+    THROTTLED_ONCE = "0006"
+    DELIVERED_AND_READ = "other"
+
+    @classmethod
+    def for_recipient(cls, recipient: str) -> Scenario:
+        suffix = recipient[-4:]
+        return next((s for s in cls if s.value == suffix), cls.DELIVERED_AND_READ)
+
+
+class Outcome(Enum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SERVER_ERROR = "server_error"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class ScheduledReport:
+    """A delivery or read report the provider would send for an accepted message.
+
+    ``sender`` is the side that sent the message: the page id (Messenger), the service id
+    (Viber) or the ``from`` address (SMS). Nothing sends these yet; they are recorded only.
+    """
+
+    provider: str
+    status: ReportStatus
+    due_at: datetime
+    message_id: str
+    recipient: str
+    sender: str
+    client_ref: str | None = None
+
+
+def _report_plan(scenario: Scenario, has_read_receipts: bool) -> list[tuple[ReportStatus, timedelta]]:
+    if scenario is Scenario.DELIVERY_FAILS:
+        return [("failed", DELIVERED_AFTER)]
+    if scenario is Scenario.NO_REPORT:
+        return []
+    if scenario is Scenario.NEVER_READ or not has_read_receipts:
+        return [("delivered", DELIVERED_AFTER)]
+    return [("delivered", DELIVERED_AFTER), ("read", READ_AFTER)]
+
+
+class RecipientBehaviour:
+    """Shared by the three simulators: decides each send's outcome and records scheduled reports."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._attempts: dict[tuple[str, str, str], int] = {}
+        self._reports: list[ScheduledReport] = []
+
+    def outcome(
+        self, provider: str, recipient: str, request_without_credentials: Mapping[str, Any]
+    ) -> Outcome:
+        scenario = Scenario.for_recipient(recipient)
+        if scenario is Scenario.NOT_ON_NETWORK:
+            return Outcome.REJECTED
+        if scenario is Scenario.SERVER_ERROR_TWICE:
+            attempt = self._next_attempt(provider, recipient, request_without_credentials)
+            return Outcome.SERVER_ERROR if attempt <= 2 else Outcome.ACCEPTED
+        if scenario is Scenario.THROTTLED_ONCE:
+            attempt = self._next_attempt(provider, recipient, request_without_credentials)
+            return Outcome.THROTTLED if attempt == 1 else Outcome.ACCEPTED
+        return Outcome.ACCEPTED
+
+    def schedule_reports(
+        self,
+        provider: str,
+        message_id: str,
+        recipient: str,
+        sender: str,
+        *,
+        has_read_receipts: bool,
+        client_ref: str | None = None,
+    ) -> list[ScheduledReport]:
+        accepted_at = datetime.now(timezone.utc)
+        plan = _report_plan(Scenario.for_recipient(recipient), has_read_receipts)
+        reports = [
+            ScheduledReport(provider, status, accepted_at + delay, message_id, recipient, sender, client_ref)
+            for status, delay in plan
+        ]
+        with self._lock:
+            self._reports.extend(reports)
+        return reports
+
+    def scheduled_reports(self) -> list[ScheduledReport]:
+        with self._lock:
+            return list(self._reports)
+
+    def _next_attempt(self, provider: str, recipient: str, request: Mapping[str, Any]) -> int:
+        key = (provider, recipient, json.dumps(request, sort_keys=True, default=str))
+        with self._lock:
+            self._attempts[key] = self._attempts.get(key, 0) + 1
+            return self._attempts[key]
