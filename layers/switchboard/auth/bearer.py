@@ -1,0 +1,152 @@
+"""Verification of ``Authorization: Bearer <JWT>`` tokens signed with an application's private key.
+
+Rules (Nexmo's 2018 documentation; the leeway is our choice, as the docs are silent on it):
+
+- ``alg`` must be RS256; anything else (``none``, HS256, RS512, ES256, ...) is refused before any
+  key is looked at, and PyJWT is told to accept RS256 only.
+- Required claims: ``application_id``, ``iat``, ``jti``. ``nbf`` is honoured when present.
+- ``exp`` is optional. Without it the token expires ``DEFAULT_LIFETIME_SECONDS`` (15 min) after
+  ``iat``; with it, ``exp - iat`` may not exceed ``MAX_LIFETIME_SECONDS`` (24 h).
+- ``LEEWAY_SECONDS`` (30 s) of clock skew is allowed on ``iat`` and ``nbf`` (a client clock
+  running ahead) and on ``exp``.
+- A token may be reused any number of times until it expires: ``jti`` is required but replays are
+  not blocked, because clients (and the CLI flow in the docs) generate one token and send several
+  requests with it. A token whose signature verified is remembered (keyed by its SHA-256) for the
+  cache TTL, so a reused token skips the RSA check; its time claims are still checked every time,
+  and it is verified again if the application's public key changed.
+
+``jwt`` and ``cryptography`` are imported on first use so that Basic-only traffic never pays for
+importing them on a cold start.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any, Callable
+
+from switchboard import clock
+from switchboard.auth.ttl_cache import MISSING, TtlCache
+from switchboard.errors import Unauthorized
+from switchboard.store.accounts import Application
+
+ALGORITHM = "RS256"
+LEEWAY_SECONDS = 30
+DEFAULT_LIFETIME_SECONDS = 15 * 60
+MAX_LIFETIME_SECONDS = 24 * 60 * 60
+MAX_TOKEN_LENGTH = 4096  # SDK tokens are ~500 characters
+
+MALFORMED = "Malformed JWT"
+
+
+class JwtVerifier:
+    """Verifies bearer tokens; ``find_application`` looks an application up by id (it may cache)."""
+
+    def __init__(self, find_application: Callable[[str], Application | None], cache_ttl_seconds: float = 60.0) -> None:
+        self._find_application = find_application
+        # application_id -> (public key PEM, loaded key). Reloaded when the stored PEM changes.
+        self._public_keys: dict[str, tuple[str, Any]] = {}
+        # sha256(token) -> (public key PEM it verified with, verified claims)
+        self._verified: TtlCache[bytes, tuple[str, dict[str, Any]]] = TtlCache(cache_ttl_seconds)
+
+    def verify(self, token: str) -> Application:
+        """The application that signed ``token``; raises ``Unauthorized`` with the reason otherwise."""
+        token = token.strip()
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise Unauthorized(MALFORMED)
+        token_digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        remembered = self._verified.get(token_digest)
+        if remembered is not MISSING:
+            public_key_pem, claims = remembered  # type: ignore[misc]
+            application = self._find_application(claims["application_id"])
+            if application is not None and application.public_key_pem == public_key_pem:
+                check_claims(claims, clock.now())
+                return application
+        application, claims = self._verify_signature(token)
+        check_claims(claims, clock.now())
+        self._verified.put(token_digest, (application.public_key_pem, claims))
+        return application
+
+    def _verify_signature(self, token: str) -> tuple[Application, dict[str, Any]]:
+        import jwt
+
+        try:
+            # Unverified: only used to find the key the signature must verify with.
+            unverified = jwt.decode_complete(token, options={"verify_signature": False})
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise Unauthorized(MALFORMED) from None
+        header, unverified_claims = unverified["header"], unverified["payload"]
+        if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
+            raise Unauthorized("Unsupported JWT algorithm; only RS256 is accepted")
+        if not isinstance(unverified_claims, dict):
+            raise Unauthorized(MALFORMED)
+        application_id = unverified_claims.get("application_id")
+        if not isinstance(application_id, str) or not application_id:
+            raise Unauthorized("JWT is missing the application_id claim")
+        application = self._find_application(application_id)
+        if application is None:
+            raise Unauthorized("JWT application_id does not match a known application")
+
+        try:
+            claims = jwt.decode(
+                token,
+                self._public_key(application),
+                algorithms=[ALGORITHM],
+                # Time claims are checked by check_claims against switchboard.clock, not the system time.
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
+            )
+        except jwt.InvalidSignatureError:
+            raise Unauthorized("JWT signature does not verify with the application's public key") from None
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise Unauthorized(MALFORMED) from None
+        return application, claims
+
+    def _public_key(self, application: Application) -> Any:
+        cached = self._public_keys.get(application.application_id)
+        if cached is not None and cached[0] == application.public_key_pem:
+            return cached[1]
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        try:
+            key = load_pem_public_key(application.public_key_pem.encode("utf-8"))
+        except (ValueError, TypeError):
+            key = None
+        if not isinstance(key, RSAPublicKey):
+            raise Unauthorized("The application has no usable RSA public key")
+        self._public_keys[application.application_id] = (application.public_key_pem, key)
+        return key
+
+
+def check_claims(claims: dict[str, Any], now: float) -> None:
+    """Required claims and the token's validity window at ``now``; raises ``Unauthorized``."""
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise Unauthorized("JWT is missing the jti claim")
+    iat = _numeric_claim(claims, "iat")
+    if iat is None:
+        raise Unauthorized("JWT is missing the iat claim")
+    if iat > now + LEEWAY_SECONDS:
+        raise Unauthorized("JWT iat is in the future")
+
+    exp = _numeric_claim(claims, "exp")
+    if exp is None:
+        exp = iat + DEFAULT_LIFETIME_SECONDS
+    elif exp <= iat:
+        raise Unauthorized("JWT exp must be after iat")
+    elif exp - iat > MAX_LIFETIME_SECONDS:
+        raise Unauthorized("JWT lifetime exceeds 24 hours")
+    if now - LEEWAY_SECONDS >= exp:
+        raise Unauthorized("JWT has expired")
+
+    nbf = _numeric_claim(claims, "nbf")
+    if nbf is not None and nbf > now + LEEWAY_SECONDS:
+        raise Unauthorized("JWT is not valid yet (nbf)")
+
+
+def _numeric_claim(claims: dict[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise Unauthorized(f"JWT {name} claim must be a number")
+    return float(value)

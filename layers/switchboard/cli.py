@@ -1,0 +1,254 @@
+"""``switchboard``: create accounts and applications, and generate JWTs.
+
+    switchboard accounts create [--inbound-url URL] [--status-url URL]
+    switchboard apps create --api-key KEY --name NAME [--inbound-url URL] [--status-url URL] [--private-key-out FILE]
+    switchboard jwt generate --application-id ID --private-key FILE [--ttl SECONDS]
+
+``accounts`` and ``apps`` target the local stack by default (``.local/stack.json`` and
+``.local/outputs.json``, written by ``make run``), or a deployed stack with ``--stack-name``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+PROG = "switchboard"
+DEFAULT_LOCAL_DIR = ".local"
+ACCOUNTS_TABLE_OUTPUT = "AccountsTableName"
+LOCAL_REGION = "us-east-1"  # local_stack.template.LOCAL_REGION
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the repository, when run from the source tree
+_LOCAL_HINT = "run `make run` to start the local stack, or pass --stack-name for a deployed stack"
+
+
+class CliError(Exception):
+    """A problem to report as one ``switchboard: error: ...`` line."""
+
+
+class UsageError(CliError):
+    """Bad command-line arguments (exit status 2, as argparse uses)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+@dataclass(frozen=True)
+class Target:
+    accounts_table: str
+    endpoint_url: str | None  # None: whatever the AWS SDK would use anyway
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Manage Switchboard accounts and applications.")
+    commands = parser.add_subparsers(dest="group", required=True, metavar="{accounts,apps,jwt}", parser_class=_Parser)
+
+    target = _Parser(add_help=False)
+    where = target.add_argument_group("target stack")
+    where.add_argument(
+        "--local-dir", default=DEFAULT_LOCAL_DIR, metavar="DIR",
+        help="the local stack's state directory (default: .local in the current directory or the repository)",
+    )
+    where.add_argument("--stack-name", metavar="NAME", help="a deployed stack (uses your AWS credentials)")
+    where.add_argument("--region", metavar="REGION", help="the deployed stack's region")
+
+    webhooks = _Parser(add_help=False)
+    webhooks.add_argument("--inbound-url", metavar="URL", help="webhook for inbound messages")
+    webhooks.add_argument("--status-url", metavar="URL", help="webhook for message status updates")
+
+    accounts = commands.add_parser("accounts", help="accounts (API key and secret)")
+    accounts_cmds = accounts.add_subparsers(dest="command", required=True, metavar="{create}", parser_class=_Parser)
+    accounts_cmds.add_parser(
+        "create", parents=[target, webhooks], help="create an account; prints its credentials as JSON"
+    )
+
+    apps = commands.add_parser("apps", help="applications (JWT authentication)")
+    apps_cmds = apps.add_subparsers(dest="command", required=True, metavar="{create}", parser_class=_Parser)
+    apps_create = apps_cmds.add_parser("create", parents=[target, webhooks],
+                                       help="create an application and its key pair; prints JSON")
+    apps_create.add_argument("--api-key", required=True, metavar="KEY", help="the owning account")
+    apps_create.add_argument("--name", required=True, metavar="NAME")
+    apps_create.add_argument("--private-key-out", metavar="FILE",
+                             help="where to write the private key (default: ./<application_id>.key)")
+
+    jwt_group = commands.add_parser("jwt", help="JSON Web Tokens")
+    jwt_cmds = jwt_group.add_subparsers(dest="command", required=True, metavar="{generate}", parser_class=_Parser)
+    jwt_generate = jwt_cmds.add_parser("generate", help="print a JWT signed with an application's private key")
+    jwt_generate.add_argument("--application-id", required=True, metavar="ID")
+    jwt_generate.add_argument("--private-key", required=True, metavar="FILE")
+    jwt_generate.add_argument(
+        "--ttl", type=int, default=900, metavar="SECONDS", help="lifetime, 1..86400 (default: 900)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        print(run(args))
+        return 0
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except UsageError as exc:
+        return _fail(str(exc), 2)
+    except CliError as exc:
+        return _fail(str(exc), 1)
+    except (ValueError, LookupError, OSError) as exc:
+        return _fail(_message(exc), 1)
+    except Exception as exc:  # an AWS error or anything unforeseen: one line, never a traceback
+        return _fail(f"{type(exc).__name__}: {exc}", 1)
+
+
+def run(args: argparse.Namespace) -> str:
+    """The command's output (a JSON document or a token)."""
+    if args.group == "jwt":
+        return _generate_jwt(args)
+
+    from switchboard import provisioning
+
+    store = _store(args)
+    if args.group == "accounts":
+        result: dict[str, Any] = provisioning.provision_account(store, args.inbound_url, args.status_url)
+    else:
+        result = provisioning.provision_application(
+            store, args.api_key, args.name, args.inbound_url, args.status_url, args.private_key_out
+        )
+    return json.dumps(result, indent=2)
+
+
+def _generate_jwt(args: argparse.Namespace) -> str:
+    from switchboard.provisioning import generate_jwt
+
+    try:
+        pem = Path(args.private_key).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read private key file {args.private_key}: {exc.strerror or exc}") from None
+    return generate_jwt(args.application_id, pem, ttl_seconds=args.ttl)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, LookupError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, FileExistsError):
+        return f"file already exists: {exc.filename}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)
+
+
+# -- target stack ---------------------------------------------------------------------------------
+
+
+def _store(args: argparse.Namespace) -> Any:
+    target = deployed_target(args.stack_name, args.region) if args.stack_name else local_target(args.local_dir)
+    if target.endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = target.endpoint_url
+        # The local stack keeps its resources in one region, whatever the user's shell says.
+        os.environ["AWS_DEFAULT_REGION"] = LOCAL_REGION
+        # It accepts any credentials; boto3 still needs some to sign with.
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    elif args.region:
+        os.environ["AWS_DEFAULT_REGION"] = args.region
+
+    from switchboard import aws
+    from switchboard.store.accounts import AccountStore
+
+    aws.reset_clients()
+    return AccountStore(table_name=target.accounts_table)
+
+
+def find_local_dir(local_dir: str) -> Path | None:
+    """``local_dir`` as given (absolute, or relative to the current directory), else under the repository."""
+    path = Path(local_dir)
+    candidates = [path] if path.is_absolute() else [Path.cwd() / path, *(root / path for root in _repository_roots())]
+    return next((c for c in candidates if (c / "outputs.json").is_file()), None)
+
+
+def local_target(local_dir: str) -> Target:
+    found = find_local_dir(local_dir)
+    if found is None:
+        raise CliError(f"the local stack is not running ({local_dir}/outputs.json not found); {_LOCAL_HINT}")
+    outputs = _read_json(found / "outputs.json")
+    stack_file = found / "stack.json"
+    if not stack_file.is_file():
+        raise CliError(f"the local stack is not running ({stack_file} not found); {_LOCAL_HINT}")
+    endpoint = _read_json(stack_file).get("aws_endpoint_url") or None
+    table = outputs.get(ACCOUNTS_TABLE_OUTPUT)
+    if not isinstance(table, str) or not table:
+        raise CliError(f"{found / 'outputs.json'} has no {ACCOUNTS_TABLE_OUTPUT}; {_LOCAL_HINT}")
+    if endpoint is not None:
+        if not isinstance(endpoint, str):
+            raise CliError(f"{stack_file}: aws_endpoint_url must be a string")
+        _require_reachable(endpoint)
+    return Target(accounts_table=table, endpoint_url=endpoint)
+
+
+def deployed_target(stack_name: str, region: str | None) -> Target:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        cloudformation = boto3.session.Session(region_name=region).client("cloudformation")
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as exc:
+        raise CliError(f"stack {stack_name}: {exc.response.get('Error', {}).get('Message', exc)}") from None
+    except BotoCoreError as exc:
+        raise CliError(f"cannot describe stack {stack_name}: {exc}") from None
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs") or [])} if stacks else {}
+    table = outputs.get(ACCOUNTS_TABLE_OUTPUT)
+    if not table:
+        raise CliError(f"stack {stack_name} has no {ACCOUNTS_TABLE_OUTPUT} output; is it a Switchboard stack?")
+    return Target(accounts_table=table, endpoint_url=None)
+
+
+def _repository_roots() -> list[Path]:
+    """The nearest ancestor of the current directory holding ``template.yaml``, then the source tree."""
+    roots = [d for d in (Path.cwd(), *Path.cwd().parents) if (d / "template.yaml").is_file()][:1]
+    if (_SOURCE_ROOT / "template.yaml").is_file() and _SOURCE_ROOT not in roots:
+        roots.append(_SOURCE_ROOT)
+    return roots
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot read {path}: {exc}; {_LOCAL_HINT}") from None
+    if not isinstance(data, dict):
+        raise CliError(f"{path} is not a JSON object; {_LOCAL_HINT}")
+    return data
+
+
+def _require_reachable(endpoint_url: str) -> None:
+    """Fail fast with a clear message instead of waiting for the AWS SDK's retries to give up."""
+    parts = urlsplit(endpoint_url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise CliError(f"the local stack's endpoint {endpoint_url!r} is not a URL; {_LOCAL_HINT}")
+    try:
+        socket.create_connection((parts.hostname, port), timeout=1.0).close()
+    except OSError:
+        raise CliError(f"the local stack is not running (nothing answers at {endpoint_url}); {_LOCAL_HINT}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
