@@ -153,7 +153,9 @@ def create_resources(template: dict[str, Any], session: Any, overrides: dict[str
             if key in props:
                 attributes[key] = str(props[key])
         if "RedrivePolicy" in props:
-            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+            redrive = dict(props["RedrivePolicy"])
+            redrive["maxReceiveCount"] = int(redrive["maxReceiveCount"])
+            attributes["RedrivePolicy"] = json.dumps(redrive)
         url = sqs.create_queue(QueueName=logical_id, Attributes=attributes)["QueueUrl"]
         local.refs[logical_id] = url
         local.attrs[(logical_id, "Arn")] = f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{logical_id}"

@@ -26,6 +26,7 @@ class Settings:
     retention_days: int
     send_max_attempts: int
     send_retry_base_seconds: int
+    outbound_max_receive_count: int
     max_body_bytes: int
     sender_concurrency: int
     provider_connect_timeout: float
@@ -50,6 +51,7 @@ def settings() -> Settings:
         retention_days=_int("RETENTION_DAYS", 90),
         send_max_attempts=_int("SEND_MAX_ATTEMPTS", 5),
         send_retry_base_seconds=_int("SEND_RETRY_BASE_SECONDS", 2),
+        outbound_max_receive_count=_int("OUTBOUND_MAX_RECEIVE_COUNT", 8),
         max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
         sender_concurrency=_int("SENDER_CONCURRENCY", 10),
         provider_connect_timeout=float(env.get("PROVIDER_CONNECT_TIMEOUT", "3.05")),

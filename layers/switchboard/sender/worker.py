@@ -1,0 +1,264 @@
+"""Sending one queued message: claim its record, call the provider at most once, record the outcome.
+
+The SQS record only names the message; the record in the MessagesTable decides what happens:
+
+- ``accepted``: claim it (accepted -> sending, new claim token, lease, attempts + 1) and send.
+- past ``sending`` (submitted, delivered, read, rejected, undeliverable): a duplicate or late
+  delivery; acknowledge it and do nothing.
+- ``sending`` under a live lease: another worker is sending it right now; report a batch item
+  failure so SQS brings it back, by when it is final and gets acknowledged.
+- ``sending`` under an expired lease: see ``OutboundSender._recover_abandoned``.
+- no record, or a body that names none: log and acknowledge (see ``OutboundSender.process``).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from switchboard.config import settings
+from switchboard.domain.error_codes import error
+from switchboard.domain.message import Channel, OutboundMessage
+from switchboard.observability import logger
+from switchboard.queues import parse_outbound_body
+from switchboard.sender.backoff import retry_delay_seconds
+from switchboard.sender.outcome_metrics import REJECTED, RETRIED, SUBMITTED
+from switchboard.sender.ports import (
+    AdapterLookup,
+    MessageRecords,
+    Outcome,
+    OutcomeRecorder,
+    RedeliveryDelay,
+    SendResultLike,
+    TransactionContacts,
+    outcome_of,
+)
+from switchboard.store.messages import ClaimState, StaleClaim
+
+INTERNAL_ERROR = 1030
+COMMUNICATION_FAILED = 1100
+UNKNOWN_REJECTION = 1330
+ALREADY_SENT = 1320
+OUTCOME_UNKNOWN_REASON = (
+    "Internal error: the send was interrupted and its outcome is unknown; it was not repeated"
+)
+VIBER_TRANSACTION = "transaction"
+
+
+class Disposition(Enum):
+    ACK = "ack"  # done with this SQS record: let Lambda delete it
+    REDELIVER = "redeliver"  # report a batch item failure: SQS delivers the record again later
+
+
+@dataclass(frozen=True)
+class QueueDelivery:
+    """The parts of an SQS record the sender uses."""
+
+    message_id: str
+    body: str
+    receipt_handle: str
+    receive_count: int  # ApproximateReceiveCount, including this delivery
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    max_attempts: int
+    retry_base_seconds: int
+    max_receive_count: int  # the OutboundQueue's redrive maxReceiveCount (template parameter)
+
+    @classmethod
+    def from_settings(cls) -> "SenderPolicy":
+        s = settings()
+        return cls(
+            max_attempts=s.send_max_attempts,
+            retry_base_seconds=s.send_retry_base_seconds,
+            max_receive_count=s.outbound_max_receive_count,
+        )
+
+
+@dataclass(frozen=True)
+class BatchScope:
+    """What every record of one batch shares."""
+
+    channel_config: dict[str, Any]  # loaded once per batch
+    lease_expires_at: int  # epoch seconds; later than the invocation can possibly run
+
+
+class OutboundSender:
+    def __init__(
+        self,
+        records: MessageRecords,
+        contacts: TransactionContacts,
+        queue: RedeliveryDelay,
+        adapter_for: AdapterLookup,
+        policy: SenderPolicy,
+        outcomes: OutcomeRecorder,
+    ) -> None:
+        self.records = records
+        self.contacts = contacts
+        self.queue = queue
+        self.adapter_for = adapter_for
+        self.policy = policy
+        self.outcomes = outcomes
+
+    def process(self, delivery: QueueDelivery, scope: BatchScope) -> Disposition:
+        """Handle one SQS record. Unexpected exceptions propagate (the batch reports them as failures).
+
+        A body that names no message, or names a message with no record, is acknowledged: there is
+        nothing to send and redelivering it can never change that, so it would only reach the
+        dead-letter queue and raise an alarm meant for records whose processing keeps crashing.
+        It is logged at error level instead.
+        """
+        message_uuid = parse_outbound_body(delivery.body)
+        if message_uuid is None:
+            logger.error(
+                "outbound record names no message; acknowledged", extra={"sqs_message_id": delivery.message_id}
+            )
+            return Disposition.ACK
+        logger.thread_safe_append_keys(correlation_id=message_uuid)
+        try:
+            return self._process(message_uuid, delivery, scope)
+        finally:
+            logger.thread_safe_remove_keys(["correlation_id", "channel"])
+
+    def _process(self, message_uuid: str, delivery: QueueDelivery, scope: BatchScope) -> Disposition:
+        claim_token = uuid.uuid4().hex
+        attempt = self.records.claim(message_uuid, claim_token, scope.lease_expires_at)
+        found = attempt.record or {}
+        if attempt.state is ClaimState.CLAIMED:
+            return self._send(message_uuid, found, claim_token, delivery, scope)
+        if attempt.state is ClaimState.MISSING:
+            logger.error("outbound record names an unknown message; acknowledged")
+            return Disposition.ACK
+        if attempt.state is ClaimState.FINAL:
+            logger.info("message already past sending; acknowledged", extra={"status": found.get("status")})
+            return Disposition.ACK
+        if attempt.state is ClaimState.IN_FLIGHT:
+            logger.info("message is being sent by another worker; will look again later")
+            return Disposition.REDELIVER
+        return self._recover_abandoned(message_uuid, found, claim_token, delivery, scope)
+
+    def _recover_abandoned(
+        self, message_uuid: str, found: dict[str, Any], claim_token: str, delivery: QueueDelivery, scope: BatchScope
+    ) -> Disposition:
+        """A ``sending`` record whose lease expired: its worker died mid-send, the outcome is unknown.
+
+        The lease outlives the invocation that took it, so an expired lease means that worker is
+        gone. Whether its provider call went out, and whether the provider accepted it, cannot be
+        known. The rule is never to deliver a message twice:
+
+        - Viber: send again. The Viber adapter derives the request's ``seq`` from the message uuid,
+          so a repeat carries the same ``seq`` and Viber refuses the duplicate (status 12,
+          "already sent", Nexmo 1320) instead of delivering it twice. Resending therefore cannot
+          duplicate, and it completes a message that otherwise would be lost. On such a resend a
+          1320 rejection means the first send went through, so the message is recorded as submitted.
+        - Messenger and SMS: their APIs have no idempotency key, so a resend may deliver twice.
+          The record is rejected with 1030 and a reason saying the outcome is unknown; the customer
+          decides whether to send again.
+        """
+        channel = found.get("channel", "")
+        expired_token = str(found.get("claim_token", ""))
+        logger.thread_safe_append_keys(channel=channel)
+        try:
+            if channel == Channel.VIBER.value:
+                logger.warning("lease expired mid-send; resending (Viber de-duplicates by seq)")
+                claimed = self.records.take_over(message_uuid, expired_token, claim_token, scope.lease_expires_at)
+                return self._send(message_uuid, claimed, claim_token, delivery, scope, resend=True)
+            self.records.reject_abandoned(message_uuid, expired_token, error(INTERNAL_ERROR, OUTCOME_UNKNOWN_REASON))
+        except StaleClaim:
+            # Another worker recovered it first: look again once that one is done.
+            return Disposition.REDELIVER
+        logger.warning("lease expired mid-send; rejected, outcome unknown", extra={"error_code": INTERNAL_ERROR})
+        self.outcomes.count(channel, REJECTED)
+        return Disposition.ACK
+
+    def _send(
+        self,
+        message_uuid: str,
+        record: dict[str, Any],
+        claim_token: str,
+        delivery: QueueDelivery,
+        scope: BatchScope,
+        resend: bool = False,
+    ) -> Disposition:
+        message = OutboundMessage.from_item(record)
+        attempt = int(record.get("attempts", 1))
+        logger.thread_safe_append_keys(channel=message.channel.value)
+        result = self.adapter_for(message.channel).send(message, message_uuid, scope.channel_config)
+        outcome = outcome_of(result)
+        already_sent = resend and outcome is Outcome.REJECTED and result.error_code == ALREADY_SENT
+        try:
+            if outcome is Outcome.ACCEPTED or already_sent:
+                return self._submitted(message_uuid, message, claim_token, result, attempt)
+            if outcome is Outcome.REJECTED:
+                code = result.error_code or UNKNOWN_REJECTION
+                return self._reject(message_uuid, message, claim_token, error(code, result.error_reason), attempt)
+            return self._retry_or_give_up(message_uuid, message, claim_token, result, attempt, delivery)
+        except StaleClaim:
+            # Only possible if this worker outlived its lease and another took the record over.
+            logger.warning("claim lost before the outcome was recorded", extra={"outcome": outcome.value})
+            return Disposition.ACK
+
+    def _submitted(
+        self, message_uuid: str, message: OutboundMessage, claim_token: str, result: SendResultLike, attempt: int
+    ) -> Disposition:
+        provider_id = result.provider_message_id
+        provider_ref = f"{message.channel.value}#{provider_id}" if provider_id else None
+        self.records.mark_submitted(message_uuid, claim_token, provider_id, provider_ref)
+        self.outcomes.count(message.channel.value, SUBMITTED)
+        logger.info("message submitted", extra={"status": SUBMITTED, "attempt": attempt})
+        if message.channel is Channel.VIBER and _viber_category(message) == VIBER_TRANSACTION:
+            self._record_transaction_contact(message)
+        return Disposition.ACK
+
+    def _record_transaction_contact(self, message: OutboundMessage) -> None:
+        # The message is submitted whatever happens here; failing the SQS record would not help
+        # (its redelivery finds the message final and acknowledges it), so log and carry on.
+        try:
+            self.contacts.record_transaction_contact(message.sender.id or "", message.recipient.number or "")
+        except Exception:
+            logger.exception("could not record the Viber transaction contact")
+
+    def _reject(
+        self, message_uuid: str, message: OutboundMessage, claim_token: str, err: dict[str, Any], attempt: int
+    ) -> Disposition:
+        self.records.mark_rejected(message_uuid, claim_token, err)
+        self.outcomes.count(message.channel.value, REJECTED)
+        logger.info("message rejected", extra={"status": REJECTED, "error_code": err["code"], "attempt": attempt})
+        return Disposition.ACK
+
+    def _retry_or_give_up(
+        self,
+        message_uuid: str,
+        message: OutboundMessage,
+        claim_token: str,
+        result: SendResultLike,
+        attempt: int,
+        delivery: QueueDelivery,
+    ) -> Disposition:
+        err = error(result.error_code or COMMUNICATION_FAILED)
+        out_of_attempts = attempt >= self.policy.max_attempts
+        # Safety net: the attempts counter normally ends this first, but a record that SQS is about
+        # to move to the dead-letter queue must not leave its message pending forever.
+        out_of_deliveries = delivery.receive_count >= self.policy.max_receive_count - 1
+        if out_of_attempts or out_of_deliveries:
+            return self._reject(message_uuid, message, claim_token, err, attempt)
+        delay = retry_delay_seconds(attempt, self.policy.retry_base_seconds)
+        self.records.release_for_retry(message_uuid, claim_token, attempt, err, delay)
+        self.outcomes.count(message.channel.value, RETRIED)
+        logger.info(
+            "transient failure; retrying",
+            extra={"error_code": err["code"], "attempt": attempt, "retry_in_seconds": delay},
+        )
+        try:
+            self.queue.delay_redelivery(delivery.receipt_handle, delay)
+        except Exception:
+            # The record is released either way; it just comes back after the queue's visibility timeout.
+            logger.exception("could not set the retry delay")
+        return Disposition.REDELIVER
+
+
+def _viber_category(message: OutboundMessage) -> str:
+    # Nexmo's default category for Viber is "transaction" (since 2018-05-07).
+    return (message.viber.category if message.viber else None) or VIBER_TRANSACTION
