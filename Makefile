@@ -1,0 +1,43 @@
+# Switchboard developer commands. `make run` and `make test` are all a newcomer needs.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/requirements.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test unit integration lint sam-check bench clean
+
+$(STAMP): pyproject.toml layers/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+## Start the whole local stack in the foreground (Ctrl-C to stop).
+run: $(STAMP)
+	$(BIN)/python -m local_stack
+
+## Template lint and the whole test suite (unit + integration on a local stack the tests start).
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -p no:cacheprovider tests
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider tests/integration
+
+## cfn-lint on the SAM template and on its offline CloudFormation translation.
+lint: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_template.py
+
+## Needs the AWS SAM CLI on PATH (pip install aws-sam-cli) and python3.11: validate with its linter, then build (arm64).
+sam-check:
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} sam validate --lint
+	sam build
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf .aws-sam .local

@@ -1,0 +1,154 @@
+"""The customer-facing HTTP API: routes, authentication and the domain-error-to-HTTP mapping.
+
+Handlers here only translate HTTP to calls on the services (``send.py``) and back.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+
+from switchboard import errors
+from switchboard.api.problems import PROBLEM_CONTENT_TYPE, TRACE_HEADER, Problem, internal_error, new_trace_id, problem_for
+from switchboard.api.request_body import parse_json_body
+from switchboard.config import settings
+from switchboard.domain.message import ApiVersion, Principal
+from switchboard.observability import logger
+
+app = APIGatewayHttpResolver()
+
+# Every route the API serves, for telling 404 (unknown path) from 405 (known path, wrong method).
+ROUTES: dict[str, tuple[str, ...]] = {
+    r"/beta/messages": ("POST",),
+    r"/v0\.1/messages": ("POST",),
+    r"/v1/messages": ("POST",),
+    r"/health": ("GET",),
+}
+_VERSION_PREFIXES = (("/beta/", ApiVersion.BETA), ("/v0.1/", ApiVersion.V0_1), ("/v1/", ApiVersion.V1))
+
+
+@lru_cache(maxsize=1)
+def _authenticator() -> Any:
+    from switchboard.auth import Authenticator
+
+    return Authenticator()
+
+
+@lru_cache(maxsize=1)
+def _acceptor() -> Any:
+    from switchboard.api.send import default_acceptor
+
+    return default_acceptor()
+
+
+def reset_dependencies() -> None:
+    """Tests: forget the wired services (e.g. after moto restarts)."""
+    _authenticator.cache_clear()
+    _acceptor.cache_clear()
+
+
+def _version_of(path: str) -> ApiVersion | None:
+    for prefix, version in _VERSION_PREFIXES:
+        if path.startswith(prefix):
+            return version
+    return None
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+def _authenticate() -> Principal:
+    return _authenticator().authenticate(app.current_event.headers.get("authorization"))
+
+
+def _json_response(status: int, body: dict) -> Response:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body))
+
+
+def _send(version: ApiVersion) -> Response:
+    from switchboard.api.send import parse_message
+
+    principal = _authenticate()
+    headers = app.current_event.headers
+    body = parse_json_body(_raw_body(), headers.get("content-type"), settings().max_body_bytes)
+
+    def accept() -> dict:
+        return _acceptor().accept(parse_message(body, version), principal)
+
+    key = headers.get("idempotency-key")
+    if key is None:
+        return _json_response(202, accept())
+    from switchboard.api.idempotency import check_key, run_idempotent
+
+    result = run_idempotent(
+        check_key(key), principal.api_key, app.current_event.raw_path, body, accept, app.lambda_context
+    )
+    return _json_response(202, result)
+
+
+@app.post("/beta/messages")
+def send_beta() -> Response:
+    return _send(ApiVersion.BETA)
+
+
+@app.post(r"/v0\.1/messages")  # escaped: Powertools compiles routes as regular expressions
+def send_v01() -> Response:
+    return _send(ApiVersion.V0_1)
+
+
+@app.post("/v1/messages")
+def send_v1() -> Response:
+    return _send(ApiVersion.V1)
+
+
+@app.get("/health")
+def health() -> Response:
+    return _json_response(200, {"status": "ok"})
+
+
+def _problem_response(problem: Problem) -> Response:
+    trace_id = new_trace_id()
+    headers = {TRACE_HEADER: trace_id, **(problem.headers or {})}
+    return Response(
+        status_code=problem.status, content_type=PROBLEM_CONTENT_TYPE, body=problem.body(trace_id), headers=headers
+    )
+
+
+@app.exception_handler(errors.SwitchboardError)
+def handle_domain_error(exc: errors.SwitchboardError) -> Response:
+    problem = problem_for(exc, _version_of(app.current_event.raw_path))
+    if problem.status >= 500:
+        logger.warning("request failed", extra={"status": problem.status, "title": problem.title})
+    return _problem_response(problem)
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(exc: Exception) -> Response:
+    logger.exception("unhandled error")
+    return _problem_response(internal_error())
+
+
+@app.not_found
+def handle_not_found(exc: NotFoundError) -> Response:
+    path = app.current_event.raw_path
+    method = app.current_event.request_context.http.method.upper()
+    for pattern, methods in ROUTES.items():
+        if re.fullmatch(pattern, path):
+            allowed = list(methods)
+            if method == "OPTIONS" or method not in allowed:
+                return _problem_response(
+                    problem_for(errors.MethodNotAllowed(f"{method} is not allowed on {path}.", allowed), None)
+                )
+    return _problem_response(problem_for(errors.NotFound(f"No route for {method} {path}."), None))
+
+
+def resolve(event: dict, context: Any) -> dict:
+    return app.resolve(event, context)

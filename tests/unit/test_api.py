@@ -1,0 +1,395 @@
+"""The send API through the real Lambda handler: routing, auth, errors, records, queueing, idempotency."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.lambdas import FakeLambdaContext, basic_auth, http_event, load_handler_module
+
+PAGE_ID = "107083064136738"
+VIBER_SERVICE = "16273"
+
+SEED_SMS = {
+    "from": {"type": "sms", "number": "447700900001"},
+    "to": {"type": "sms", "number": "447700900000"},
+    "message": {"content": {"type": "text", "text": "This is an SMS sent from the Messages API"}},
+}
+MESSENGER_V01 = {
+    "from": {"type": "messenger", "id": PAGE_ID},
+    "to": {"type": "messenger", "id": "3523523523520000"},
+    "message": {
+        "content": {"type": "image", "image": {"url": "https://example.com/a.jpg"}},
+        "messenger": {"category": "message_tag", "tag": "ticket_update"},
+    },
+    "client_ref": "order-1",
+}
+VIBER_V1 = {
+    "to": "447700900000",
+    "from": VIBER_SERVICE,
+    "channel": "viber_service",
+    "message_type": "text",
+    "text": "Your order has shipped",
+}
+SMS_V1 = {"to": "447700900000", "from": "Acme", "channel": "sms", "message_type": "text", "text": "hello"}
+
+
+class Api:
+    def __init__(self, aws: Any, tmp_path: Path) -> None:
+        from aws_lambda_powertools.utilities import parameters
+
+        from switchboard.api.app import reset_dependencies
+        from switchboard.provisioning import provision_account, provision_application
+        from switchboard.store.accounts import AccountStore
+
+        parameters.clear_caches()
+        reset_dependencies()
+        self.aws = aws
+        secret_arn = aws.env["CHANNELS_SECRET_ID"]
+        aws.client("secretsmanager").put_secret_value(
+            SecretId=secret_arn,
+            SecretString=json.dumps(
+                {
+                    "messenger": {
+                        "api_base": "http://provider.invalid/messenger",
+                        "api_version": "v18.0",
+                        "app_secret": "app-secret",
+                        "verify_token": "verify",
+                        "pages": {PAGE_ID: "page-token"},
+                    },
+                    "viber": {"api_base": "http://provider.invalid/viber", "callback_secret": "cb", "service_ids": [VIBER_SERVICE]},
+                    "sms": {
+                        "api_base": "http://provider.invalid/sms",
+                        "api_key": "abcd1234",
+                        "api_secret": "secretsecret1234",
+                        "signature_secret": "sig",
+                        "signature_method": "md5hash",
+                    },
+                }
+            ),
+        )
+        store = AccountStore()
+        self.account = provision_account(store)
+        self.app = provision_application(store, self.account["api_key"], "tests", private_key_out=tmp_path / "app.key")
+        self.private_key = Path(self.app["private_key_path"]).read_text()
+        self.auth = basic_auth(self.account["api_key"], self.account["api_secret"])
+        self.module = load_handler_module("api")
+
+    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, **kw: Any) -> tuple[int, dict, Any]:
+        hdrs = {"authorization": self.auth, **(headers or {})}
+        response = self.module.handler(http_event(method, path, body, hdrs, **kw), FakeLambdaContext())
+        text = response.get("body") or ""
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return response["statusCode"], {k.lower(): v for k, v in response.get("headers", {}).items()}, parsed
+
+    def jwt(self, **kw: Any) -> str:
+        from switchboard.provisioning import generate_jwt
+
+        return "Bearer " + generate_jwt(self.app["application_id"], self.private_key, **kw)
+
+    def record(self, message_uuid: str) -> dict | None:
+        from switchboard.store.messages import MessageStore
+
+        return MessageStore().get(message_uuid)
+
+    def queued(self) -> list[dict]:
+        sqs = self.aws.client("sqs")
+        out = sqs.receive_message(QueueUrl=self.aws.env["OUTBOUND_QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        messages = out.get("Messages", [])
+        for m in messages:
+            sqs.delete_message(QueueUrl=self.aws.env["OUTBOUND_QUEUE_URL"], ReceiptHandle=m["ReceiptHandle"])
+        return [json.loads(m["Body"]) for m in messages]
+
+
+@pytest.fixture
+def api(aws: Any, tmp_path: Path) -> Api:
+    return Api(aws, tmp_path)
+
+
+def assert_problem(status: int, headers: dict, body: Any, expected_status: int) -> None:
+    assert status == expected_status, body
+    assert headers["content-type"] == "application/problem+json"
+    assert {"type", "title", "detail", "instance"} <= set(body)
+    assert headers["x-nexmo-trace-id"] == body["instance"]
+    assert len(body["instance"]) == 32
+
+
+@pytest.mark.parametrize(
+    "path,body",
+    [("/beta/messages", SEED_SMS), ("/v0.1/messages", MESSENGER_V01), ("/v1/messages", VIBER_V1), ("/v1/messages", SMS_V1)],
+)
+def test_accepted_message_is_recorded_then_queued(api: Api, path: str, body: dict) -> None:
+    status, headers, out = api.call("POST", path, body)
+    assert status == 202, out
+    assert headers["content-type"] == "application/json"
+    assert set(out) == {"message_uuid"}
+    record = api.record(out["message_uuid"])
+    assert record is not None
+    assert record["status"] == "accepted"
+    assert record["api_key"] == api.account["api_key"]
+    assert [h["status"] for h in record["history"]] == ["accepted"]
+    assert api.queued() == [{"message_uuid": out["message_uuid"]}]
+
+
+def test_record_keeps_the_canonical_message(api: Api) -> None:
+    _, _, out = api.call("POST", "/v0.1/messages", MESSENGER_V01)
+    record = api.record(out["message_uuid"])
+    assert record["channel"] == "messenger"
+    assert record["messenger"] == {"category": "message_tag", "tag": "TICKET_UPDATE"}
+    assert record["client_ref"] == "order-1"
+    assert record["content"] == {"type": "image", "url": "https://example.com/a.jpg"}
+
+
+def test_jwt_sent_message_records_the_application(api: Api) -> None:
+    status, _, out = api.call("POST", "/v0.1/messages", SEED_SMS, headers={"authorization": api.jwt()})
+    assert status == 202, out
+    record = api.record(out["message_uuid"])
+    assert record["application_id"] == api.app["application_id"]
+    assert record["auth_method"] == "jwt"
+
+
+def test_one_jwt_can_send_several_messages(api: Api) -> None:
+    token = api.jwt()
+    statuses = [api.call("POST", "/beta/messages", SEED_SMS, headers={"authorization": token})[0] for _ in range(3)]
+    assert statuses == [202, 202, 202]
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Basic !!!", "Basic " + "YWFhMDEyOmFiYzEyMzQ1Njc4OQ==", "Bearer x.y.z", "Token abc"])
+def test_bad_credentials_are_401(api: Api, authorization: str | None) -> None:
+    headers = {"authorization": authorization} if authorization is not None else {}
+    event_headers = {"content-type": "application/json", **headers}
+    response = api.module.handler(http_event("POST", "/v1/messages", SMS_V1, event_headers), FakeLambdaContext())
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 401
+    assert body["title"] == "Unauthorized"
+    assert api.queued() == []
+
+
+def test_auth_is_checked_before_the_body(api: Api) -> None:
+    response = api.module.handler(
+        http_event("POST", "/v1/messages", raw_body=b"not json", headers={"content-type": "application/json"}),
+        FakeLambdaContext(),
+    )
+    assert response["statusCode"] == 401
+
+
+def test_validation_errors_name_every_field_400_on_nested(api: Api) -> None:
+    body = {"from": {"type": "sms"}, "to": {"type": "sms", "number": "+44"}, "message": {"content": {"type": "text"}}}
+    status, headers, out = api.call("POST", "/v0.1/messages", body)
+    assert_problem(status, headers, out, 400)
+    assert out["type"] == "https://www.nexmo.com/messages/Errors#InvalidParams"
+    names = {p["name"] for p in out["invalid_parameters"]}
+    assert {"from.number", "to.number", "message.content.text"} <= names
+    assert all(p["reason"] for p in out["invalid_parameters"])
+    assert api.queued() == []
+
+
+def test_validation_errors_are_422_on_v1(api: Api) -> None:
+    status, headers, out = api.call("POST", "/v1/messages", {**SMS_V1, "text": "", "client_ref": "x" * 101})
+    assert_problem(status, headers, out, 422)
+    assert out["title"] == "Invalid params"
+    assert {p["name"] for p in out["invalid_parameters"]} >= {"text", "client_ref"}
+
+
+def test_unconfigured_page_is_a_clear_error_naming_from(api: Api) -> None:
+    body = json.loads(json.dumps(MESSENGER_V01))
+    body["from"]["id"] = "999"
+    status, headers, out = api.call("POST", "/v0.1/messages", body)
+    assert_problem(status, headers, out, 400)
+    assert [p["name"] for p in out["invalid_parameters"]] == ["from.id"]
+
+
+def test_unconfigured_viber_service_on_v1_names_from(api: Api) -> None:
+    status, _, out = api.call("POST", "/v1/messages", {**VIBER_V1, "from": "555"})
+    assert status == 422
+    assert [p["name"] for p in out["invalid_parameters"]] == ["from"]
+
+
+def test_first_viber_message_to_a_number_must_be_a_transaction(api: Api) -> None:
+    promo = {**VIBER_V1, "viber_service": {"category": "promotion"}}
+    status, _, out = api.call("POST", "/v1/messages", promo)
+    assert status == 422
+    assert [p["name"] for p in out["invalid_parameters"]] == ["viber_service.category"]
+    assert "transaction" in out["invalid_parameters"][0]["reason"]
+
+    from switchboard.store.contacts import ContactStore
+
+    ContactStore().record_transaction_contact(VIBER_SERVICE, "447700900000")
+    status, _, out = api.call("POST", "/v1/messages", promo)
+    assert status == 202, out
+
+
+def test_nested_viber_promotion_names_the_nested_field(api: Api) -> None:
+    body = {
+        "from": {"type": "viber_service_msg", "id": VIBER_SERVICE},
+        "to": {"type": "viber_service_msg", "number": "447700900123"},
+        "message": {"content": {"type": "text", "text": "Sale!"}, "viber_service_msg": {"category": "promotion"}},
+    }
+    status, _, out = api.call("POST", "/beta/messages", body)
+    assert status == 400
+    assert [p["name"] for p in out["invalid_parameters"]] == ["message.viber_service_msg.category"]
+
+
+@pytest.mark.parametrize(
+    "raw,content_type,expected,title",
+    [
+        (b"{not json", "application/json", 400, "Invalid JSON"),
+        (b"", "application/json", 400, "Invalid JSON"),
+        (b"\xff\xfe", "application/json", 400, "Invalid JSON"),
+        (b'{"a": NaN}', "application/json", 400, "Invalid JSON"),
+        (b"from=1", "application/x-www-form-urlencoded", 415, "Unsupported Media Type"),
+        (b"{}", None, 415, "Unsupported Media Type"),
+        (b"{}", "text/plain", 415, "Unsupported Media Type"),
+    ],
+)
+def test_malformed_requests(api: Api, raw: bytes, content_type: str | None, expected: int, title: str) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    status, hdrs, out = api.call("POST", "/v0.1/messages", headers=headers, raw_body=raw)
+    assert_problem(status, hdrs, out, expected)
+    assert out["title"] == title
+
+
+def test_json_with_charset_is_accepted(api: Api) -> None:
+    status, _, _ = api.call(
+        "POST", "/beta/messages", headers={"content-type": "application/json; charset=utf-8"}, raw_body=json.dumps(SEED_SMS).encode()
+    )
+    assert status == 202
+
+
+def test_oversized_body_is_413(api: Api) -> None:
+    raw = json.dumps({**SMS_V1, "padding": "x" * 70_000}).encode()
+    status, headers, out = api.call("POST", "/v1/messages", raw_body=raw, headers={"content-type": "application/json"})
+    assert_problem(status, headers, out, 413)
+
+
+@pytest.mark.parametrize("body", [[], "text", 42, None, [SEED_SMS], {"message": []}, {"from": None, "to": [], "message": {"content": 7}}])
+def test_non_object_and_garbage_bodies_are_validation_errors(api: Api, body: Any) -> None:
+    status, headers, out = api.call("POST", "/beta/messages", raw_body=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    assert_problem(status, headers, out, 400)
+    assert out["invalid_parameters"]
+
+
+def test_unknown_route_is_404_problem(api: Api) -> None:
+    status, headers, out = api.call("GET", "/v2/nothing")
+    assert_problem(status, headers, out, 404)
+
+
+@pytest.mark.parametrize("path", ["/v0x1/messages", "/v0.1/messages/extra", "/beta/messages/"])
+def test_lookalike_paths_are_404(api: Api, path: str) -> None:
+    status, headers, out = api.call("POST", path, SEED_SMS)
+    assert_problem(status, headers, out, 404)
+
+
+def test_wrong_method_is_405_with_allow(api: Api) -> None:
+    status, headers, out = api.call("GET", "/v1/messages")
+    assert_problem(status, headers, out, 405)
+    assert headers["allow"] == "POST"
+
+
+def test_health(api: Api) -> None:
+    status, _, out = api.call("GET", "/health")
+    assert (status, out) == (200, {"status": "ok"})
+
+
+def test_enqueue_failure_is_503_and_the_record_says_so(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from switchboard.queues import OutboundQueue
+
+    def broken(self: Any, message_uuid: str, delay_seconds: int = 0) -> None:
+        raise ConnectionError("queue unreachable")
+
+    monkeypatch.setattr(OutboundQueue, "enqueue", broken)
+    status, headers, out = api.call("POST", "/v1/messages", SMS_V1)
+    assert_problem(status, headers, out, 503)
+    from switchboard.store.messages import MessageStore
+
+    table = api.aws.client("dynamodb").scan(TableName=api.aws.env["MESSAGES_TABLE"])["Items"]
+    assert len(table) == 1
+    record = MessageStore().get(table[0]["message_uuid"]["S"])
+    assert record["status"] == "rejected"
+    assert record["enqueue_failed"] is True
+    assert record["error"]["code"] == 1030
+
+
+class TestIdempotencyKey:
+    def test_same_key_same_body_replays_first_response_and_sends_nothing_new(self, api: Api) -> None:
+        headers = {"idempotency-key": "order-42"}
+        first = api.call("POST", "/v1/messages", SMS_V1, headers=headers)
+        second = api.call("POST", "/v1/messages", SMS_V1, headers=headers)
+        assert first[0] == second[0] == 202
+        assert first[2] == second[2]
+        assert len(api.queued()) == 1
+
+    def test_key_order_and_spacing_do_not_matter(self, api: Api) -> None:
+        headers = {"idempotency-key": "k1", "content-type": "application/json"}
+        a = api.call("POST", "/v1/messages", raw_body=json.dumps(SMS_V1).encode(), headers=headers)
+        b = api.call("POST", "/v1/messages", raw_body=json.dumps(dict(reversed(list(SMS_V1.items()))), indent=2).encode(), headers=headers)
+        assert a[2] == b[2]
+
+    def test_same_key_different_body_is_422(self, api: Api) -> None:
+        headers = {"idempotency-key": "order-43"}
+        assert api.call("POST", "/v1/messages", SMS_V1, headers=headers)[0] == 202
+        status, hdrs, out = api.call("POST", "/v1/messages", {**SMS_V1, "text": "other"}, headers=headers)
+        assert_problem(status, hdrs, out, 422)
+        assert out["title"] == "Idempotency-Key reused"
+        assert len(api.queued()) == 1
+
+    def test_keys_are_per_account(self, api: Api, tmp_path: Path) -> None:
+        from switchboard.provisioning import provision_account
+        from switchboard.store.accounts import AccountStore
+
+        other = provision_account(AccountStore())
+        headers = {"idempotency-key": "shared"}
+        a = api.call("POST", "/v1/messages", SMS_V1, headers=headers)
+        b = api.call("POST", "/v1/messages", SMS_V1, headers={**headers, "authorization": basic_auth(other["api_key"], other["api_secret"])})
+        assert a[0] == b[0] == 202
+        assert a[2] != b[2]
+
+    def test_in_flight_is_409(self, api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+        from switchboard.api import send
+
+        original = send.MessageAcceptor.accept
+        nested: dict[str, Any] = {}
+
+        def accept_and_retry_meanwhile(self: Any, message: Any, principal: Any) -> dict:
+            nested["response"] = api.call("POST", "/v1/messages", SMS_V1, headers={"idempotency-key": "slow"})
+            return original(self, message, principal)
+
+        monkeypatch.setattr(send.MessageAcceptor, "accept", accept_and_retry_meanwhile)
+        status, _, _ = api.call("POST", "/v1/messages", SMS_V1, headers={"idempotency-key": "slow"})
+        assert status == 202
+        nested_status, nested_headers, nested_body = nested["response"]
+        assert_problem(nested_status, nested_headers, nested_body, 409)
+
+    def test_failed_request_does_not_burn_the_key(self, api: Api) -> None:
+        headers = {"idempotency-key": "fix-me"}
+        assert api.call("POST", "/v1/messages", {**SMS_V1, "text": ""}, headers=headers)[0] == 422
+        assert api.call("POST", "/v1/messages", SMS_V1, headers=headers)[0] == 202
+
+    def test_blank_key_is_a_validation_error(self, api: Api) -> None:
+        status, _, out = api.call("POST", "/v1/messages", SMS_V1, headers={"idempotency-key": "   "})
+        assert status == 422
+        assert out["invalid_parameters"][0]["name"] == "Idempotency-Key"
+
+
+def test_enqueue_error_after_the_message_was_taken_is_still_202(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The enqueue timed out but had landed, and a sender took the message: it is accepted, not refused."""
+    from switchboard.queues import OutboundQueue
+    from switchboard.store.messages import MessageStore
+
+    real_enqueue = OutboundQueue.enqueue
+
+    def lands_then_times_out(self: Any, message_uuid: str, delay_seconds: int = 0) -> None:
+        real_enqueue(self, message_uuid, delay_seconds)
+        MessageStore().claim(message_uuid, "sender-token", 2_000_000_000)
+        raise TimeoutError("read timeout")
+
+    monkeypatch.setattr(OutboundQueue, "enqueue", lands_then_times_out)
+    status, _, out = api.call("POST", "/v1/messages", SMS_V1)
+    assert status == 202
+    assert api.record(out["message_uuid"])["status"] == "sending"
+    assert len(api.queued()) == 1
