@@ -1,0 +1,64 @@
+"""moto's server on a thread of this process, and the environment that points the AWS SDK at it.
+
+This is moto's ``ThreadedMotoServer`` with the port bound on the caller's thread, so a busy port
+raises here instead of leaving ``start()`` waiting for a server thread that died.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import MutableMapping
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from local_stack.template import LOCAL_REGION
+
+# Variables that would send SDK calls somewhere else, or sign them with real credentials.
+_CONFLICTING_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+_SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
+
+
+class AwsServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        # werkzeug logs every request moto serves at INFO.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        app = DomainDispatcherApplication(create_backend_app)
+        try:
+            self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+        except (OSError, SystemExit) as exc:  # werkzeug exits on a busy port
+            raise OSError(f"cannot serve AWS (moto) on {self.host}:{self.port}: port in use or unavailable") from exc
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._server.server_close()
+        self._server = None
+        self._thread = None
+
+
+def use_local_aws(endpoint_url: str, environ: MutableMapping[str, str] = os.environ) -> None:
+    """Every SDK client created from now on talks to ``endpoint_url`` with dummy credentials."""
+    for name in [*_CONFLICTING_VARIABLES, *(k for k in environ if k.startswith(_SERVICE_ENDPOINT_PREFIX))]:
+        environ.pop(name, None)
+    environ["AWS_ENDPOINT_URL"] = endpoint_url
+    environ["AWS_ACCESS_KEY_ID"] = "testing"
+    environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+    environ["AWS_DEFAULT_REGION"] = LOCAL_REGION
+    environ["AWS_REGION"] = LOCAL_REGION

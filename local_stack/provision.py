@@ -1,0 +1,45 @@
+"""The demo account and application, created through the same provisioning code the CLI uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEMO_APPLICATION_NAME = "Switchboard demo"
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    api_key: str
+    api_secret: str
+    signature_secret: str
+    application_id: str
+    private_key_path: str
+
+
+def provision_demo(inbound_url: str, status_url: str, private_key_out: Path) -> DemoCredentials:
+    """An account and an application whose webhooks go to ``inbound_url`` / ``status_url``.
+
+    Needs the functions' environment (table names, AWS endpoint) in ``os.environ``.
+    """
+    from switchboard.provisioning import provision_account, provision_application
+    from switchboard.store.accounts import AccountStore
+
+    store = AccountStore()
+    account = provision_account(store, inbound_url=inbound_url, status_url=status_url)
+    private_key_out.unlink(missing_ok=True)
+    application = provision_application(
+        store,
+        account["api_key"],
+        DEMO_APPLICATION_NAME,
+        inbound_url=inbound_url,
+        status_url=status_url,
+        private_key_out=private_key_out,
+    )
+    return DemoCredentials(
+        api_key=account["api_key"],
+        api_secret=account["api_secret"],
+        signature_secret=account["signature_secret"],
+        application_id=application["application_id"],
+        private_key_path=str(Path(application["private_key_path"]).resolve()),
+    )
