@@ -15,6 +15,10 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     messages_table: str
@@ -22,6 +26,10 @@ class Settings:
     idempotency_table: str
     contacts_table: str
     outbound_queue_url: str
+    notify_queue_url: str
+    notify_dlq_url: str
+    allowed_private_webhook_hosts: tuple[str, ...]  # host[:port] exempt from the SSRF guard (local sink)
+    viber_callback_allowed_cidrs: tuple[str, ...]
     channels_secret_id: str
     retention_days: int
     send_max_attempts: int
@@ -47,6 +55,10 @@ def settings() -> Settings:
         idempotency_table=env.get("IDEMPOTENCY_TABLE", "switchboard-idempotency"),
         contacts_table=env.get("CONTACTS_TABLE", "switchboard-contacts"),
         outbound_queue_url=env.get("OUTBOUND_QUEUE_URL", ""),
+        notify_queue_url=env.get("NOTIFY_QUEUE_URL", ""),
+        notify_dlq_url=env.get("NOTIFY_DLQ_URL", ""),
+        allowed_private_webhook_hosts=_list("ALLOWED_PRIVATE_WEBHOOK_HOSTS"),
+        viber_callback_allowed_cidrs=_list("VIBER_CALLBACK_ALLOWED_CIDRS"),
         channels_secret_id=env.get("CHANNELS_SECRET_ID", "switchboard/channels"),
         retention_days=_int("RETENTION_DAYS", 90),
         send_max_attempts=_int("SEND_MAX_ATTEMPTS", 5),

@@ -5,7 +5,12 @@ Never log secrets or message text: log ids, channels, statuses and error codes o
 """
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+# Health checks and idempotent replays legitimately publish no metrics; the warning is noise.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
 tracer = Tracer()

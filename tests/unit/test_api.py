@@ -279,7 +279,7 @@ def test_unknown_route_is_404_problem(api: Api) -> None:
     assert_problem(status, headers, out, 404)
 
 
-@pytest.mark.parametrize("path", ["/v0x1/messages", "/v0.1/messages/extra", "/beta/messages/"])
+@pytest.mark.parametrize("path", ["/v0x1/messages", "/v0.1/messages/extra/more", "/beta/messages/"])
 def test_lookalike_paths_are_404(api: Api, path: str) -> None:
     status, headers, out = api.call("POST", path, SEED_SMS)
     assert_problem(status, headers, out, 404)
@@ -393,3 +393,71 @@ def test_enqueue_error_after_the_message_was_taken_is_still_202(api: Api, monkey
     assert status == 202
     assert api.record(out["message_uuid"])["status"] == "sending"
     assert len(api.queued()) == 1
+
+
+class TestLookup:
+    def test_owner_sees_the_message_with_its_history(self, api: Api) -> None:
+        _, _, sent = api.call("POST", "/v0.1/messages", MESSENGER_V01)
+        status, headers, out = api.call("GET", f"/v0.1/messages/{sent['message_uuid']}")
+        assert status == 200, out
+        assert headers["content-type"] == "application/json"
+        assert out["message_uuid"] == sent["message_uuid"]
+        assert out["channel"] == "messenger"
+        assert out["to"] == MESSENGER_V01["to"] and out["from"] == MESSENGER_V01["from"]
+        assert out["client_ref"] == "order-1"
+        assert out["status"] == "accepted"
+        assert [h["status"] for h in out["history"]] == ["accepted"]
+        assert out["webhook_attempts"] == []
+        assert out["_links"]["self"]["href"] == f"/v0.1/messages/{sent['message_uuid']}"
+
+    def test_v1_view_is_flat(self, api: Api) -> None:
+        _, _, sent = api.call("POST", "/v1/messages", VIBER_V1)
+        status, _, out = api.call("GET", f"/v1/messages/{sent['message_uuid']}")
+        assert status == 200
+        assert (out["channel"], out["to"], out["from"]) == ("viber_service", "447700900000", VIBER_SERVICE)
+
+    def test_the_accounts_application_sees_it_too(self, api: Api) -> None:
+        _, _, sent = api.call("POST", "/v1/messages", SMS_V1)
+        status, _, _ = api.call("GET", f"/v1/messages/{sent['message_uuid']}", headers={"authorization": api.jwt()})
+        assert status == 200
+
+    def test_rejected_message_shows_its_error(self, api: Api) -> None:
+        _, _, sent = api.call("POST", "/v1/messages", SMS_V1)
+        from switchboard.store.messages import MessageStore
+
+        store = MessageStore()
+        store.claim(sent["message_uuid"], "t", 2_000_000_000)
+        store.mark_rejected(sent["message_uuid"], "t", {"code": 1300, "reason": "Not part of the provider network"})
+        _, _, out = api.call("GET", f"/v1/messages/{sent['message_uuid']}")
+        assert out["status"] == "rejected"
+        assert out["error"] == {"code": 1300, "reason": "Not part of the provider network"}
+        assert [h["status"] for h in out["history"]] == ["accepted", "sending", "rejected"] or out["history"][-1]["status"] == "rejected"
+
+    def test_other_accounts_get_404_like_an_unknown_id(self, api: Api) -> None:
+        from switchboard.provisioning import provision_account
+        from switchboard.store.accounts import AccountStore
+
+        _, _, sent = api.call("POST", "/v1/messages", SMS_V1)
+        other = provision_account(AccountStore())
+        other_auth = {"authorization": basic_auth(other["api_key"], other["api_secret"])}
+        foreign = api.call("GET", f"/v1/messages/{sent['message_uuid']}", headers=other_auth)
+        unknown = api.call("GET", "/v1/messages/00000000-0000-4000-8000-000000000000", headers=other_auth)
+        assert_problem(*foreign, expected_status=404)
+        assert_problem(*unknown, expected_status=404)
+        assert foreign[2]["title"] == unknown[2]["title"]
+
+    @pytest.mark.parametrize("message_id", ["not-a-uuid", "%00", "x" * 300])
+    def test_malformed_ids_are_404(self, api: Api, message_id: str) -> None:
+        assert_problem(*api.call("GET", f"/v1/messages/{message_id}"), expected_status=404)
+
+    def test_lookup_needs_credentials(self, api: Api) -> None:
+        status, _, _ = api.call("GET", "/v1/messages/00000000-0000-4000-8000-000000000000", headers={"authorization": ""})
+        assert status == 401
+
+    def test_wrong_method_on_a_message_is_405(self, api: Api) -> None:
+        status, headers, out = api.call("DELETE", "/v1/messages/00000000-0000-4000-8000-000000000000")
+        assert_problem(status, headers, out, 405)
+        assert headers["allow"] == "GET"
+
+    def test_beta_has_no_lookup(self, api: Api) -> None:
+        assert_problem(*api.call("GET", "/beta/messages/00000000-0000-4000-8000-000000000000"), expected_status=404)

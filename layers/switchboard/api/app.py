@@ -27,6 +27,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     r"/beta/messages": ("POST",),
     r"/v0\.1/messages": ("POST",),
     r"/v1/messages": ("POST",),
+    r"/v0\.1/messages/[^/]+": ("GET",),
+    r"/v1/messages/[^/]+": ("GET",),
     r"/health": ("GET",),
 }
 _VERSION_PREFIXES = (("/beta/", ApiVersion.BETA), ("/v0.1/", ApiVersion.V0_1), ("/v1/", ApiVersion.V1))
@@ -46,10 +48,18 @@ def _acceptor() -> Any:
     return default_acceptor()
 
 
+@lru_cache(maxsize=1)
+def _message_reader() -> Any:
+    from switchboard.store.messages import MessageStore
+
+    return MessageStore()
+
+
 def reset_dependencies() -> None:
     """Tests: forget the wired services (e.g. after moto restarts)."""
     _authenticator.cache_clear()
     _acceptor.cache_clear()
+    _message_reader.cache_clear()
 
 
 def _version_of(path: str) -> ApiVersion | None:
@@ -107,6 +117,23 @@ def send_v01() -> Response:
 @app.post("/v1/messages")
 def send_v1() -> Response:
     return _send(ApiVersion.V1)
+
+
+def _lookup(message_uuid: str, version: ApiVersion) -> Response:
+    from switchboard.api.lookup import find_message
+
+    principal = _authenticate()
+    return _json_response(200, find_message(_message_reader(), message_uuid, principal, version))
+
+
+@app.get(r"/v0\.1/messages/<message_uuid>")
+def get_message_v01(message_uuid: str) -> Response:
+    return _lookup(message_uuid, ApiVersion.V0_1)
+
+
+@app.get("/v1/messages/<message_uuid>")
+def get_message_v1(message_uuid: str) -> Response:
+    return _lookup(message_uuid, ApiVersion.V1)
 
 
 @app.get("/health")
