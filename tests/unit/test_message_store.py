@@ -276,3 +276,182 @@ def test_history_keeps_every_change_in_order_with_its_time(aws, now) -> None:
         ("rejected", "2026-09-21T14:13:24.250Z"),
     ]
     assert history[-1]["error"] == {"code": 1300, "reason": "Not part of the provider network"}
+
+
+# ---------------------------------------------------------------------------- status webhooks, receipts, inbound
+
+
+def submitted_record(store: MessageStore, **kwargs) -> dict:
+    store.create(UUID, messenger_message(), jwt_principal())
+    store.claim(UUID, "token-1", int(T0) + 60)
+    return store.mark_submitted(UUID, "token-1", "mid.1", "messenger#mid.1", **kwargs)
+
+
+def test_final_writes_return_the_record_with_the_status_seen_and_its_webhook_pending(aws, now) -> None:
+    store = MessageStore()
+
+    record = submitted_record(store)
+
+    assert record == store.get(UUID)
+    assert record["seen_statuses"] == {"submitted"}
+    assert record["pending_notifications"] == {"status:submitted"}
+    assert record["notify_lease_status_submitted"] == int(T0) + 60
+
+
+def test_mark_submitted_indexes_a_messenger_send_by_conversation_and_time(aws, now) -> None:
+    store = MessageStore()
+    submitted_record(store, conversation="messenger#page-1#psid-1", sent_at_ms=1_790_000_000_123)
+
+    found = aws.client("dynamodb").query(
+        TableName=store.table_name,
+        IndexName="ConversationIndex",
+        KeyConditionExpression="conversation = :c AND sent_at_ms <= :w",
+        ExpressionAttributeValues={":c": {"S": "messenger#page-1#psid-1"}, ":w": {"N": "1790000000123"}},
+    )["Items"]
+
+    assert [item["message_uuid"]["S"] for item in found] == [UUID]
+    assert list(store.conversation_message_uuids("messenger#page-1#psid-1", 1_790_000_000_123)) == [[UUID]]
+    assert list(store.conversation_message_uuids("messenger#page-1#psid-1", 1_790_000_000_122)) == []
+    assert store.message_uuids_by_provider_ref("messenger#mid.1") == [UUID]
+    assert store.message_uuids_by_provider_ref("messenger#mid.2") == []
+
+
+def test_conversation_pages_come_newest_first(aws, now) -> None:
+    store = MessageStore()
+    for i in range(5):
+        uuid = f"m-{i}"
+        store.create(uuid, messenger_message(), jwt_principal())
+        store.claim(uuid, "t", int(T0) + 60)
+        store.mark_submitted(uuid, "t", f"mid.{i}", f"messenger#mid.{i}", conversation="c", sent_at_ms=1000 + i)
+
+    pages = list(store.conversation_message_uuids("c", 1003, page_size=2))
+
+    assert pages == [["m-3", "m-2"], ["m-1", "m-0"]]
+
+
+def test_an_enqueue_failure_rejection_is_seen_but_sends_no_webhook(aws, now) -> None:
+    store = MessageStore()
+    store.create(UUID, messenger_message(), jwt_principal())
+
+    store.mark_enqueue_failed(UUID, "could not be queued")
+
+    record = store.get(UUID)
+    assert record["seen_statuses"] == {"rejected"}
+    assert "pending_notifications" not in record
+
+
+def test_the_notify_lease_can_be_taken_only_once_it_ran_out(aws, now) -> None:
+    from switchboard.store.messages import LeaseState
+
+    store = MessageStore()
+    submitted_record(store)
+
+    assert store.take_notify_lease(UUID, "status:submitted").state is LeaseState.HELD
+    now[0] = T0 + 60
+    taken = store.take_notify_lease(UUID, "status:submitted")
+    assert taken.state is LeaseState.TAKEN
+    assert taken.record["notify_lease_status_submitted"] == int(T0) + 120
+    assert store.take_notify_lease(UUID, "status:submitted").state is LeaseState.HELD
+    assert store.take_notify_lease(UUID, "status:read").state is LeaseState.NOT_PENDING
+    assert store.take_notify_lease("no-such-uuid", "status:submitted").state is LeaseState.MISSING
+
+    store.clear_notification(UUID, "status:submitted")
+
+    record = store.get(UUID)
+    assert "pending_notifications" not in record
+    assert "notify_lease_status_submitted" not in record
+    assert store.take_notify_lease(UUID, "status:submitted").state is LeaseState.NOT_PENDING
+
+
+def test_a_lease_is_released_only_by_its_holder(aws, now) -> None:
+    store = MessageStore()
+    submitted_record(store)
+
+    store.release_notify_lease(UUID, "status:submitted", int(T0) + 59)
+    assert store.get(UUID)["notify_lease_status_submitted"] == int(T0) + 60
+
+    store.release_notify_lease(UUID, "status:submitted", int(T0) + 60)
+    record = store.get(UUID)
+    assert "notify_lease_status_submitted" not in record
+    assert record["pending_notifications"] == {"status:submitted"}
+
+
+def test_webhook_attempts_are_appended_with_an_optional_history_note(aws, now) -> None:
+    store = MessageStore()
+    store.create(UUID, messenger_message(), jwt_principal())
+    first = {"webhook": "status:submitted", "attempt": 1, "outcome": "failed", "http_status": 500}
+    second = {"webhook": "status:submitted", "attempt": 2, "outcome": "gave_up"}
+    note = {"timestamp": "2026-09-22T14:13:20.000Z", "event": "webhook_undeliverable", "webhook": "status:submitted"}
+
+    assert store.record_webhook_attempt(UUID, first)
+    assert store.record_webhook_attempt(UUID, second, history_note=note)
+
+    record = store.get(UUID)
+    assert record["webhook_attempts"] == [first, second]
+    assert record["history"][-1] == note
+    assert store.record_webhook_attempt("no-such-uuid", first) is False
+    assert store.get("no-such-uuid") is None
+
+
+def inbound_message(mid: str = "mid.in.1"):
+    from switchboard.domain.provider_events import InboundMessage
+
+    return InboundMessage(
+        channel=Channel.MESSENGER,
+        sender=Endpoint(type="messenger", id="psid-1"),
+        recipient=Endpoint(type="messenger", id="page-1"),
+        content={"type": "location", "location": {"lat": "51.5", "long": "-0.12", "url": "https://maps.example"}},
+        occurred_at=T0 - 0.5,
+        provider_message_id=mid,
+    )
+
+
+def test_create_inbound_records_the_message_with_its_webhook_pending(aws, now) -> None:
+    store = MessageStore()
+
+    created = store.create_inbound(UUID, inbound_message(), "abcd1234", "app-1", "messenger#mid.in.1")
+
+    record = store.get(UUID)
+    assert created == record
+    assert record["direction"] == "inbound"
+    assert record["status"] == "received"
+    assert record["channel"] == "messenger"
+    assert record["from"] == {"type": "messenger", "id": "psid-1"}
+    assert record["to"] == {"type": "messenger", "id": "page-1"}
+    assert record["content"]["location"]["lat"] == "51.5"
+    assert record["timestamp"] == "2026-09-21T14:13:19.500Z"
+    assert record["api_key"] == "abcd1234"
+    assert record["application_id"] == "app-1"
+    assert record["provider_message_id"] == "mid.in.1"
+    assert record["history"] == [{"status": "received", "timestamp": "2026-09-21T14:13:20.000Z"}]
+    assert record["expires_at"] == int(T0) + RETENTION_SECONDS
+    assert record["pending_notifications"] == {"inbound"}
+    assert record["notify_lease_inbound"] == int(T0) + 60
+
+
+def test_create_inbound_with_a_dedupe_key_records_a_provider_retry_once(aws, now) -> None:
+    store = MessageStore()
+    store.create_inbound(UUID, inbound_message(), "abcd1234", None, "messenger#mid.in.1")
+
+    again = store.create_inbound("bbbbbbbb-bbbb-cccc-dddd-0123456789ab", inbound_message(), "abcd1234", None, "messenger#mid.in.1")
+
+    assert again is None
+    assert store.get("bbbbbbbb-bbbb-cccc-dddd-0123456789ab") is None
+    assert store.find_inbound("abcd1234", "messenger#mid.in.1")["message_uuid"] == UUID
+    assert store.find_inbound("abcd1234", "messenger#mid.other") is None
+    # The key is per account.
+    other = store.create_inbound("cccccccc-bbbb-cccc-dddd-0123456789ab", inbound_message(), "other999", None, "messenger#mid.in.1")
+    assert other is not None and "application_id" not in other
+
+
+def test_create_inbound_without_a_dedupe_key_never_overwrites(aws, now) -> None:
+    store = MessageStore()
+    assert store.create_inbound(UUID, inbound_message(), "abcd1234", None, None) is not None
+
+    with pytest.raises(MessageAlreadyExists):
+        store.create_inbound(UUID, inbound_message("mid.in.2"), "abcd1234", None, None)
+    with pytest.raises(MessageAlreadyExists):
+        store.create_inbound(UUID, inbound_message("mid.in.2"), "abcd1234", None, "messenger#mid.in.2")
+
+    assert store.get(UUID)["provider_message_id"] == "mid.in.1"
+    assert store.find_inbound("abcd1234", "messenger#mid.in.2") is None

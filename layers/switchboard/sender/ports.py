@@ -48,17 +48,31 @@ class MessageRecords(Protocol):
         self, message_uuid: str, expired_token: str, claim_token: str, lease_expires_at: int
     ) -> dict[str, Any]: ...
 
-    def reject_abandoned(self, message_uuid: str, expired_token: str, err: dict[str, Any]) -> None: ...
+    def reject_abandoned(self, message_uuid: str, expired_token: str, err: dict[str, Any]) -> dict[str, Any]: ...
 
     def mark_submitted(
-        self, message_uuid: str, claim_token: str, provider_message_id: str | None, provider_ref: str | None
-    ) -> None: ...
+        self,
+        message_uuid: str,
+        claim_token: str,
+        provider_message_id: str | None,
+        provider_ref: str | None,
+        conversation: str | None = None,
+        sent_at_ms: int | None = None,
+    ) -> dict[str, Any]: ...
 
-    def mark_rejected(self, message_uuid: str, claim_token: str, err: dict[str, Any]) -> None: ...
+    def mark_rejected(self, message_uuid: str, claim_token: str, err: dict[str, Any]) -> dict[str, Any]: ...
 
     def release_for_retry(
         self, message_uuid: str, claim_token: str, attempt: int, err: dict[str, Any], retry_in_seconds: int
     ) -> None: ...
+
+
+class StatusWebhooks(Protocol):
+    """``switchboard.notifications.outbox.Outbox``: the final writes mark a webhook pending; this queues it."""
+
+    def publish(self, record: dict[str, Any], marker: str) -> None: ...
+
+    def republish(self, message_uuid: str, marker: str) -> Any: ...
 
 
 class TransactionContacts(Protocol):

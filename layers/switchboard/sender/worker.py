@@ -4,11 +4,17 @@ The SQS record only names the message; the record in the MessagesTable decides w
 
 - ``accepted``: claim it (accepted -> sending, new claim token, lease, attempts + 1) and send.
 - past ``sending`` (submitted, delivered, read, rejected, undeliverable): a duplicate or late
-  delivery; acknowledge it and do nothing.
+  delivery; acknowledge it. If a status webhook of the record is still pending (its queuing
+  failed), queue it first (see ``OutboundSender._republish_pending``).
 - ``sending`` under a live lease: another worker is sending it right now; report a batch item
   failure so SQS brings it back, by when it is final and gets acknowledged.
 - ``sending`` under an expired lease: see ``OutboundSender._recover_abandoned``.
 - no record, or a body that names none: log and acknowledge (see ``OutboundSender.process``).
+
+Every final outcome (submitted, rejected) is written together with its pending status webhook and
+then queued through the outbox (``switchboard.notifications.outbox``). If queuing fails, the
+exception makes the SQS record a batch item failure; its redelivery finds the message final with
+the webhook still pending and queues it then.
 """
 from __future__ import annotations
 
@@ -17,9 +23,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from switchboard import clock
 from switchboard.config import settings
+from switchboard.domain import status
 from switchboard.domain.error_codes import error
 from switchboard.domain.message import Channel, OutboundMessage
+from switchboard.domain.provider_events import conversation_key
 from switchboard.observability import logger
 from switchboard.queues import parse_outbound_body
 from switchboard.sender.backoff import retry_delay_seconds
@@ -31,10 +40,11 @@ from switchboard.sender.ports import (
     OutcomeRecorder,
     RedeliveryDelay,
     SendResultLike,
+    StatusWebhooks,
     TransactionContacts,
     outcome_of,
 )
-from switchboard.store.messages import ClaimState, StaleClaim
+from switchboard.store.messages import ClaimState, StaleClaim, status_notification
 
 INTERNAL_ERROR = 1030
 COMMUNICATION_FAILED = 1100
@@ -94,6 +104,7 @@ class OutboundSender:
         adapter_for: AdapterLookup,
         policy: SenderPolicy,
         outcomes: OutcomeRecorder,
+        webhooks: StatusWebhooks | None = None,
     ) -> None:
         self.records = records
         self.contacts = contacts
@@ -101,6 +112,7 @@ class OutboundSender:
         self.adapter_for = adapter_for
         self.policy = policy
         self.outcomes = outcomes
+        self.webhooks = webhooks if webhooks is not None else _default_webhooks(records)
 
     def process(self, delivery: QueueDelivery, scope: BatchScope) -> Disposition:
         """Handle one SQS record. Unexpected exceptions propagate (the batch reports them as failures).
@@ -133,6 +145,7 @@ class OutboundSender:
             return Disposition.ACK
         if attempt.state is ClaimState.FINAL:
             logger.info("message already past sending; acknowledged", extra={"status": found.get("status")})
+            self._republish_pending(message_uuid, found)
             return Disposition.ACK
         if attempt.state is ClaimState.IN_FLIGHT:
             logger.info("message is being sent by another worker; will look again later")
@@ -165,12 +178,15 @@ class OutboundSender:
                 logger.warning("lease expired mid-send; resending (Viber de-duplicates by seq)")
                 claimed = self.records.take_over(message_uuid, expired_token, claim_token, scope.lease_expires_at)
                 return self._send(message_uuid, claimed, claim_token, delivery, scope, resend=True)
-            self.records.reject_abandoned(message_uuid, expired_token, error(INTERNAL_ERROR, OUTCOME_UNKNOWN_REASON))
+            rejected = self.records.reject_abandoned(
+                message_uuid, expired_token, error(INTERNAL_ERROR, OUTCOME_UNKNOWN_REASON)
+            )
         except StaleClaim:
             # Another worker recovered it first: look again once that one is done.
             return Disposition.REDELIVER
         logger.warning("lease expired mid-send; rejected, outcome unknown", extra={"error_code": INTERNAL_ERROR})
         self.outcomes.count(channel, REJECTED)
+        self.webhooks.publish(rejected, status_notification(status.REJECTED))
         return Disposition.ACK
 
     def _send(
@@ -185,12 +201,15 @@ class OutboundSender:
         message = OutboundMessage.from_item(record)
         attempt = int(record.get("attempts", 1))
         logger.thread_safe_append_keys(channel=message.channel.value)
+        # Taken before the call: a Messenger watermark covers messages sent before it, by Facebook's
+        # clock, so the recorded time must not be later than Facebook's own.
+        sent_at_ms = int(clock.now() * 1000)
         result = self.adapter_for(message.channel).send(message, message_uuid, scope.channel_config)
         outcome = outcome_of(result)
         already_sent = resend and outcome is Outcome.REJECTED and result.error_code == ALREADY_SENT
         try:
             if outcome is Outcome.ACCEPTED or already_sent:
-                return self._submitted(message_uuid, message, claim_token, result, attempt)
+                return self._submitted(message_uuid, message, claim_token, result, attempt, sent_at_ms)
             if outcome is Outcome.REJECTED:
                 code = result.error_code or UNKNOWN_REJECTION
                 return self._reject(message_uuid, message, claim_token, error(code, result.error_reason), attempt)
@@ -201,15 +220,30 @@ class OutboundSender:
             return Disposition.ACK
 
     def _submitted(
-        self, message_uuid: str, message: OutboundMessage, claim_token: str, result: SendResultLike, attempt: int
+        self,
+        message_uuid: str,
+        message: OutboundMessage,
+        claim_token: str,
+        result: SendResultLike,
+        attempt: int,
+        sent_at_ms: int,
     ) -> Disposition:
         provider_id = result.provider_message_id
         provider_ref = f"{message.channel.value}#{provider_id}" if provider_id else None
-        self.records.mark_submitted(message_uuid, claim_token, provider_id, provider_ref)
+        conversation = _conversation(message)
+        record = self.records.mark_submitted(
+            message_uuid,
+            claim_token,
+            provider_id,
+            provider_ref,
+            conversation=conversation,
+            sent_at_ms=sent_at_ms if conversation else None,
+        )
         self.outcomes.count(message.channel.value, SUBMITTED)
         logger.info("message submitted", extra={"status": SUBMITTED, "attempt": attempt})
         if message.channel is Channel.VIBER and _viber_category(message) == VIBER_TRANSACTION:
             self._record_transaction_contact(message)
+        self.webhooks.publish(record, status_notification(status.SUBMITTED))
         return Disposition.ACK
 
     def _record_transaction_contact(self, message: OutboundMessage) -> None:
@@ -223,10 +257,22 @@ class OutboundSender:
     def _reject(
         self, message_uuid: str, message: OutboundMessage, claim_token: str, err: dict[str, Any], attempt: int
     ) -> Disposition:
-        self.records.mark_rejected(message_uuid, claim_token, err)
+        record = self.records.mark_rejected(message_uuid, claim_token, err)
         self.outcomes.count(message.channel.value, REJECTED)
         logger.info("message rejected", extra={"status": REJECTED, "error_code": err["code"], "attempt": attempt})
+        self.webhooks.publish(record, status_notification(status.REJECTED))
         return Disposition.ACK
+
+    def _republish_pending(self, message_uuid: str, record: dict[str, Any]) -> None:
+        """Queue the webhooks a final record still has pending (an earlier queuing failed).
+
+        A marker whose lease is held is left alone and the SQS record acknowledged anyway: its
+        holder is a live writer whose own SQS record (or provider retry) comes back if it fails,
+        after the lease has run out (the queue's visibility timeout is longer than the lease).
+        """
+        for marker in sorted(record.get("pending_notifications") or ()):
+            outcome = self.webhooks.republish(message_uuid, marker)
+            logger.info("pending status webhook", extra={"webhook": marker, "republish": getattr(outcome, "value", outcome)})
 
     def _retry_or_give_up(
         self,
@@ -257,6 +303,20 @@ class OutboundSender:
             # The record is released either way; it just comes back after the queue's visibility timeout.
             logger.exception("could not set the retry delay")
         return Disposition.REDELIVER
+
+
+def _conversation(message: OutboundMessage) -> str | None:
+    """Messenger's ConversationIndex key (page id, PSID), which watermark receipts query."""
+    if message.channel is Channel.MESSENGER and message.sender.id and message.recipient.id:
+        return conversation_key(message.sender.id, message.recipient.id)
+    return None
+
+
+def _default_webhooks(records: MessageRecords) -> StatusWebhooks:
+    from switchboard.notifications import Notifications
+    from switchboard.notifications.outbox import Outbox
+
+    return Outbox(records, Notifications())  # type: ignore[arg-type]  # MessageStore is both
 
 
 def _viber_category(message: OutboundMessage) -> str:

@@ -1,0 +1,77 @@
+"""The NotifierFunction's batch loop: Powertools partial batch responses around ``Notifier.deliver``.
+
+Records of a batch are delivered concurrently on a bounded, process-wide thread pool, so one slow
+endpoint does not delay the others. A body that is not a notification is logged and acknowledged
+(redelivering it cannot help). A record whose processing raised (the retry or dead-letter message
+could not be queued, or anything unexpected) becomes a batch item failure: SQS delivers it again
+and, after the queue's maxReceiveCount, moves it to the NotifyDLQ.
+"""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from switchboard.config import settings
+from switchboard.notifications.messages import Notification
+from switchboard.notifications.notifier import Notifier
+from switchboard.notifications.queues import NotifyQueues
+from switchboard.notifications.targets import WebhookTargets
+from switchboard.observability import logger
+
+CONCURRENCY = 10  # the event source's BatchSize
+
+
+@lru_cache(maxsize=1)
+def executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="notifier")
+
+
+@lru_cache(maxsize=1)
+def webhook_targets() -> WebhookTargets:
+    """Kept for the life of the process, so its account and application lookups stay cached."""
+    return WebhookTargets()
+
+
+def default_notifier() -> Notifier:
+    """Production wiring: DynamoDB, SQS and the shared HTTP session."""
+    from switchboard.store.messages import MessageStore
+    from switchboard.webhooks.delivery import WebhookPoster
+
+    return Notifier(
+        targets=webhook_targets(),
+        poster=WebhookPoster(allowed_private_hosts=settings().allowed_private_webhook_hosts),
+        queues=NotifyQueues(),
+        attempts=MessageStore(),
+    )
+
+
+def process_batch(event: dict[str, Any], context: Any = None, *, notifier: Notifier | None = None) -> PartialItemFailureResponse:
+    """Deliver every record of an SQS event; returns ``{"batchItemFailures": [...]}``."""
+    notifier = notifier or default_notifier()
+    pool = executor()
+
+    def process_record(record: SQSRecord) -> None:
+        notification = Notification.from_json(record.body)
+        if notification is None:
+            logger.error("notify record is not a notification; acknowledged", extra={"sqs_message_id": record.message_id})
+            return
+        logger.thread_safe_append_keys(correlation_id=notification.message_uuid)
+        try:
+            notifier.deliver(notification)
+        except Exception:
+            logger.exception("webhook processing failed", extra={"sqs_message_id": record.message_id})
+            raise
+        finally:
+            logger.thread_safe_remove_keys(["correlation_id"])
+
+    async def record_handler(record: SQSRecord) -> None:
+        await asyncio.get_running_loop().run_in_executor(pool, process_record, record)
+
+    processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return async_process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

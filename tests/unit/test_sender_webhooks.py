@@ -1,0 +1,216 @@
+"""The sender's status webhooks: submitted and rejected are queued once each, through the outbox."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from switchboard import clock
+from switchboard.notifications import Notifications
+from switchboard.notifications.outbox import Outbox
+from switchboard.sender.worker import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
+from switchboard.store.contacts import ContactStore
+from switchboard.store.messages import MessageStore
+from tests.unit.test_sender import (
+    CHANNELS_CONFIG,
+    PRINCIPAL,
+    FakeAdapter,
+    RecordingTally,
+    SpyQueue,
+    accepted,
+    messenger_message,
+    rejected,
+    retry,
+    sms_message,
+    sqs_record,
+)
+
+T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
+
+
+@pytest.fixture
+def now() -> Iterator[list[float]]:
+    current = [T0]
+    clock.set_clock(lambda: current[0])
+    yield current
+    clock.set_clock(None)
+
+
+class FlakyNotifications(Notifications):
+    """The real publisher, except that the first ``failures`` status webhooks cannot be queued."""
+
+    def __init__(self, failures: int = 0) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def status_changed(self, record: dict, status: str, occurred_at_iso: str, error: dict | None = None) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("NotifyQueue unreachable")
+        super().status_changed(record, status, occurred_at_iso, error)
+
+
+def make_sender(adapter: FakeAdapter, notifications: Notifications | None = None, max_attempts: int = 5) -> OutboundSender:
+    records = MessageStore()
+    return OutboundSender(
+        records=records,
+        contacts=ContactStore(),
+        queue=SpyQueue(),
+        adapter_for=lambda channel: adapter,
+        policy=SenderPolicy(max_attempts=max_attempts, retry_base_seconds=2, max_receive_count=8),
+        outcomes=RecordingTally(),
+        webhooks=Outbox(records, notifications or Notifications()),
+    )
+
+
+def run(sender: OutboundSender, *records: dict[str, Any]) -> list[str]:
+    from switchboard.sender.batch import process_batch
+
+    response = process_batch({"Records": list(records)}, None, sender=sender, load_channel_config=lambda: CHANNELS_CONFIG)
+    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+def create(uuid: str, message=None) -> str:
+    MessageStore().create(uuid, message or messenger_message(), PRINCIPAL)
+    return uuid
+
+
+def record(uuid: str) -> dict[str, Any]:
+    found = MessageStore().get(uuid)
+    assert found is not None
+    return found
+
+
+def queued_webhooks(aws) -> list[dict[str, Any]]:
+    """Every notification on the NotifyQueue, removed from it."""
+    sqs, url = aws.client("sqs"), aws.env["NOTIFY_QUEUE_URL"]
+    found: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return found
+        for message in batch:
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_a_submitted_message_queues_one_submitted_webhook(aws, now) -> None:
+    uuid = create("m-1")
+
+    assert run(make_sender(FakeAdapter(accepted("mid.1"))), sqs_record(uuid)) == []
+
+    (webhook,) = queued_webhooks(aws)
+    assert webhook["notification"] == "status:submitted"
+    assert webhook["body"] == {
+        "message_uuid": uuid,
+        "to": {"type": "messenger", "id": "psid-1"},
+        "from": {"type": "messenger", "id": "page-1"},
+        "timestamp": "2026-09-21T14:13:20.000Z",
+        "status": "submitted",
+    }
+    assert webhook["target"] == {"api_key": "abcd1234", "url_kind": "status"}
+    saved = record(uuid)
+    assert "pending_notifications" not in saved
+    assert saved["seen_statuses"] == {"submitted"}
+
+
+def test_a_rejected_message_queues_a_rejected_webhook_with_its_error(aws, now) -> None:
+    uuid = create("s-1", sms_message())
+
+    assert run(make_sender(FakeAdapter(rejected(1300, "Not part of the provider network"))), sqs_record(uuid)) == []
+
+    (webhook,) = queued_webhooks(aws)
+    assert webhook["body"]["status"] == "rejected"
+    assert webhook["body"]["error"] == {"code": 1300, "reason": "Not part of the provider network"}
+    assert webhook["body"]["to"] == {"type": "sms", "number": "447700900000"}
+
+
+def test_retries_queue_no_webhook_until_the_final_outcome(aws, now) -> None:
+    uuid = create("m-1")
+    sender = make_sender(FakeAdapter(retry(1000)), max_attempts=2)
+
+    run(sender, sqs_record(uuid, receive_count=1))
+    assert queued_webhooks(aws) == []
+
+    run(sender, sqs_record(uuid, receive_count=2))
+    assert [w["body"]["status"] for w in queued_webhooks(aws)] == ["rejected"]
+
+
+def test_an_abandoned_send_that_is_rejected_queues_its_webhook(aws, now) -> None:
+    uuid = create("m-1")
+    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    now[0] = T0 + 200
+
+    assert run(make_sender(FakeAdapter()), sqs_record(uuid, receive_count=2)) == []
+
+    (webhook,) = queued_webhooks(aws)
+    assert webhook["body"]["status"] == "rejected"
+    assert webhook["body"]["error"] == {"code": 1030, "reason": OUTCOME_UNKNOWN_REASON}
+
+
+def test_a_messenger_send_records_its_conversation_and_the_time_before_the_call(aws, now) -> None:
+    uuid = create("m-1")
+
+    def provider_takes_a_while() -> None:
+        now[0] += 2
+
+    now[0] += 0.5
+    assert run(make_sender(FakeAdapter(accepted("mid.1"), on_send=provider_takes_a_while)), sqs_record(uuid)) == []
+
+    saved = record(uuid)
+    assert saved["conversation"] == "messenger#page-1#psid-1"
+    assert saved["sent_at_ms"] == 1_790_000_000_500
+    assert saved["history"][-1]["timestamp"] == "2026-09-21T14:13:22.500Z"
+    queued_webhooks(aws)
+
+
+def test_other_channels_are_not_indexed_by_conversation(aws, now) -> None:
+    uuid = create("s-1", sms_message())
+
+    run(make_sender(FakeAdapter(accepted("0A1"))), sqs_record(uuid))
+
+    saved = record(uuid)
+    assert "conversation" not in saved and "sent_at_ms" not in saved
+    assert saved["provider_ref"] == "sms#0A1"
+    queued_webhooks(aws)
+
+
+def test_a_failed_enqueue_redelivers_the_record_which_then_queues_the_webhook_once(aws, now) -> None:
+    uuid = create("m-1")
+    adapter = FakeAdapter(accepted("mid.1"))
+    sender = make_sender(adapter, FlakyNotifications(failures=1))
+    first = sqs_record(uuid, receive_count=1)
+
+    assert run(sender, first) == [first["messageId"]]
+
+    saved = record(uuid)
+    assert saved["status"] == "submitted"
+    assert saved["pending_notifications"] == {"status:submitted"}
+    assert queued_webhooks(aws) == []
+
+    now[0] += 180  # the queue's visibility timeout
+    assert run(sender, sqs_record(uuid, receive_count=2)) == []
+
+    (webhook,) = queued_webhooks(aws)
+    assert webhook["body"]["status"] == "submitted"
+    assert webhook["body"]["timestamp"] == "2026-09-21T14:13:20.000Z"  # the change's time, not the replay's
+    assert "pending_notifications" not in record(uuid)
+    assert len(adapter.calls) == 1
+
+    assert run(sender, sqs_record(uuid, receive_count=3)) == []
+    assert queued_webhooks(aws) == []
+
+
+def test_a_duplicate_record_leaves_a_webhook_another_worker_is_queuing(aws, now) -> None:
+    uuid = create("m-1")
+    store = MessageStore()
+    store.claim(uuid, "other-worker", int(T0) + 60)
+    store.mark_submitted(uuid, "other-worker", "mid.1", "messenger#mid.1")  # and is about to queue it
+    before = record(uuid)
+
+    assert run(make_sender(FakeAdapter()), sqs_record(uuid, receive_count=2)) == []
+
+    assert record(uuid) == before
+    assert queued_webhooks(aws) == []
