@@ -1,11 +1,16 @@
-"""``switchboard``: create accounts and applications, and generate JWTs.
+"""``switchboard``: create accounts and applications, link channels to them, and generate JWTs.
 
     switchboard accounts create [--inbound-url URL] [--status-url URL]
     switchboard apps create --api-key KEY --name NAME [--inbound-url URL] [--status-url URL] [--private-key-out FILE]
+    switchboard links create --api-key KEY --channel CHANNEL --address ADDRESS [--application-id ID]
+    switchboard links delete --channel CHANNEL --address ADDRESS [--api-key KEY]
     switchboard jwt generate --application-id ID --private-key FILE [--ttl SECONDS]
 
-``accounts`` and ``apps`` target the local stack by default (``.local/stack.json`` and
+``accounts``, ``apps`` and ``links`` target the local stack by default (``.local/stack.json`` and
 ``.local/outputs.json``, written by ``make run``), or a deployed stack with ``--stack-name``.
+
+A link says which account (and optionally which of its applications) owns a Messenger page id, a
+Viber service id or an SMS number: inbound messages to it go to that owner's inbound URL.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ PROG = "switchboard"
 DEFAULT_LOCAL_DIR = ".local"
 ACCOUNTS_TABLE_OUTPUT = "AccountsTableName"
 LOCAL_REGION = "us-east-1"  # local_stack.template.LOCAL_REGION
+LINK_CHANNELS = ("messenger", "viber_service_msg", "sms")  # switchboard.domain.message.Channel values
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the repository, when run from the source tree
 _LOCAL_HINT = "run `make run` to start the local stack, or pass --stack-name for a deployed stack"
 
@@ -50,8 +56,10 @@ class Target:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Manage Switchboard accounts and applications.")
-    commands = parser.add_subparsers(dest="group", required=True, metavar="{accounts,apps,jwt}", parser_class=_Parser)
+    parser = _Parser(prog=PROG, description="Manage Switchboard accounts, applications and channel links.")
+    commands = parser.add_subparsers(
+        dest="group", required=True, metavar="{accounts,apps,links,jwt}", parser_class=_Parser
+    )
 
     target = _Parser(add_help=False)
     where = target.add_argument_group("target stack")
@@ -80,6 +88,26 @@ def build_parser() -> argparse.ArgumentParser:
     apps_create.add_argument("--name", required=True, metavar="NAME")
     apps_create.add_argument("--private-key-out", metavar="FILE",
                              help="where to write the private key (default: ./<application_id>.key)")
+
+    links = commands.add_parser("links", help="which account owns a page, Viber service or SMS number")
+    links_cmds = links.add_subparsers(dest="command", required=True, metavar="{create,delete}", parser_class=_Parser)
+    address = _Parser(add_help=False)
+    address.add_argument("--channel", required=True, choices=LINK_CHANNELS, help="the channel of the address")
+    address.add_argument(
+        "--address", required=True, metavar="ADDRESS",
+        help="Messenger page id, Viber service id, or SMS number (E.164, + optional)",
+    )
+    links_create = links_cmds.add_parser(
+        "create", parents=[target, address], help="link an address to an account or application; prints JSON"
+    )
+    links_create.add_argument("--api-key", required=True, metavar="KEY", help="the owning account")
+    links_create.add_argument(
+        "--application-id", metavar="ID", help="the account's application whose inbound URL gets the messages"
+    )
+    links_delete = links_cmds.add_parser(
+        "delete", parents=[target, address], help="remove a link; prints the removed link as JSON"
+    )
+    links_delete.add_argument("--api-key", metavar="KEY", help="only if the link is this account's")
 
     jwt_group = commands.add_parser("jwt", help="JSON Web Tokens")
     jwt_cmds = jwt_group.add_subparsers(dest="command", required=True, metavar="{generate}", parser_class=_Parser)
@@ -117,6 +145,8 @@ def run(args: argparse.Namespace) -> str:
     from switchboard import provisioning
 
     store = _store(args)
+    if args.group == "links":
+        return json.dumps(_run_links(args, store), indent=2)
     if args.group == "accounts":
         result: dict[str, Any] = provisioning.provision_account(store, args.inbound_url, args.status_url)
     else:
@@ -124,6 +154,17 @@ def run(args: argparse.Namespace) -> str:
             store, args.api_key, args.name, args.inbound_url, args.status_url, args.private_key_out
         )
     return json.dumps(result, indent=2)
+
+
+def _run_links(args: argparse.Namespace, accounts: Any) -> dict[str, str]:
+    from switchboard.store.links import ChannelLinkStore, provision_link
+
+    links = ChannelLinkStore(table_name=accounts.table_name)
+    if args.command == "create":
+        link = provision_link(accounts, links, args.channel, args.address, args.api_key, args.application_id)
+    else:
+        link = links.unlink(args.channel, args.address, api_key=args.api_key)
+    return link.to_dict()
 
 
 def _generate_jwt(args: argparse.Namespace) -> str:

@@ -1,0 +1,206 @@
+"""The webhook function on the in-process AWS: the channels secret, channel links and the allow-list
+setting for real, then the production wiring with the real status service, message store and
+notifications (skipped while those are not there)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from switchboard import clock
+from switchboard.config import reset_settings
+from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, Principal
+from switchboard.domain.provider_events import conversation_key
+from switchboard.inbound import InboundService
+from switchboard.provider_webhooks import wiring
+from switchboard.store.links import ChannelLinkStore
+from tests.support.lambdas import ROOT, FakeLambdaContext, load_handler_module
+from tests.unit.test_inbound import FakeIntake
+from tests.unit.test_provider_webhooks_app import FakeStatuses
+from tests.unit.test_provider_webhooks_events import SAMPLE_SECRETS, SIGNED_AT
+
+PAGE = "107083064136738"
+PSID = "3523523523520000"
+VIBER_TOKEN = "5741311803571721087"
+
+
+def sample(name: str) -> dict[str, Any]:
+    return json.loads((ROOT / "events" / f"webhooks_{name}.json").read_text())
+
+
+@pytest.fixture
+def stack(aws, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The sample secrets in the channels secret, and an account with an application."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from switchboard.provisioning import provision_account, provision_application
+    from switchboard.store.accounts import AccountStore
+
+    aws.client("secretsmanager").put_secret_value(
+        SecretId=aws.env["CHANNELS_SECRET_ID"], SecretString=json.dumps(SAMPLE_SECRETS)
+    )
+    parameters.clear_caches()
+    store = AccountStore()
+    account = provision_account(store)
+    app = provision_application(store, account["api_key"], "inbound", private_key_out=tmp_path / "app.key")
+    clock.set_clock(lambda: float(SIGNED_AT + 30))
+    yield {"api_key": account["api_key"], "application_id": app["application_id"], "aws": aws}
+    clock.set_clock(None)
+    wiring.use(None)
+    parameters.clear_caches()
+
+
+def call(event: dict[str, Any]) -> dict[str, Any]:
+    return load_handler_module("webhooks").handler(event, FakeLambdaContext(function_name="WebhooksFunction"))
+
+
+def test_inbound_messages_reach_the_linked_owner(stack: dict[str, Any]) -> None:
+    links = ChannelLinkStore()
+    links.link("messenger", PAGE, stack["api_key"], stack["application_id"])
+    intake = FakeIntake()
+    wiring.use(wiring.Dependencies(statuses=FakeStatuses(), inbound=InboundService(links, intake)))
+
+    assert call(sample("messenger_text"))["statusCode"] == 200
+    assert call(sample("sms_inbound"))["statusCode"] == 200  # nobody linked that number
+
+    ((inbound, api_key, application_id, key),) = intake.received
+    assert (api_key, application_id) == (stack["api_key"], stack["application_id"])
+    assert inbound.content == {"type": "text", "text": "hello, is my order on its way?"}
+    assert key == f"messenger#{PAGE}#m_text-sample-0001"
+
+
+def test_the_allow_list_setting_guards_viber_callbacks(stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    statuses = FakeStatuses()
+    wiring.use(wiring.Dependencies(statuses=statuses))
+    monkeypatch.setenv("VIBER_CALLBACK_ALLOWED_CIDRS", "10.0.0.0/8, 54.228.28.0/24")
+    reset_settings()
+
+    assert call(sample("viber_delivered"))["statusCode"] == 200  # sent from 54.228.28.10
+    monkeypatch.setenv("VIBER_CALLBACK_ALLOWED_CIDRS", "10.0.0.0/8")
+    reset_settings()
+    assert call(sample("viber_seen"))["statusCode"] == 403
+    assert [r.status for r in statuses.receipts] == ["delivered"]
+
+
+def test_an_unreadable_channels_secret_is_a_500_the_provider_retries(
+    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    wiring.use(wiring.Dependencies(statuses=FakeStatuses()))
+    monkeypatch.setenv("CHANNELS_SECRET_ID", "no-such-secret")
+    reset_settings()
+    parameters.clear_caches()
+
+    response = call(sample("viber_delivered"))
+
+    assert response["statusCode"] == 500
+    assert "Traceback" not in response["body"] and "no-such-secret" not in response["body"]
+
+
+# -- the production wiring --------------------------------------------------------------------
+
+
+def real_services_or_skip() -> None:
+    pytest.importorskip("switchboard.statuses")
+    pytest.importorskip("switchboard.notifications.inbound")
+    from switchboard.store.messages import MessageStore
+
+    if not hasattr(MessageStore, "create_inbound"):
+        pytest.skip("MessageStore.create_inbound is not there yet")
+
+
+def notify_queue_bodies(stack: dict[str, Any]) -> list[str]:
+    sqs = stack["aws"].client("sqs")
+    url = stack["aws"].env["NOTIFY_QUEUE_URL"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [m["Body"] for m in messages]
+
+
+def submitted_message(stack: dict[str, Any], message: OutboundMessage, provider_id: str, **extra: Any) -> str:
+    from switchboard.store.messages import ClaimState, MessageStore
+
+    store, message_uuid = MessageStore(), "0f8fad5b-d9cb-469f-a165-70867728950e"
+    store.create(message_uuid, message, Principal(stack["api_key"]))
+    assert store.claim(message_uuid, "token", SIGNED_AT + 600).state is ClaimState.CLAIMED
+    store.mark_submitted(message_uuid, "token", provider_id, f"{message.channel.value}#{provider_id}", **extra)
+    return message_uuid
+
+
+def test_production_wiring_builds_the_real_services(aws) -> None:
+    real_services_or_skip()
+    from switchboard.statuses import StatusService
+
+    deps = wiring.Dependencies()
+
+    assert isinstance(deps.statuses(), StatusService)
+    assert isinstance(deps.inbound(), InboundService)
+
+
+def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -> None:
+    real_services_or_skip()
+    from switchboard.store.messages import MessageStore
+
+    ChannelLinkStore().link("messenger", PAGE, stack["api_key"])
+    wiring.use(wiring.Dependencies(statuses=FakeStatuses()))
+
+    assert call(sample("messenger_text"))["statusCode"] == 200
+    assert call(sample("messenger_text"))["statusCode"] == 200  # a provider retry
+
+    record = MessageStore().find_inbound(stack["api_key"], f"messenger#{PAGE}#m_text-sample-0001")
+    assert record is not None
+    assert record["content"] == {"type": "text", "text": "hello, is my order on its way?"}
+    bodies = notify_queue_bodies(stack)
+    assert len(bodies) == 1 and record["message_uuid"] in bodies[0]
+
+
+def test_a_viber_receipt_end_to_end_with_the_real_status_service(stack: dict[str, Any]) -> None:
+    real_services_or_skip()
+    from switchboard.store.messages import MessageStore
+
+    message = OutboundMessage(
+        channel=Channel.VIBER,
+        sender=Endpoint("viber_service_msg", id="16273"),
+        recipient=Endpoint("viber_service_msg", number="447700900000"),
+        content=Content("text", text="hi"),
+        api_version=ApiVersion.V0_1,
+    )
+    message_uuid = submitted_message(stack, message, VIBER_TOKEN)
+    wiring.use(None)
+
+    assert call(sample("viber_delivered"))["statusCode"] == 200
+    assert call(sample("viber_delivered"))["statusCode"] == 200  # a provider retry
+
+    assert MessageStore().get(message_uuid)["status"] == "delivered"  # type: ignore[index]
+
+
+def test_a_messenger_read_watermark_end_to_end(stack: dict[str, Any]) -> None:
+    real_services_or_skip()
+    from switchboard.store.messages import MessageStore
+
+    message = OutboundMessage(
+        channel=Channel.MESSENGER,
+        sender=Endpoint("messenger", id=PAGE),
+        recipient=Endpoint("messenger", id=PSID),
+        content=Content("text", text="hi"),
+        api_version=ApiVersion.V0_1,
+    )
+    message_uuid = submitted_message(
+        stack, message, "m_out", conversation=conversation_key(PAGE, PSID), sent_at_ms=SIGNED_AT * 1000 - 60_000
+    )
+    wiring.use(None)
+
+    assert call(sample("messenger_read"))["statusCode"] == 200
+
+    assert MessageStore().get(message_uuid)["status"] == "read"  # type: ignore[index]
+
+
+def test_a_receipt_for_an_unknown_message_is_answered_200_with_the_real_service(stack: dict[str, Any]) -> None:
+    real_services_or_skip()
+    wiring.use(None)
+
+    assert call(sample("sms_dlr_delivered"))["statusCode"] == 200
+    assert notify_queue_bodies(stack) == []
