@@ -17,6 +17,27 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Switchboard")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 
+# Unit tests never use the network: names under these domains resolve to one public address, as a
+# real resolver would answer for them; everything else (IP literals, localhost) resolves as usual.
+FAKE_PUBLIC_DOMAINS = ("example.com", "example.org", "example.net", "example.test")
+FAKE_PUBLIC_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture(autouse=True)
+def fake_public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: object, port: object, *args: object, **kwargs: object) -> list:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if any(name == d or name.endswith("." + d) for d in FAKE_PUBLIC_DOMAINS):
+            return real_getaddrinfo(FAKE_PUBLIC_ADDRESS, port, *args, **kwargs)
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator["AwsEnv"]:
     """moto's ``mock_aws`` with every table, queue and secret of ``template.yaml``.

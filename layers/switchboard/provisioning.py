@@ -21,7 +21,8 @@ RSA_KEY_BITS = 2048
 
 
 def validate_webhook_url(url: str) -> str:
-    """``url`` unchanged if it is an absolute http(s) URL with a host; ``ValueError`` otherwise."""
+    """``url`` unchanged if it is an absolute http(s) URL with a host that resolves only to public
+    addresses (the SSRF guard; hosts in ALLOWED_PRIVATE_WEBHOOK_HOSTS are exempt); ``ValueError`` otherwise."""
     if not isinstance(url, str) or not url:
         raise ValueError("webhook URL must be a non-empty string")
     if len(url) > MAX_URL_LENGTH:
@@ -37,6 +38,10 @@ def validate_webhook_url(url: str) -> str:
         raise ValueError(f"webhook URL must use http or https: {url}")
     if not parts.hostname:
         raise ValueError(f"webhook URL has no host: {url}")
+    from switchboard.config import settings
+    from switchboard.webhooks.ssrf import check_webhook_url
+
+    check_webhook_url(url, settings().allowed_private_webhook_hosts)  # UnsafeWebhookUrl is a ValueError
     return url
 
 

@@ -229,7 +229,7 @@ def test_provision_application_rejects_a_bad_name(tmp_path: Path, store: Account
 
 @pytest.mark.parametrize(
     "url",
-    ["https://example.com/hook", "http://localhost:8080/in?x=1", "HTTPS://Example.com", "https://u:p@h.example/x"],
+    ["https://example.com/hook", "http://hooks.example.com:8080/in?x=1", "HTTPS://Example.com", "https://u:p@h.example.com/x"],
 )
 def test_validate_webhook_url_accepts_absolute_http_urls(url: str) -> None:
     assert validate_webhook_url(url) == url
@@ -260,3 +260,23 @@ def test_validate_webhook_url_rejects_bad_urls(url: str, reason: str) -> None:
 def test_validate_webhook_url_rejects_non_strings() -> None:
     with pytest.raises(ValueError):
         validate_webhook_url(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080/in", "http://127.0.0.1/x", "http://169.254.169.254/latest", "http://[::1]/x", "http://10.0.0.5/x"])
+def test_validate_webhook_url_refuses_private_targets(url: str) -> None:
+    with pytest.raises(ValueError, match="not public|does not resolve"):
+        validate_webhook_url(url)
+
+
+def test_validate_webhook_url_allows_a_configured_private_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    from switchboard.config import reset_settings
+
+    monkeypatch.setenv("ALLOWED_PRIVATE_WEBHOOK_HOSTS", "127.0.0.1:9000")
+    reset_settings()
+    try:
+        assert validate_webhook_url("http://127.0.0.1:9000/hook") == "http://127.0.0.1:9000/hook"
+        with pytest.raises(ValueError):
+            validate_webhook_url("http://127.0.0.1:9001/hook")
+    finally:
+        monkeypatch.delenv("ALLOWED_PRIVATE_WEBHOOK_HOSTS")
+        reset_settings()

@@ -461,3 +461,20 @@ class TestLookup:
 
     def test_beta_has_no_lookup(self, api: Api) -> None:
         assert_problem(*api.call("GET", "/beta/messages/00000000-0000-4000-8000-000000000000"), expected_status=404)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://0x7f000001/", "http://unresolvable.invalid/x", "ftp://example.com/x"],
+)
+def test_v1_webhook_url_must_be_a_public_http_target(api: Api, url: str) -> None:
+    status, headers, out = api.call("POST", "/v1/messages", {**SMS_V1, "webhook_url": url})
+    assert_problem(status, headers, out, 422)
+    assert [p["name"] for p in out["invalid_parameters"]] == ["webhook_url"]
+    assert api.queued() == []
+
+
+def test_v1_webhook_url_is_kept_on_the_record(api: Api) -> None:
+    status, _, out = api.call("POST", "/v1/messages", {**SMS_V1, "webhook_url": "https://hooks.example.com/status"})
+    assert status == 202, out
+    assert api.record(out["message_uuid"])["webhook_url"] == "https://hooks.example.com/status"

@@ -75,9 +75,16 @@ def _poller(
 
 
 def test_event_sources_come_from_the_templates_sqs_events(aws: Any) -> None:
-    (source,) = sqs_event_sources(aws.template, aws.local)
+    sources = {s.function: s for s in sqs_event_sources(aws.template, aws.local)}
+    consumers = [
+        name
+        for name, res in aws.template["Resources"].items()
+        if res["Type"] == "AWS::Serverless::Function"
+        and any(e["Type"] == "SQS" for e in res["Properties"].get("Events", {}).values())
+    ]
+    assert sorted(sources) == sorted(consumers)
     declared = aws.template["Resources"]["SenderFunction"]["Properties"]["Events"]["Outbound"]["Properties"]
-    assert source == SqsEventSource(
+    assert sources["SenderFunction"] == SqsEventSource(
         function="SenderFunction",
         queue_arn=aws.local.attrs[("OutboundQueue", "Arn")],
         batch_size=declared["BatchSize"],

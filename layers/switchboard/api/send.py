@@ -61,6 +61,8 @@ class MessageAcceptor:
         return {"message_uuid": message_uuid}
 
     def _check_channel_rules(self, message: OutboundMessage) -> None:
+        if message.webhook_url is not None:
+            _check_webhook_target(message.webhook_url)
         nested = message.api_version is not ApiVersion.V1
         reason = self.unconfigured_sender(message, self.channels_config())
         if reason:
@@ -71,6 +73,17 @@ class MessageAcceptor:
             if not self.contacts.has_transaction_contact(message.sender.id or "", number):
                 field = "message.viber_service_msg.category" if nested else "viber_service.category"
                 raise ValidationFailed([InvalidParameter(field, VIBER_FIRST_MESSAGE_REASON)])
+
+
+def _check_webhook_target(url: str) -> None:
+    """The SSRF guard at registration: the per-message status URL must resolve to public addresses only."""
+    from switchboard.config import settings
+    from switchboard.webhooks.ssrf import UnsafeWebhookUrl, check_webhook_url
+
+    try:
+        check_webhook_url(url, settings().allowed_private_webhook_hosts)
+    except UnsafeWebhookUrl as exc:
+        raise ValidationFailed([InvalidParameter("webhook_url", str(exc))]) from None
 
 
 def default_acceptor() -> MessageAcceptor:
