@@ -25,6 +25,8 @@ class Settings:
     accounts_table: str
     idempotency_table: str
     contacts_table: str
+    workflows_table: str
+    workflow_events_queue_url: str
     outbound_queue_url: str
     notify_queue_url: str
     notify_dlq_url: str
@@ -54,6 +56,8 @@ def settings() -> Settings:
         accounts_table=env.get("ACCOUNTS_TABLE", "switchboard-accounts"),
         idempotency_table=env.get("IDEMPOTENCY_TABLE", "switchboard-idempotency"),
         contacts_table=env.get("CONTACTS_TABLE", "switchboard-contacts"),
+        workflows_table=env.get("WORKFLOWS_TABLE", "switchboard-workflows"),
+        workflow_events_queue_url=env.get("WORKFLOW_EVENTS_QUEUE_URL", ""),
         outbound_queue_url=env.get("OUTBOUND_QUEUE_URL", ""),
         notify_queue_url=env.get("NOTIFY_QUEUE_URL", ""),
         notify_dlq_url=env.get("NOTIFY_DLQ_URL", ""),
