@@ -62,6 +62,27 @@ class LocalResources:
     refs: dict[str, str] = field(default_factory=dict)
     attrs: dict[tuple[str, str], str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)  # the template's Conditions section
+
+
+_NO_VALUE = object()  # AWS::NoValue: the property is removed
+
+
+def evaluate_condition(expr: Any, local: LocalResources) -> bool:
+    """Fn::Equals / Fn::Not / Fn::And / Fn::Or / Condition, as CloudFormation evaluates them."""
+    (key, arg), = expr.items()
+    if key == "Condition":
+        return evaluate_condition(local.conditions[arg], local)
+    if key == "Fn::Equals":
+        left, right = (resolve(v, local) for v in arg)
+        return str(left) == str(right)
+    if key == "Fn::Not":
+        return not evaluate_condition(arg[0], local)
+    if key == "Fn::And":
+        return all(evaluate_condition(c, local) for c in arg)
+    if key == "Fn::Or":
+        return any(evaluate_condition(c, local) for c in arg)
+    raise ValueError(f"unsupported condition function {key}")
 
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
@@ -72,7 +93,13 @@ def resolve(value: Any, local: LocalResources) -> Any:
     """Resolve the intrinsic functions this template uses, with local physical ids."""
     if isinstance(value, dict) and len(value) == 1:
         (key, arg), = value.items()
+        if key == "Fn::If":
+            name, when_true, when_false = arg
+            chosen = when_true if evaluate_condition({"Condition": name}, local) else when_false
+            return resolve(chosen, local)
         if key == "Ref":
+            if arg == "AWS::NoValue":
+                return _NO_VALUE
             if arg in local.parameters:
                 return local.parameters[arg]
             if arg == "AWS::Region":
@@ -102,9 +129,10 @@ def resolve(value: Any, local: LocalResources) -> Any:
 
             return re.sub(r"\$\{([^}!]+)\}", sub, text)
     if isinstance(value, dict):
-        return {k: resolve(v, local) for k, v in value.items()}
+        resolved = {k: resolve(v, local) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
     if isinstance(value, list):
-        return [resolve(v, local) for v in value]
+        return [v for v in (resolve(v, local) for v in value) if v is not _NO_VALUE]
     return value
 
 
@@ -130,7 +158,10 @@ def create_resources(template: dict[str, Any], session: Any, overrides: dict[str
     ``session`` is a boto3 Session (its clients pick up ``AWS_ENDPOINT_URL``) or anything with ``client()``.
     ``overrides`` replaces parameter defaults.
     """
-    local = LocalResources(parameters={**parameter_defaults(template), **(overrides or {})})
+    local = LocalResources(
+        parameters={**parameter_defaults(template), **(overrides or {})},
+        conditions=template.get("Conditions", {}),
+    )
 
     dynamodb = session.client("dynamodb", region_name=LOCAL_REGION)
     for logical_id, res in resources_of_type(template, "AWS::DynamoDB::Table").items():
