@@ -24,12 +24,19 @@ from aws_lambda_powertools.tracing.base import BaseProvider
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
+class _NoSegment:
+    """Accepts what the Tracer records on a subsegment and keeps none of it."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
 class _NoTracing(BaseProvider):
     """Tracing provider for when X-Ray subsegments are off: records nothing, imports nothing."""
 
     @contextmanager
     def in_subsegment(self, name: Any = None, **kwargs: Any) -> Generator[Any, None, None]:
-        yield None
+        yield _NoSegment()
 
     def in_subsegment_async(self, name: Any = None, **kwargs: Any) -> Any:
         return self.in_subsegment(name, **kwargs)
