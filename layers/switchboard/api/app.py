@@ -29,6 +29,12 @@ ROUTES: dict[str, tuple[str, ...]] = {
     r"/v1/messages": ("POST",),
     r"/v0\.1/messages/[^/]+": ("GET",),
     r"/v1/messages/[^/]+": ("GET",),
+    r"/beta/workflows": ("POST",),
+    r"/v0\.1/dispatch": ("POST",),
+    r"/beta/workflows/[^/]+": ("GET",),
+    r"/v0\.1/workflows/[^/]+": ("GET",),
+    r"/v0\.1/dispatch/[^/]+": ("GET",),
+    r"/v1/workflows/[^/]+": ("GET",),
     r"/health": ("GET",),
 }
 _VERSION_PREFIXES = (("/beta/", ApiVersion.BETA), ("/v0.1/", ApiVersion.V0_1), ("/v1/", ApiVersion.V1))
@@ -55,11 +61,27 @@ def _message_reader() -> Any:
     return MessageStore()
 
 
+@lru_cache(maxsize=1)
+def _workflow_starter() -> Any:
+    from switchboard.api.workflows import default_starter
+
+    return default_starter(_acceptor())
+
+
+@lru_cache(maxsize=1)
+def _workflow_reader() -> Any:
+    from switchboard.store.workflows import WorkflowStore
+
+    return WorkflowStore()
+
+
 def reset_dependencies() -> None:
     """Tests: forget the wired services (e.g. after moto restarts)."""
     _authenticator.cache_clear()
     _acceptor.cache_clear()
     _message_reader.cache_clear()
+    _workflow_starter.cache_clear()
+    _workflow_reader.cache_clear()
 
 
 def _version_of(path: str) -> ApiVersion | None:
@@ -91,8 +113,33 @@ def _send(version: ApiVersion) -> Response:
     body = parse_json_body(_raw_body(), headers.get("content-type"), settings().max_body_bytes)
 
     def accept() -> dict:
+        if version is ApiVersion.V1 and isinstance(body, dict) and body.get("failover") is not None:
+            from switchboard.workflows.requests import parse_v1_failover
+
+            steps = parse_v1_failover(body)
+            assert steps is not None
+            return _workflow_starter().start(steps, version, principal)
         return _acceptor().accept(parse_message(body, version), principal)
 
+    return _accepted(accept, principal, body)
+
+
+def _start_workflow(version: ApiVersion) -> Response:
+    from switchboard.workflows.requests import parse_workflow
+
+    principal = _authenticate()
+    headers = app.current_event.headers
+    body = parse_json_body(_raw_body(), headers.get("content-type"), settings().max_body_bytes)
+
+    def start() -> dict:
+        return _workflow_starter().start(parse_workflow(body, version), version, principal)
+
+    return _accepted(start, principal, body)
+
+
+def _accepted(accept: Any, principal: Principal, body: Any) -> Response:
+    """202 with what ``accept`` returns, once per ``Idempotency-Key`` when the request has one."""
+    headers = app.current_event.headers
     key = headers.get("idempotency-key")
     if key is None:
         return _json_response(202, accept())
@@ -134,6 +181,46 @@ def get_message_v01(message_uuid: str) -> Response:
 @app.get("/v1/messages/<message_uuid>")
 def get_message_v1(message_uuid: str) -> Response:
     return _lookup(message_uuid, ApiVersion.V1)
+
+
+@app.post("/beta/workflows")
+def start_workflow_beta() -> Response:
+    return _start_workflow(ApiVersion.BETA)
+
+
+@app.post(r"/v0\.1/dispatch")
+def start_dispatch_v01() -> Response:
+    return _start_workflow(ApiVersion.V0_1)
+
+
+def _workflow_lookup(workflow_uuid: str, route_flavour: str) -> Response:
+    from switchboard.api.workflows import find_workflow
+
+    principal = _authenticate()
+    view = find_workflow(
+        _workflow_reader(), _message_reader(), workflow_uuid, principal, route_flavour, app.current_event.raw_path
+    )
+    return _json_response(200, view)
+
+
+@app.get("/beta/workflows/<workflow_uuid>")
+def get_workflow_beta(workflow_uuid: str) -> Response:
+    return _workflow_lookup(workflow_uuid, "workflow")
+
+
+@app.get(r"/v0\.1/workflows/<workflow_uuid>")
+def get_workflow_v01(workflow_uuid: str) -> Response:
+    return _workflow_lookup(workflow_uuid, "workflow")
+
+
+@app.get(r"/v0\.1/dispatch/<dispatch_uuid>")
+def get_dispatch_v01(dispatch_uuid: str) -> Response:
+    return _workflow_lookup(dispatch_uuid, "dispatch")
+
+
+@app.get("/v1/workflows/<workflow_id>")
+def get_workflow_v1(workflow_id: str) -> Response:
+    return _workflow_lookup(workflow_id, "v1")
 
 
 @app.get("/health")

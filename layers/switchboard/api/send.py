@@ -42,7 +42,7 @@ class MessageAcceptor:
     unconfigured_sender: Callable[[OutboundMessage, dict], str | None]
 
     def accept(self, message: OutboundMessage, principal: Principal) -> dict[str, str]:
-        self._check_channel_rules(message)
+        self.check_channel_rules(message)
         message_uuid = str(uuid.uuid4())
         self.records.create(message_uuid, message, principal)
         try:
@@ -60,7 +60,8 @@ class MessageAcceptor:
         logger.info("message accepted", extra={"message_uuid": message_uuid, "channel": message.channel.value})
         return {"message_uuid": message_uuid}
 
-    def _check_channel_rules(self, message: OutboundMessage) -> None:
+    def check_channel_rules(self, message: OutboundMessage) -> None:
+        """The rules that need the deployment's state: webhook target, configured sender, Viber first contact."""
         if message.webhook_url is not None:
             _check_webhook_target(message.webhook_url)
         nested = message.api_version is not ApiVersion.V1

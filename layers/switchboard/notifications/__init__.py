@@ -26,8 +26,9 @@ __all__ = ["Notifications", "Notification"]
 
 
 class Notifications:
-    def __init__(self, queue_url: str | None = None) -> None:
+    def __init__(self, queue_url: str | None = None, workflow_events: Any = None) -> None:
         self._queues = NotifyQueues(queue_url=queue_url)
+        self._workflow_events = workflow_events  # created on first use: most messages are not workflow steps
 
     def status_changed(
         self, record: dict[str, Any], status: str, occurred_at_iso: str, error: dict[str, Any] | None = None
@@ -36,7 +37,14 @@ class Notifications:
 
         The target is the message's v1 ``webhook_url`` if it had one, else its application's status
         URL, else its account's (resolved at delivery).
+
+        A step of a failover workflow (a record with ``workflow_uuid``) first tells the workflow
+        engine, then queues the webhook: if the webhook cannot be queued the change is published
+        again later (the outbox), and the engine takes the repeated event as a duplicate. The
+        other order could lose the engine's event for good.
         """
+        if record.get("workflow_uuid"):
+            self._workflow_events_queue().status_changed(record, status)
         self._queues.send(
             self._first_attempt(
                 kind=STATUS_KIND,
@@ -58,6 +66,13 @@ class Notifications:
                 target=target or owner_target(inbound_record, INBOUND_URL),
             )
         )
+
+    def _workflow_events_queue(self) -> Any:
+        if self._workflow_events is None:
+            from switchboard.workflows.events import WorkflowEventsQueue
+
+            self._workflow_events = WorkflowEventsQueue()
+        return self._workflow_events
 
     @staticmethod
     def _first_attempt(

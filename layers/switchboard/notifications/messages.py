@@ -2,9 +2,9 @@
 
 Queue message body (JSON)::
 
-    {"kind": "status" | "inbound",
-     "message_uuid": "<uuid>",
-     "notification": "status:delivered" | "inbound",      # the outbox marker it came from
+    {"kind": "status" | "inbound" | "workflow",
+     "message_uuid": "<uuid>",                           # a workflow's final report: the workflow uuid
+     "notification": "status:delivered" | "inbound" | "workflow:completed",  # the outbox marker it came from
      "body": {...},                                      # the exact webhook JSON object
      "target": {"api_key": "...", "application_id": "...",   # application_id when known
                 "url_kind": "status" | "inbound",
@@ -23,6 +23,7 @@ from typing import Any
 
 STATUS_KIND = "status"
 INBOUND_KIND = "inbound"
+WORKFLOW_KIND = "workflow"  # the final report of a failover workflow (switchboard.workflows.report)
 STATUS_URL = "status"
 INBOUND_URL = "inbound"
 
@@ -74,7 +75,7 @@ class Notification:
         kind, message_uuid = data.get("kind"), data.get("message_uuid")
         body, target = data.get("body"), data.get("target")
         attempt, first = data.get("attempt", 1), data.get("first_attempt_at")
-        if kind not in (STATUS_KIND, INBOUND_KIND) or not isinstance(message_uuid, str) or not message_uuid:
+        if kind not in (STATUS_KIND, INBOUND_KIND, WORKFLOW_KIND) or not isinstance(message_uuid, str) or not message_uuid:
             return None
         if not isinstance(body, dict) or not isinstance(target, dict) or not isinstance(target.get("api_key"), str):
             return None
@@ -97,7 +98,11 @@ class Notification:
 def status_body(
     record: dict[str, Any], state: str, occurred_at_iso: str, error: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The status webhook (protocols.md 3.3): message_uuid, to, from, timestamp, status, error?, client_ref?"""
+    """The status webhook (protocols.md 3.3): message_uuid, to, from, timestamp, status, error?, client_ref?
+
+    A step of a failover workflow adds ``_links.workflow``: the workflow's id under its API's name
+    (``workflow_uuid``, ``dispatch_uuid``, ``workflow_id``) and its ``href``.
+    """
     body: dict[str, Any] = {
         "message_uuid": record["message_uuid"],
         "to": record["to"],
@@ -109,7 +114,17 @@ def status_body(
         body["error"] = {"code": int(error["code"]), "reason": str(error.get("reason", ""))}
     if record.get("client_ref") is not None:
         body["client_ref"] = record["client_ref"]
+    if record.get("workflow_uuid"):
+        body["_links"] = {"workflow": workflow_link(record)}
     return body
+
+
+def workflow_link(record: dict[str, Any]) -> dict[str, str]:
+    """``{"<id field>": "<uuid>", "href": ...}`` for a step message, by the API version it was sent with."""
+    from switchboard.workflows.model import flavour_of, href, id_field
+
+    flavour = flavour_of(record["api_version"])
+    return {id_field(flavour): record["workflow_uuid"], "href": href(flavour, record["workflow_uuid"])}
 
 
 def inbound_body(record: dict[str, Any]) -> dict[str, Any]:
