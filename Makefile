@@ -18,18 +18,17 @@ run: $(STAMP)
 
 ## Template lint and the whole test suite (unit + integration on a local stack the tests start).
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -p no:cacheprovider tests
+	$(BIN)/python -m pytest -p no:cacheprovider -n auto --dist loadgroup tests
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider tests/unit
+	$(BIN)/python -m pytest -p no:cacheprovider -n auto tests/unit
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests/integration
 
-## cfn-lint on the SAM template and on its offline CloudFormation translation.
+## cfn-lint on the SAM template (make test also lints its offline CloudFormation translation: tests/unit/test_template.py).
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_template.py
 
 ## Needs the AWS SAM CLI on PATH (pip install aws-sam-cli) and python3.11: validate with its linter, then build (arm64).
 sam-check:

@@ -33,6 +33,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.integration)
+            # Under pytest-xdist (--dist loadgroup) every integration test runs on one worker: one stack.
+            item.add_marker(pytest.mark.xdist_group("local_stack"))
 
 
 def _free_port() -> int:
