@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 from collections.abc import MutableMapping
+from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -19,6 +20,26 @@ from local_stack.template import LOCAL_REGION
 # Variables that would send SDK calls somewhere else, or sign them with real credentials.
 _CONFLICTING_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
 _SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
+
+
+class SerializedDynamoDB:
+    """WSGI wrapper: one DynamoDB request at a time.
+
+    moto checks a conditional write's condition and applies the write without a lock, so two
+    concurrent conditional updates can both succeed; DynamoDB makes them one atomic step, and the
+    exactly-once claims depend on it. Serialising DynamoDB requests restores that. SQS requests stay
+    concurrent (their long polls would otherwise stall everything).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))
 
 
 class AwsServer:
@@ -31,7 +52,7 @@ class AwsServer:
     def start(self) -> None:
         # werkzeug logs every request moto serves at INFO.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        app = DomainDispatcherApplication(create_backend_app)
+        app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
         try:
             self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
         except (OSError, SystemExit) as exc:  # werkzeug exits on a busy port

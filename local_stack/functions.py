@@ -92,6 +92,9 @@ class LocalFunction:
     handler: Handler
     memory_mb: int = DEFAULT_MEMORY_MB
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    # One event at a time, as one Lambda instance handles them: the handlers' module-level state
+    # (the Powertools resolver's current event, batch processors) is per instance, not per thread.
+    _busy: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def invoke(self, event: Any, time_limit: float | None = None) -> Any:
         """The handler's JSON-round-tripped result, or ``FunctionError``.
@@ -99,9 +102,10 @@ class LocalFunction:
         ``time_limit`` (seconds) stops waiting earlier than the function's own timeout, as an
         API Gateway integration timeout does.
         """
-        context = LambdaContext(self.name, self.memory_mb, self.timeout_seconds)
         limit = self.timeout_seconds if time_limit is None else min(time_limit, self.timeout_seconds)
         outcome: dict[str, Any] = {}
+        self._busy.acquire()
+        context = LambdaContext(self.name, self.memory_mb, self.timeout_seconds)  # the clock starts now
 
         def run() -> None:
             try:
@@ -109,6 +113,8 @@ class LocalFunction:
             except BaseException as exc:  # noqa: BLE001 - reported to the caller as Lambda reports it
                 outcome["error"] = exc
                 outcome["traceback"] = traceback.format_exc()
+            finally:
+                self._busy.release()  # a timed-out handler keeps its instance busy until it returns
 
         thread = threading.Thread(target=run, name=f"{self.name}-{context.aws_request_id[:8]}", daemon=True)
         thread.start()

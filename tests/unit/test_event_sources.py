@@ -269,13 +269,22 @@ def test_the_queues_redrive_policy_moves_a_record_to_the_dlq_after_max_receive_c
     assert [m["Body"] for m in dead] == ["poison"]
 
 
-def test_the_background_poller_runs_batches_concurrently(sqs: Any) -> None:
+def test_batches_of_one_function_run_one_at_a_time_like_one_instance(sqs: Any) -> None:
+    """All handlers share one process, so a function is one Lambda instance: one event at a time."""
     url = _queue(sqs, VisibilityTimeout="60")
     release = threading.Event()
+    running = threading.Semaphore(1)
+    overlaps: list[str] = []
 
     def slow_or_fast(event: dict[str, Any]) -> None:
-        if event["Records"][0]["body"] == "slow":
-            release.wait(10)
+        if not running.acquire(blocking=False):
+            overlaps.append(event["Records"][0]["body"])
+            return
+        try:
+            if event["Records"][0]["body"] == "slow":
+                release.wait(10)
+        finally:
+            running.release()
 
     handler = Handler(slow_or_fast)
     poller = _poller(sqs, handler, batch_size=1, concurrency=2)
@@ -284,11 +293,12 @@ def test_the_background_poller_runs_batches_concurrently(sqs: Any) -> None:
         _send(sqs, url, "slow")
         _wait_until(lambda: handler.bodies == [["slow"]])
         _send(sqs, url, "fast")
-        # The slow batch is still running; the fast one is processed and deleted beside it.
-        _wait_until(lambda: _counts(sqs, url) == (0, 1))
-        assert handler.bodies == [["slow"], ["fast"]]
+        _wait_until(lambda: _counts(sqs, url)[1] == 2)  # both received: the fast one waits its turn
+        assert handler.bodies == [["slow"]]
         release.set()
         _wait_until(lambda: _counts(sqs, url) == (0, 0))
+        assert handler.bodies == [["slow"], ["fast"]]
+        assert overlaps == []
     finally:
         release.set()
         poller.stop()
