@@ -626,6 +626,25 @@ def test_a_blocking_endpoint_does_not_hold_up_the_rest_of_the_batch(aws, now, ow
     assert [attempts(u)[-1]["outcome"] for u in uuids] == ["delivered"] * 3
 
 
+def test_statuses_of_one_message_in_one_batch_are_delivered_in_status_order(aws, now, owners, http) -> None:
+    import dataclasses
+
+    uuid = create_record(owners, "m-ordered")
+    url = "https://ordered.example.com/hook"
+    received: list[str] = []
+    http.add_callback(responses.POST, url, callback=lambda request: (received.append(json.loads(request.body)["status"]), (200, {}, ""))[1])
+    base = notification(owners, uuid, webhook_url=url)
+    records = [
+        sqs_record(dataclasses.replace(base, body={**base.body, "status": status}, notification=f"status:{status}").to_json(), f"sqs-{status}")
+        for status in ("read", "submitted", "delivered")
+    ]
+
+    response = batch.process_batch({"Records": records}, None, notifier=make_notifier())
+
+    assert response == {"batchItemFailures": []}
+    assert received == ["submitted", "delivered", "read"]
+
+
 def test_a_record_whose_retry_cannot_be_queued_is_a_batch_item_failure(aws, now, owners, http) -> None:
     create_record(owners)
     http.post(ACCOUNT_STATUS, status=500)

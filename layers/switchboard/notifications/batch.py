@@ -1,7 +1,9 @@
 """The NotifierFunction's batch loop: Powertools partial batch responses around ``Notifier.deliver``.
 
 Records of a batch are delivered concurrently on a bounded, process-wide thread pool, so one slow
-endpoint does not delay the others. A body that is not a notification is logged and acknowledged
+endpoint does not delay the others; records of the same message go one after another, in status
+order (submitted, delivered, read, then the terminal ones), so a customer sees one message's
+statuses in the order they happened when they were queued close together. A body that is not a notification is logged and acknowledged
 (redelivering it cannot help). A record whose processing raised (the retry or dead-letter message
 could not be queued, or anything unexpected) becomes a batch item failure: SQS delivers it again
 and, after the queue's maxReceiveCount, moves it to the NotifyDLQ.
@@ -9,6 +11,7 @@ and, after the queue's maxReceiveCount, moves it to the NotifyDLQ.
 from __future__ import annotations
 
 import asyncio
+import json
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
@@ -25,6 +28,25 @@ from switchboard.notifications.targets import WebhookTargets
 from switchboard.observability import logger
 
 CONCURRENCY = 10  # the event source's BatchSize
+_STATUS_ORDER = {"submitted": 1, "delivered": 2, "read": 3, "rejected": 4, "undeliverable": 4}
+
+
+def _waits_for(records: list[dict[str, Any]]) -> dict[str, str]:
+    """SQS message id -> the message id of the same message's record that must be delivered first."""
+    by_message: dict[str, list[tuple[tuple[int, str], str]]] = {}
+    for record in records:
+        try:
+            notification = json.loads(record["body"])
+            body = notification.get("body") or {}
+            key = (_STATUS_ORDER.get(body.get("status"), 0), str(body.get("timestamp", "")))
+            by_message.setdefault(str(notification["message_uuid"]), []).append((key, record["messageId"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # not a notification: handled (acknowledged) by process_record
+    waits: dict[str, str] = {}
+    for entries in by_message.values():
+        ordered = [message_id for _, message_id in sorted(entries)]
+        waits.update(zip(ordered[1:], ordered[:-1]))
+    return waits
 
 
 @lru_cache(maxsize=1)
@@ -70,8 +92,18 @@ def process_batch(event: dict[str, Any], context: Any = None, *, notifier: Notif
         finally:
             logger.thread_safe_remove_keys(["correlation_id"])
 
+    waits_for = _waits_for(event.get("Records", []))
+    finished: dict[str, asyncio.Event] = {}
+
     async def record_handler(record: SQSRecord) -> None:
-        await asyncio.get_running_loop().run_in_executor(pool, process_record, record)
+        done = finished.setdefault(record.message_id, asyncio.Event())
+        earlier = waits_for.get(record.message_id)
+        if earlier is not None:
+            await finished.setdefault(earlier, asyncio.Event()).wait()
+        try:
+            await asyncio.get_running_loop().run_in_executor(pool, process_record, record)
+        finally:
+            done.set()
 
     processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return async_process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
