@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit integration lint sam-check bench clean
+.PHONY: run test unit integration lint sam-check bench replay clean
 
 $(STAMP): pyproject.toml layers/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,3 +40,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf .aws-sam .local
+
+## Sign a provider webhook for the running local stack (`make run`) and send it: make replay EVENT=events/webhooks_messenger_text.json
+replay: $(STAMP)
+	@test -n "$(EVENT)" || { echo "usage: make replay EVENT=events/webhooks_<event>.json [ARGS=--new-ids]" >&2; exit 2; }
+	$(BIN)/python -m local_stack.replay $(EVENT) $(ARGS)

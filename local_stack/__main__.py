@@ -36,9 +36,13 @@ def main() -> int:
         logger.exception("the local stack could not start")
         return 1
 
-    from local_stack.simulators import DEMO_PAGE_ID, DEMO_VIBER_SERVICE_ID
+    from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_VIBER_SERVICE_ID
 
-    channel_ids = {"messenger page id": DEMO_PAGE_ID, "viber service id": DEMO_VIBER_SERVICE_ID}
+    channel_ids = {
+        "messenger page id": DEMO_PAGE_ID,
+        "viber service id": DEMO_VIBER_SERVICE_ID,
+        "sms number": DEMO_SMS_NUMBER,
+    }
     print(banner(info, stack.urls, channel_ids), flush=True)
     stop_requested.wait()
     logger.info("stopping")

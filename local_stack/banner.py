@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Mapping
+from pathlib import Path
 
 from local_stack.stack import StackInfo
+from local_stack.template import ROOT
+
+SAMPLE_INBOUND_EVENT = "events/webhooks_messenger_text.json"
 
 # The seed document's example, with example numbers in place of its placeholders.
 EXAMPLE_SMS = {
@@ -26,6 +30,15 @@ def example_curl(info: StackInfo) -> str:
             f"-d {shlex.quote(json.dumps(EXAMPLE_SMS))}",
         ]
     )
+
+
+def replay_command(info: StackInfo) -> str:
+    """How to replay a sample provider webhook against this stack (``--local-dir`` unless it is the default)."""
+    command = f".venv/bin/python -m local_stack.replay {SAMPLE_INBOUND_EVENT}"
+    local_dir = Path(info.webhook_log).parent
+    if local_dir.resolve() != (ROOT / ".local").resolve():
+        command += f" --local-dir {shlex.quote(str(local_dir))}"
+    return command
 
 
 def banner(info: StackInfo, urls: Mapping[str, str], channel_ids: Mapping[str, str] | None = None) -> str:
@@ -48,5 +61,8 @@ def banner(info: StackInfo, urls: Mapping[str, str], channel_ids: Mapping[str, s
     lines += [f"  {name:<22}{value}" for name, value in rows]
     lines += ["", "Demo account (webhooks go to the sink):"]
     lines += [f"  {name:<22}{value}" for name, value in demo]
-    lines += ["", "Send the seed's example SMS:", "", "  " + example_curl(info), "", "Ctrl-C stops the stack.", ""]
+    lines += ["", "Send the seed's example SMS:", "", "  " + example_curl(info)]
+    lines += ["", "Replay an inbound Messenger message (or any other events/webhooks_*.json):"]
+    lines += ["", "  " + replay_command(info)]
+    lines += ["", "Ctrl-C stops the stack.", ""]
     return "\n".join(lines)

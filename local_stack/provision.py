@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,3 +44,17 @@ def provision_demo(inbound_url: str, status_url: str, private_key_out: Path) -> 
         application_id=application["application_id"],
         private_key_path=str(Path(application["private_key_path"]).resolve()),
     )
+
+
+def link_demo_channels(credentials: DemoCredentials, addresses: Mapping[str, str]) -> None:
+    """Link each ``{channel: address}`` to the demo application: inbound messages to it reach its inbound URL.
+
+    An address is a Messenger page id, a Viber service id or an SMS number. Needs the functions'
+    environment in ``os.environ``, as ``provision_demo`` does.
+    """
+    from switchboard.store.accounts import AccountStore
+    from switchboard.store.links import ChannelLinkStore, provision_link
+
+    accounts, links = AccountStore(), ChannelLinkStore()
+    for channel, address in addresses.items():
+        provision_link(accounts, links, channel, address, credentials.api_key, credentials.application_id)

@@ -1,10 +1,12 @@
 """The whole local stack in one process: moto, provider simulators, webhook sink, functions, API.
 
 Start order (``LocalStack.start``): bind the API ports (a busy port fails first), start moto and
-create the template's tables, queues and secrets, start the simulators and point the channels
-secret at them, start the webhook sink, import the functions with their environment, provision
-the demo account and application, start the SQS pollers, write ``stack.json`` and
-``outputs.json``, and only then accept API connections, so ``GET /health`` answering means ready.
+create the template's tables, queues and secrets, start the simulators (sending their delivery and
+read reports to the API's HTTP port) and point the channels secret at them, start the webhook
+sink, import the functions with their environment, provision the demo account and application
+and link the demo page, Viber service and SMS number to it, start the SQS pollers, write
+``stack.json`` and ``outputs.json``, and only then accept API connections, so ``GET /health``
+answering means ready.
 """
 
 from __future__ import annotations
@@ -25,9 +27,16 @@ from local_stack.event_sources import DEFAULT_CONCURRENCY, SqsPoller, sqs_event_
 from local_stack.functions import LocalFunction, function_configs, load_functions
 from local_stack.gateway import ApiIdentity, HttpApiGateway
 from local_stack.http_listener import HttpListener, server_tls_context
-from local_stack.provision import provision_demo
+from local_stack.provision import link_demo_channels, provision_demo
 from local_stack.routes import routes_from_template
-from local_stack.simulators import PROVIDER_REQUESTS_FILE, ProviderSimulators
+from local_stack.simulators import (
+    DEMO_PAGE_ID,
+    DEMO_SMS_NUMBER,
+    DEMO_VIBER_SERVICE_ID,
+    PROVIDER_REPORTS_FILE,
+    PROVIDER_REQUESTS_FILE,
+    ProviderSimulators,
+)
 from local_stack.sink import WEBHOOKS_FILE, WebhookSink
 from local_stack.template import (
     LOCAL_REGION,
@@ -60,6 +69,12 @@ DEMO_KEY_FILE = "demo-app.key"
 TLS_DIR = "tls"
 INBOUND_WEBHOOK_PATH = "/webhooks/inbound"
 STATUS_WEBHOOK_PATH = "/webhooks/status"
+# Linked to the demo application: inbound messages to them reach the sink's inbound path.
+DEMO_CHANNEL_ADDRESSES = {
+    "messenger": DEMO_PAGE_ID,
+    "viber_service_msg": DEMO_VIBER_SERVICE_ID,
+    "sms": DEMO_SMS_NUMBER,
+}
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -201,6 +216,7 @@ class LocalStack:
             local.refs[logical_id] = api_id
 
         simulators = self._started(ProviderSimulators(self.local_dir, host=s.host, port=0))
+        simulators.send_reports_to(f"http://{s.host}:{http.port}")
         session.client("secretsmanager").put_secret_value(
             SecretId=local.refs[CHANNELS_SECRET], SecretString=json.dumps(simulators.channels_secret())
         )
@@ -216,6 +232,7 @@ class LocalStack:
             sink.url(INBOUND_WEBHOOK_PATH), sink.url(STATUS_WEBHOOK_PATH), self.local_dir / DEMO_KEY_FILE
         )
         self._signature_secrets.append(demo.signature_secret)
+        link_demo_channels(demo, DEMO_CHANNEL_ADDRESSES)
 
         sqs = session.client("sqs")
         for source in sqs_event_sources(template, local):
@@ -276,7 +293,7 @@ class LocalStack:
         self.local_dir.mkdir(parents=True, exist_ok=True)
         for name in (STACK_FILE, OUTPUTS_FILE, DEMO_KEY_FILE):
             (self.local_dir / name).unlink(missing_ok=True)
-        for name in (WEBHOOKS_FILE, PROVIDER_REQUESTS_FILE):
+        for name in (WEBHOOKS_FILE, PROVIDER_REQUESTS_FILE, PROVIDER_REPORTS_FILE):
             (self.local_dir / name).write_bytes(b"")
 
     @staticmethod

@@ -8,6 +8,10 @@ Credentials are random per instance; ``channels_secret()`` gives the ChannelsSec
 points the adapters here. What each simulator does is chosen by the recipient's last four digits
 (see ``scenarios``). Every request under a provider prefix is appended to
 ``<state_dir>/provider-requests.jsonl``, with ``access_token`` and ``api_secret`` values as ``***``.
+
+Once ``send_reports_to(api_url)`` is called, the delivery and read reports of accepted messages are
+sent to the API's provider webhook routes as signed provider webhooks (``reports``), each attempt
+appended to ``<state_dir>/provider-reports.jsonl``; before that they are only recorded.
 """
 
 from __future__ import annotations
@@ -22,14 +26,23 @@ from urllib.parse import parse_qsl, urlencode
 from local_stack.simulators.http_server import BackgroundHttpServer, HttpRequest, HttpResponse
 from local_stack.simulators.jsonl import JsonLinesLog, iso_utc_now
 from local_stack.simulators.messenger import MessengerSimulator
+from local_stack.simulators.reports import (
+    HttpPoster,
+    ReportDispatcher,
+    ReportSecrets,
+    WebhookPoster,
+    report_webhook,
+)
 from local_stack.simulators.scenarios import RecipientBehaviour, Scenario, ScheduledReport
 from local_stack.simulators.sms import SmsSimulator
 from local_stack.simulators.viber import ViberSimulator
 
 __all__ = [
     "DEMO_PAGE_ID",
+    "DEMO_SMS_NUMBER",
     "DEMO_VIBER_SERVICE_ID",
     "MESSENGER_API_VERSION",
+    "PROVIDER_REPORTS_FILE",
     "PROVIDER_REQUESTS_FILE",
     "ProviderSimulators",
     "Scenario",
@@ -38,8 +51,11 @@ __all__ = [
 
 DEMO_PAGE_ID = "107083064136738"
 DEMO_VIBER_SERVICE_ID = "16273"
+DEMO_SMS_NUMBER = "447700900001"  # the seed example's `from`: inbound SMS to it reach the demo application
 MESSENGER_API_VERSION = "v18.0"
+SMS_SIGNATURE_METHOD = "md5hash"
 PROVIDER_REQUESTS_FILE = "provider-requests.jsonl"
+PROVIDER_REPORTS_FILE = "provider-reports.jsonl"
 
 REDACTED = "***"
 SECRET_FIELDS = frozenset({"access_token", "api_secret"})
@@ -86,6 +102,8 @@ class ProviderSimulators:
 
         self._behaviour = RecipientBehaviour()
         self._log = JsonLinesLog(state_dir / PROVIDER_REQUESTS_FILE)
+        self._reports_log = JsonLinesLog(state_dir / PROVIDER_REPORTS_FILE)
+        self._dispatcher: ReportDispatcher | None = None
         self._simulators = {
             "messenger": MessengerSimulator({self._page_token: DEMO_PAGE_ID}, self._behaviour),
             "viber": ViberSimulator({int(DEMO_VIBER_SERVICE_ID)}, self._behaviour),
@@ -114,11 +132,50 @@ class ProviderSimulators:
     def requests_log_path(self) -> Path:
         return self._log.path
 
+    @property
+    def sent_reports(self) -> list[dict[str, Any]]:
+        """Every attempt to send a report to the API, oldest first (the most recent 10 000)."""
+        return self._reports_log.records()
+
+    @property
+    def reports_log_path(self) -> Path:
+        return self._reports_log.path
+
+    @property
+    def report_dispatcher(self) -> ReportDispatcher | None:
+        return self._dispatcher
+
+    def report_secrets(self) -> ReportSecrets:
+        return ReportSecrets(
+            messenger_app_secret=self._messenger_app_secret,
+            viber_callback_secret=self._viber_callback_secret,
+            sms_signature_secret=self._sms_signature_secret,
+            sms_signature_method=SMS_SIGNATURE_METHOD,
+        )
+
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._server.start()
 
+    def send_reports_to(self, api_url: str, post: WebhookPoster | None = None) -> None:
+        """From now on, send each accepted message's reports to ``api_url`` (``http://host:port``).
+
+        ``post`` replaces the HTTP client (tests). Reports scheduled before this call are not sent.
+        """
+        if self._dispatcher is not None:
+            raise RuntimeError("reports are sent already")
+        secrets = self.report_secrets()
+        self._dispatcher = ReportDispatcher(
+            lambda report: report_webhook(report, secrets), post or HttpPoster(api_url), self._reports_log
+        )
+        self._dispatcher.start()
+        self._behaviour.set_report_listener(self._dispatcher.submit)
+
     def stop(self) -> None:
+        self._behaviour.set_report_listener(None)
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
+            self._dispatcher = None
         self._server.stop()
 
     def base_url(self, provider: str) -> str:
@@ -145,7 +202,7 @@ class ProviderSimulators:
                 "api_key": self._sms_api_key,
                 "api_secret": self._sms_api_secret,
                 "signature_secret": self._sms_signature_secret,
-                "signature_method": "md5hash",
+                "signature_method": SMS_SIGNATURE_METHOD,
             },
         }
 

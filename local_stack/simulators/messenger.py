@@ -135,5 +135,8 @@ class MessengerSimulator:
             return _graph_error(429, "(#613) Calls to this api have exceeded the rate limit.", 613)
 
         message_id = "mid.$" + secrets.token_urlsafe(24)
-        self._behaviour.schedule_reports(PROVIDER, message_id, psid, page_id, has_read_receipts=True)
+        # Messenger has delivery and read webhooks but none for a failed delivery.
+        self._behaviour.schedule_reports(
+            PROVIDER, message_id, psid, page_id, has_read_receipts=True, has_failure_reports=False
+        )
         return HttpResponse.json(200, {"recipient_id": psid, "message_id": message_id})

@@ -1,28 +1,33 @@
 """What a simulator does with a message, chosen by the last four digits of its recipient.
 
     0001  rejected at send time (the provider's "not a user / barred" answer)
-    0002  accepted; the delivery report says failed
+    0002  accepted; the delivery report says failed (where the provider reports failures: not Messenger)
     0003  accepted; no report follows
     0004  accepted; delivered, never read
     0005  HTTP 500 on the first two attempts, then accepted
     0006  HTTP 429 on the first attempt, then accepted
     other accepted; delivered about 1 s later and, where the provider has read receipts, read 1 s after
+          that (Messenger and Viber; the SMS API has none, so an SMS is delivered only)
 
 Attempts are counted per distinct request: provider + recipient + the request body without
 credentials. A retry of the same message sends the same body, so it counts as the next attempt;
 a different message to the same recipient starts again at attempt 1. Counts live in memory only.
+
+Every accepted message's reports are recorded (``scheduled_reports``) and, when a listener is set
+(``set_report_listener``: the simulators' ``ReportDispatcher``), handed to it to be sent.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Literal
 
+# As the outbound issue specifies: delivered about 1 s after the send, read about 1 s after that.
 DELIVERED_AFTER = timedelta(seconds=1)
 READ_AFTER = timedelta(seconds=2)
 
@@ -56,7 +61,7 @@ class ScheduledReport:
     """A delivery or read report the provider would send for an accepted message.
 
     ``sender`` is the side that sent the message: the page id (Messenger), the service id
-    (Viber) or the ``from`` address (SMS). Nothing sends these yet; they are recorded only.
+    (Viber) or the ``from`` address (SMS). ``reports.py`` turns each into the provider's webhook.
     """
 
     provider: str
@@ -68,9 +73,14 @@ class ScheduledReport:
     client_ref: str | None = None
 
 
-def _report_plan(scenario: Scenario, has_read_receipts: bool) -> list[tuple[ReportStatus, timedelta]]:
+ReportListener = Callable[[list[ScheduledReport]], None]
+
+
+def _report_plan(
+    scenario: Scenario, has_read_receipts: bool, has_failure_reports: bool
+) -> list[tuple[ReportStatus, timedelta]]:
     if scenario is Scenario.DELIVERY_FAILS:
-        return [("failed", DELIVERED_AFTER)]
+        return [("failed", DELIVERED_AFTER)] if has_failure_reports else []
     if scenario is Scenario.NO_REPORT:
         return []
     if scenario is Scenario.NEVER_READ or not has_read_receipts:
@@ -85,6 +95,12 @@ class RecipientBehaviour:
         self._lock = threading.Lock()
         self._attempts: dict[tuple[str, str, str], int] = {}
         self._reports: list[ScheduledReport] = []
+        self._listener: ReportListener | None = None
+
+    def set_report_listener(self, listener: ReportListener | None) -> None:
+        """``listener`` gets each accepted message's reports (in order, possibly none) as they are scheduled."""
+        with self._lock:
+            self._listener = listener
 
     def outcome(
         self, provider: str, recipient: str, request_without_credentials: Mapping[str, Any]
@@ -108,16 +124,21 @@ class RecipientBehaviour:
         sender: str,
         *,
         has_read_receipts: bool,
+        has_failure_reports: bool = True,
         client_ref: str | None = None,
     ) -> list[ScheduledReport]:
+        """The reports the provider sends about an accepted message, in the order it sends them."""
         accepted_at = datetime.now(timezone.utc)
-        plan = _report_plan(Scenario.for_recipient(recipient), has_read_receipts)
+        plan = _report_plan(Scenario.for_recipient(recipient), has_read_receipts, has_failure_reports)
         reports = [
             ScheduledReport(provider, status, accepted_at + delay, message_id, recipient, sender, client_ref)
             for status, delay in plan
         ]
         with self._lock:
             self._reports.extend(reports)
+            listener = self._listener
+        if listener is not None and reports:
+            listener(reports)
         return reports
 
     def scheduled_reports(self) -> list[ScheduledReport]:

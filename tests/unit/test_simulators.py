@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
-from collections.abc import Iterator
-from datetime import datetime
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -18,7 +20,25 @@ from local_stack.simulators import (
     MESSENGER_API_VERSION,
     ProviderSimulators,
     Scenario,
+    ScheduledReport,
+    scenarios,
 )
+from local_stack.simulators.http_server import BackgroundHttpServer, HttpRequest, HttpResponse
+from local_stack.simulators.jsonl import JsonLinesLog
+from local_stack.simulators.reports import (
+    HttpPoster,
+    ProviderWebhook,
+    ReportDispatcher,
+    ReportSecrets,
+    report_webhook,
+    sms_report,
+)
+from switchboard.domain.message import Channel
+from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
+from switchboard.provider_webhooks import messenger as messenger_webhooks
+from switchboard.provider_webhooks import sms as sms_webhooks
+from switchboard.provider_webhooks import sms_signature
+from switchboard.provider_webhooks import viber as viber_webhooks
 
 PSID = "2918374650012"
 MSISDN = "447700900123"
@@ -222,9 +242,8 @@ def test_messenger_0001_is_no_matching_user(simulators: ProviderSimulators, secr
     assert simulators.scheduled_reports == []
 
 
-@pytest.mark.parametrize(
-    ("suffix", "statuses"), [("0002", ["failed"]), ("0003", []), ("0004", ["delivered"])]
-)
+# Messenger has no webhook for a failed delivery: its 0002 gets no report at all.
+@pytest.mark.parametrize(("suffix", "statuses"), [("0002", []), ("0003", []), ("0004", ["delivered"])])
 def test_messenger_report_scenarios(
     simulators: ProviderSimulators, secret: dict[str, Any], suffix: str, statuses: list[str]
 ) -> None:
@@ -663,3 +682,415 @@ def test_keep_alive_session_is_served_and_stop_does_not_wait_for_it(tmp_path) ->
 
     assert statuses == [0, 0, 0]
     assert len(sims.requests) == 3
+
+
+# ------------------------------------------------------------------ reports as provider webhooks
+#
+# What the simulators send must be what the API's provider webhook routes verify and parse, so these
+# check each report with the API's own signature checks and parsers.
+
+REPORT_SECRETS = ReportSecrets(
+    messenger_app_secret="messenger-app-secret-0123456789",
+    viber_callback_secret="viber-callback-secret-0123456789",
+    sms_signature_secret="sms-signature-secret-0123456789",
+    sms_signature_method="md5hash",
+)
+DUE_AT = datetime(2026, 11, 27, 12, 0, 1, 250_000, tzinfo=timezone.utc)
+DUE_MS = 1795780801250
+MID = "mid.$cAAJsujCd2ORj_1qmrFdzhVa"
+VIBER_TOKEN = "5741311803571721087"
+SMS_MESSAGE_ID = "0A0000001234567B"
+
+
+def scheduled(
+    provider: str,
+    status: str,
+    message_id: str,
+    recipient: str,
+    sender: str,
+    client_ref: str | None = None,
+    due_at: datetime = DUE_AT,
+) -> ScheduledReport:
+    return ScheduledReport(
+        provider, status, due_at, message_id, recipient, sender, client_ref  # type: ignore[arg-type]
+    )
+
+
+def lower_headers(webhook: ProviderWebhook) -> dict[str, str]:
+    return {name.lower(): value for name, value in webhook.headers.items()}
+
+
+def test_messenger_delivery_report_is_a_signed_graph_webhook_the_api_parses() -> None:
+    webhook = report_webhook(scheduled("messenger", "delivered", MID, PSID, DEMO_PAGE_ID), REPORT_SECRETS)
+
+    assert webhook is not None
+    assert (webhook.method, webhook.path) == ("POST", "/webhooks/messenger")
+    headers = lower_headers(webhook)
+    assert headers["content-type"] == "application/json"
+    secret = REPORT_SECRETS.messenger_app_secret
+    assert messenger_webhooks.signature_valid(headers, webhook.body, secret)
+    assert messenger_webhooks.signature_valid({"x-hub-signature": headers["x-hub-signature"]}, webhook.body, secret)
+    assert not messenger_webhooks.signature_valid(headers, webhook.body, "another-app-secret")
+    assert json.loads(webhook.body) == {
+        "object": "page",
+        "entry": [
+            {
+                "id": DEMO_PAGE_ID,
+                "time": DUE_MS,
+                "messaging": [
+                    {
+                        "sender": {"id": PSID},
+                        "recipient": {"id": DEMO_PAGE_ID},
+                        "timestamp": DUE_MS,
+                        "delivery": {"mids": [MID], "watermark": DUE_MS, "seq": 0},
+                    }
+                ],
+            }
+        ],
+    }
+    assert messenger_webhooks.parse_events(webhook.body, now=0.0) == [
+        StatusReceipt(Channel.MESSENGER, MID, "delivered", DUE_MS / 1000),
+        WatermarkReceipt(DEMO_PAGE_ID, PSID, "delivered", DUE_MS, DUE_MS / 1000),
+    ]
+
+
+def test_messenger_read_report_is_a_read_watermark() -> None:
+    webhook = report_webhook(scheduled("messenger", "read", MID, PSID, DEMO_PAGE_ID), REPORT_SECRETS)
+
+    assert webhook is not None
+    assert messenger_webhooks.signature_valid(lower_headers(webhook), webhook.body, REPORT_SECRETS.messenger_app_secret)
+    assert json.loads(webhook.body)["entry"][0]["messaging"][0]["read"] == {"watermark": DUE_MS, "seq": 0}
+    assert messenger_webhooks.parse_events(webhook.body, now=0.0) == [
+        WatermarkReceipt(DEMO_PAGE_ID, PSID, "read", DUE_MS, DUE_MS / 1000)
+    ]
+
+
+def test_messenger_has_no_failed_delivery_webhook() -> None:
+    assert report_webhook(scheduled("messenger", "failed", MID, PSID, DEMO_PAGE_ID), REPORT_SECRETS) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "message_status", "parsed_status", "error_code"),
+    [("delivered", 0, "delivered", None), ("read", 1, "read", None), ("failed", 2, "undeliverable", 1360)],
+)
+def test_viber_reports_are_signed_callbacks_the_api_parses(
+    status: str, message_status: int, parsed_status: str, error_code: int | None
+) -> None:
+    webhook = report_webhook(scheduled("viber", status, VIBER_TOKEN, MSISDN, DEMO_VIBER_SERVICE_ID), REPORT_SECRETS)
+
+    assert webhook is not None
+    assert (webhook.method, webhook.path) == ("POST", "/webhooks/viber")
+    headers = lower_headers(webhook)
+    assert viber_webhooks.signature_valid(headers, webhook.body, REPORT_SECRETS.viber_callback_secret)
+    assert not viber_webhooks.signature_valid(headers, webhook.body, "another-callback-secret")
+    assert json.loads(webhook.body) == {
+        "message_token": int(VIBER_TOKEN),
+        "message_status": message_status,
+        "message_time": DUE_MS,
+        "phone_number": MSISDN,
+        "service_id": int(DEMO_VIBER_SERVICE_ID),
+    }
+    (receipt,) = viber_webhooks.parse_callback(webhook.body, now=0.0)
+    assert (receipt.provider_message_id, receipt.status) == (VIBER_TOKEN, parsed_status)
+    assert receipt.occurred_at == DUE_MS / 1000
+    assert (receipt.error or {}).get("code") == error_code
+
+
+def sms_params(webhook: ProviderWebhook) -> dict[str, str]:
+    assert webhook.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    return sms_webhooks.request_params(webhook.method, webhook.headers["Content-Type"], webhook.body, "")
+
+
+def test_sms_delivered_report_is_a_signed_form_dlr_the_api_parses() -> None:
+    report = scheduled("sms", "delivered", SMS_MESSAGE_ID, MSISDN, "447700900001", client_ref="uuid-ref")
+    signed_at = time.time()
+    webhook = sms_report(report, REPORT_SECRETS, now=signed_at)
+
+    assert webhook is not None
+    assert (webhook.method, webhook.path) == ("POST", "/webhooks/sms/dlr")
+    params = sms_params(webhook)
+    assert params == {
+        "msisdn": MSISDN,
+        "to": "447700900001",
+        "network-code": "23410",
+        "messageId": SMS_MESSAGE_ID,
+        "price": "0.03330000",
+        "status": "delivered",
+        "scts": "2611271200",
+        "err-code": "0",
+        "message-timestamp": "2026-11-27 12:00:01",
+        "client-ref": "uuid-ref",
+        "timestamp": str(int(signed_at)),
+        "nonce": params["nonce"],
+        "sig": params["sig"],
+    }
+    check = sms_signature.verify(params, REPORT_SECRETS.sms_signature_secret, "md5hash", time.time())
+    assert check is sms_signature.SignatureCheck.VALID
+    assert sms_webhooks.parse_dlr(params, now=0.0) == [
+        StatusReceipt(Channel.SMS, SMS_MESSAGE_ID, "delivered", DUE_AT.replace(microsecond=0).timestamp())
+    ]
+
+
+def test_sms_failed_report_is_undeliverable_and_has_no_client_ref_when_the_send_had_none() -> None:
+    webhook = report_webhook(scheduled("sms", "failed", SMS_MESSAGE_ID, MSISDN, "Acme"), REPORT_SECRETS)
+
+    assert webhook is not None
+    params = sms_params(webhook)
+    assert (params["status"], params["err-code"]) == ("failed", "2")
+    assert "client-ref" not in params
+    (receipt,) = sms_webhooks.parse_dlr(params, now=0.0)
+    assert (receipt.status, receipt.error) == ("undeliverable", {"code": 1180, "reason": receipt.error["reason"]})
+
+
+def test_sms_has_no_read_receipts() -> None:
+    assert report_webhook(scheduled("sms", "read", SMS_MESSAGE_ID, MSISDN, "Acme"), REPORT_SECRETS) is None
+
+
+@pytest.mark.parametrize("method", ["md5hash", "md5", "sha1", "sha256", "sha512"])
+def test_sms_reports_are_signed_with_the_configured_method(method: str) -> None:
+    secrets_with_method = dataclasses.replace(REPORT_SECRETS, sms_signature_method=method)
+    webhook = report_webhook(scheduled("sms", "delivered", SMS_MESSAGE_ID, MSISDN, "Acme"), secrets_with_method)
+
+    assert webhook is not None
+    params = sms_params(webhook)
+    assert sms_signature.verify(params, REPORT_SECRETS.sms_signature_secret, method, time.time()).value == "valid"
+    assert sms_signature.sign(params, REPORT_SECRETS.sms_signature_secret, method) == params["sig"]
+
+
+def test_sms_reports_without_a_signature_secret_are_unsigned() -> None:
+    unsigned = dataclasses.replace(REPORT_SECRETS, sms_signature_secret="")
+    webhook = report_webhook(scheduled("sms", "delivered", SMS_MESSAGE_ID, MSISDN, "Acme"), unsigned)
+
+    assert webhook is not None
+    assert not {"sig", "timestamp", "nonce"} & set(sms_params(webhook))
+
+
+# ------------------------------------------------------------------ sending reports
+
+
+class RecordingPoster:
+    """Answers each call with the next of ``answers`` (an HTTP status or an exception to raise), then 200."""
+
+    def __init__(self, answers: list[int | Exception] | None = None) -> None:
+        self.calls: list[tuple[float, ProviderWebhook]] = []
+        self._answers = list(answers or [])
+        self._lock = threading.Lock()
+
+    def __call__(self, webhook: ProviderWebhook) -> int:
+        with self._lock:
+            self.calls.append((time.time(), webhook))
+            answer = self._answers.pop(0) if self._answers else 200
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def sent(self) -> list[str]:
+        return [webhook.path for _, webhook in self.calls]
+
+
+def fake_webhook(report: ScheduledReport) -> ProviderWebhook:
+    return ProviderWebhook("POST", f"/{report.message_id}/{report.status}", {"Content-Type": "text/plain"}, b"report")
+
+
+def due_in(seconds: float) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def reports_log(tmp_path) -> JsonLinesLog:
+    return JsonLinesLog(tmp_path / "provider-reports.jsonl")
+
+
+@pytest.fixture
+def dispatcher_parts(reports_log: JsonLinesLog) -> Iterator[Callable[..., tuple[ReportDispatcher, RecordingPoster]]]:
+    started: list[ReportDispatcher] = []
+
+    def make(
+        answers: list[int | Exception] | None = None,
+        build: Callable[[ScheduledReport], ProviderWebhook | None] = fake_webhook,
+        retry_delays: tuple[float, ...] = (0.05, 0.05),
+    ) -> tuple[ReportDispatcher, RecordingPoster]:
+        poster = RecordingPoster(answers)
+        dispatcher = ReportDispatcher(build, poster, reports_log, retry_delays=retry_delays)
+        dispatcher.start()
+        started.append(dispatcher)
+        return dispatcher, poster
+
+    yield make
+    for dispatcher in started:
+        dispatcher.stop()
+
+
+def test_a_report_is_sent_when_due_and_logged(dispatcher_parts, reports_log: JsonLinesLog) -> None:
+    dispatcher, poster = dispatcher_parts()
+    due = due_in(0.3)
+
+    dispatcher.submit([scheduled("viber", "delivered", "m1", MSISDN, DEMO_VIBER_SERVICE_ID, due_at=due)])
+
+    assert dispatcher.wait_until_idle(timeout=10)
+    ((sent_at, webhook),) = poster.calls
+    assert sent_at >= due.timestamp()
+    assert webhook.path == "/m1/delivered"
+    (record,) = reports_log.records()
+    assert record["provider"] == "viber"
+    assert (record["report"], record["message_id"], record["recipient"]) == ("delivered", "m1", MSISDN)
+    assert (record["attempt"], record["method"], record["path"]) == (1, "POST", "/m1/delivered")
+    assert record["response_status"] == 200
+    assert record["body"] == "report"
+    assert record["sent_at"].endswith("Z")
+
+
+def test_a_messages_reports_go_in_order_even_when_the_first_is_retried_past_the_seconds_due_time(
+    dispatcher_parts, reports_log: JsonLinesLog
+) -> None:
+    dispatcher, poster = dispatcher_parts(answers=[500], retry_delays=(0.3,))
+    now = datetime.now(timezone.utc)
+
+    dispatcher.submit(
+        [
+            scheduled("messenger", "delivered", "m1", PSID, DEMO_PAGE_ID, due_at=now),
+            scheduled("messenger", "read", "m1", PSID, DEMO_PAGE_ID, due_at=now + timedelta(seconds=0.05)),
+        ]
+    )
+
+    assert dispatcher.wait_until_idle(timeout=10)
+    assert poster.sent() == ["/m1/delivered", "/m1/delivered", "/m1/read"]
+    assert [(r["report"], r["attempt"], r["response_status"]) for r in reports_log.records()] == [
+        ("delivered", 1, 500),
+        ("delivered", 2, 200),
+        ("read", 1, 200),
+    ]
+
+
+def test_a_report_is_retried_a_few_times_then_given_up_and_the_next_one_sent(
+    dispatcher_parts, reports_log: JsonLinesLog
+) -> None:
+    dispatcher, poster = dispatcher_parts(answers=[503, OSError("connection refused"), 500], retry_delays=(0.01, 0.01))
+    now = datetime.now(timezone.utc)
+
+    dispatcher.submit(
+        [
+            scheduled("viber", "delivered", "m1", MSISDN, DEMO_VIBER_SERVICE_ID, due_at=now),
+            scheduled("viber", "read", "m1", MSISDN, DEMO_VIBER_SERVICE_ID, due_at=now),
+        ]
+    )
+
+    assert dispatcher.wait_until_idle(timeout=10)
+    assert poster.sent() == ["/m1/delivered"] * 3 + ["/m1/read"]
+    records = reports_log.records()
+    assert [(r["attempt"], r["response_status"]) for r in records] == [(1, 503), (2, None), (3, 500), (1, 200)]
+    assert records[1]["error"] == "OSError: connection refused"
+
+
+def test_one_messages_retries_do_not_hold_back_another_messages_reports(dispatcher_parts) -> None:
+    dispatcher, poster = dispatcher_parts(answers=[500], retry_delays=(1.0,))
+    now = datetime.now(timezone.utc)
+
+    dispatcher.submit([scheduled("sms", "delivered", "m1", MSISDN, "Acme", due_at=now)])
+    dispatcher.submit([scheduled("sms", "delivered", "m2", MSISDN, "Acme", due_at=now + timedelta(seconds=0.05))])
+
+    assert dispatcher.wait_until_idle(timeout=10)
+    assert poster.sent() == ["/m1/delivered", "/m2/delivered", "/m1/delivered"]
+
+
+def test_a_report_the_provider_does_not_send_is_logged_as_skipped(dispatcher_parts, reports_log: JsonLinesLog) -> None:
+    def no_read_receipts(report: ScheduledReport) -> ProviderWebhook | None:
+        return None if report.status == "read" else fake_webhook(report)
+
+    dispatcher, poster = dispatcher_parts(build=no_read_receipts)
+    now = datetime.now(timezone.utc)
+
+    dispatcher.submit(
+        [
+            scheduled("sms", "delivered", "m1", MSISDN, "Acme", due_at=now),
+            scheduled("sms", "read", "m1", MSISDN, "Acme", due_at=now),
+        ]
+    )
+
+    assert dispatcher.wait_until_idle(timeout=10)
+    assert poster.sent() == ["/m1/delivered"]
+    skipped = reports_log.records()[-1]
+    assert (skipped["report"], skipped["skipped"]) == ("read", "the provider sends no webhook for this report")
+    assert "response_status" not in skipped
+
+
+def test_stop_drops_the_reports_not_sent_yet(dispatcher_parts) -> None:
+    dispatcher, poster = dispatcher_parts()
+    dispatcher.submit([scheduled("sms", "delivered", "m1", MSISDN, "Acme", due_at=due_in(60))])
+
+    started = time.monotonic()
+    dispatcher.stop()
+
+    assert time.monotonic() - started < 5
+    assert poster.calls == []
+    assert dispatcher.unfinished() == 1
+
+
+def test_the_simulators_send_each_accepted_messages_reports_once_told_where(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scenarios, "DELIVERED_AFTER", timedelta(0))
+    monkeypatch.setattr(scenarios, "READ_AFTER", timedelta(milliseconds=20))
+    sims = ProviderSimulators(tmp_path)
+    sims.start()
+    poster = RecordingPoster()
+    try:
+        secret = sims.channels_secret()
+        before = post_sms(secret, sms_form(secret, to=with_suffix(MSISDN, "0007")))  # not sent: nobody told yet
+        sims.send_reports_to("http://127.0.0.1:3000", post=poster)
+        with pytest.raises(RuntimeError):
+            sims.send_reports_to("http://127.0.0.1:3000", post=poster)
+        default = post_messenger(secret, messenger_body(with_suffix(PSID, "0007"))).json()["message_id"]
+        never_read = post_viber(secret, viber_body(with_suffix(MSISDN, "0004"))).json()["message_token"]
+        post_viber(secret, viber_body(with_suffix(MSISDN, "0003"), seq=3))
+        sms_id = sms_entry(post_sms(secret, sms_form(secret, to=with_suffix(MSISDN, "0009"))))["message-id"]
+
+        dispatcher = sims.report_dispatcher
+        assert dispatcher is not None
+        assert dispatcher.wait_until_idle(timeout=10)
+    finally:
+        sims.stop()
+
+    assert sims.report_dispatcher is None
+    def sent_to(path: str) -> list[dict[str, Any]]:
+        return [json.loads(webhook.body) for _, webhook in poster.calls if webhook.path == path]
+
+    messenger_events = [body["entry"][0]["messaging"][0] for body in sent_to("/webhooks/messenger")]
+    assert [("delivery" in event, "read" in event) for event in messenger_events] == [(True, False), (False, True)]
+    assert messenger_events[0]["delivery"]["mids"] == [default]
+    viber = [(body["message_token"], body["message_status"]) for body in sent_to("/webhooks/viber")]
+    assert viber == [(never_read, 0)]
+    dlrs = [sms_params(webhook) for _, webhook in poster.calls if webhook.path == "/webhooks/sms/dlr"]
+    assert [(p["messageId"], p["status"]) for p in dlrs] == [(sms_id, "delivered")]
+    assert sms_entry(before)["message-id"] not in {p["messageId"] for p in dlrs}
+    assert sims.reports_log_path == tmp_path / "provider-reports.jsonl"
+    assert [(r["provider"], r["report"]) for r in sims.sent_reports if r["provider"] == "messenger"] == [
+        ("messenger", "delivered"),
+        ("messenger", "read"),
+    ]
+
+
+def test_http_poster_returns_the_status_and_raises_oserror_when_nobody_answers() -> None:
+    received: list[HttpRequest] = []
+
+    def handle(request: HttpRequest) -> HttpResponse:
+        received.append(request)
+        return HttpResponse.text(403, "forbidden")
+
+    server = BackgroundHttpServer(handle)
+    server.start()
+    try:
+        poster = HttpPoster(f"http://127.0.0.1:{server.port}")
+        headers = {"Content-Type": "application/json", "X-Test": "1"}
+        webhook = ProviderWebhook("POST", "/webhooks/viber?x=1", headers, b"{}")
+        assert poster(webhook) == 403
+    finally:
+        server.stop()
+
+    (request,) = received
+    assert (request.method, request.target, request.body) == ("POST", "/webhooks/viber?x=1", b"{}")
+    assert request.header("X-Test") == "1"
+    with pytest.raises(OSError):
+        HttpPoster(f"http://127.0.0.1:{server.port}", timeout=2)(webhook)
+    with pytest.raises(ValueError):
+        HttpPoster("https://example.com")

@@ -159,3 +159,24 @@ def test_every_current_secret_is_tried_and_read_per_request(
     post(sink, raw, signed_headers(raw, secret=OLD_SECRET))
 
     assert [record["signature_valid"] for record in sink.received] == [False, True]
+
+
+def test_raw_body_is_what_the_payload_hash_covers(sink: WebhookSink) -> None:
+    # Not the parsed body re-serialised: key order, spacing and escapes all count in the hash.
+    raw = '{"text":"caf\u00e9","status" : "read","n":1.0}'.encode("utf-8")
+    headers = signed_headers(raw)
+    post(sink, raw, headers)
+
+    (record,) = logged(sink)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert hashlib.sha256(record["raw_body"].encode("utf-8")).hexdigest() == claims["payload_hash"]
+    assert json.dumps(record["body"]).encode("utf-8") != raw
+    assert record["signature_valid"] is True
+
+
+def test_an_empty_body_is_recorded_as_empty_text(sink: WebhookSink) -> None:
+    requests.get(sink.url("/webhooks/status"), timeout=5)
+
+    (record,) = sink.received
+    assert (record["body"], record["raw_body"]) == ("", "")

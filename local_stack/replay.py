@@ -1,0 +1,428 @@
+"""``python -m local_stack.replay EVENT_FILE``: a provider webhook, signed for the running local stack and sent to it.
+
+``EVENT_FILE`` is an API Gateway event as in ``events/webhooks_*.json`` (the provider's request as
+the API received it), or a raw provider body: a JSON object (Messenger, Viber, or SMS API
+parameters) or a form-encoded SMS API query string. A raw body goes to the route its fields name:
+``"object": "page"`` to Messenger, ``message_token`` to Viber, ``messageId`` + ``status`` to the SMS
+DLR route, ``msisdn`` + ``text`` to the inbound SMS route.
+
+The sample events are signed with sample secrets and name sample pages and numbers, so the webhook
+is rewritten for the running stack (secrets from its ChannelsSecret in moto, found through
+``.local/stack.json`` and ``.local/outputs.json``):
+
+- Messenger: the page id (``entry[].id``, and each event's ``recipient``, or ``sender`` for an echo)
+  becomes the demo page; ``X-Hub-Signature-256`` and ``X-Hub-Signature`` are recomputed with the
+  stack's app secret. A subscription handshake (GET) gets the stack's verify token.
+- Viber: ``service_id`` becomes the demo service; ``X-Viber-Content-Signature`` is recomputed.
+- SMS API: an inbound SMS's ``to`` becomes the demo number; ``timestamp`` (now), ``nonce`` and
+  ``sig`` are new, signed with the stack's signature secret and method.
+- ``--new-ids``: inbound message ids (Messenger ``mid``, SMS ``messageId``) get a random suffix, so
+  the replay is a new message. Without it a second replay is a provider retry of the first, which
+  the API answers 200 and de-duplicates: no second inbound webhook.
+
+Everything else is sent as captured: method, query string, Content-Type and User-Agent. Then the
+webhooks reaching the sink (``.local/webhooks.jsonl``) within ``--wait`` seconds are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import secrets
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_VIBER_SERVICE_ID
+from local_stack.simulators.reports import MESSENGER_WEBHOOK_PATH, SMS_DLR_PATH, VIBER_WEBHOOK_PATH
+from local_stack.simulators.signing import (
+    SMS_NONCE_PARAM,
+    SMS_SIGNATURE_PARAM,
+    SMS_TIMESTAMP_PARAM,
+    messenger_signature_headers,
+    sms_signed_params,
+    viber_signature_headers,
+)
+from local_stack.template import LOCAL_REGION, ROOT
+
+SMS_INBOUND_PATH = "/webhooks/sms/inbound"
+SMS_PATHS = (SMS_DLR_PATH, SMS_INBOUND_PATH)
+CHANNELS_SECRET_OUTPUT = "ChannelsSecretArn"
+DEFAULT_LOCAL_DIR = ".local"
+DEFAULT_WAIT_SECONDS = 5.0
+QUIET_AFTER_WEBHOOK_SECONDS = 0.5
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+JSON_CONTENT_TYPE = "application/json"
+SENT_HEADERS = ("content-type", "user-agent")  # of the captured ones; signatures are recomputed
+VERIFY_TOKEN_PARAM = "hub.verify_token"
+START_HINT = "start it with `make run` (or pass --local-dir)"
+
+
+class ReplayError(Exception):
+    """A problem to report in one line: a bad event file, or no running stack."""
+
+
+@dataclass(frozen=True)
+class CapturedWebhook:
+    """A provider's request: ``query`` without ``?``; ``headers`` with lower-case names."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def target(self) -> str:
+        return self.path + ("?" + self.query if self.query else "")
+
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class LocalStackTarget:
+    """Where the running local stack listens, and the provider secrets it verifies webhooks with."""
+
+    api_url: str
+    webhook_log: Path
+    channels: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ReplayResponse:
+    status: int
+    body: str
+
+
+# -- reading an event file ----------------------------------------------------------------------
+
+
+def load_webhook(path: Path) -> CapturedWebhook:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReplayError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return webhook_from_provider_body(text)
+    if isinstance(data, dict) and isinstance(data.get("requestContext"), dict) and "rawPath" in data:
+        return webhook_from_api_gateway_event(data)
+    return webhook_from_provider_body(text)
+
+
+def webhook_from_api_gateway_event(event: Mapping[str, Any]) -> CapturedWebhook:
+    """The request an API Gateway (payload format 2.0) event describes."""
+    http = event["requestContext"].get("http") or {}
+    method = str(http.get("method") or str(event.get("routeKey", "POST ")).split(" ", 1)[0]).upper()
+    query = event.get("rawQueryString") or urlencode(event.get("queryStringParameters") or {})
+    raw_body = event.get("body") or ""
+    body = base64.b64decode(raw_body) if event.get("isBase64Encoded") else str(raw_body).encode("utf-8")
+    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    return CapturedWebhook(method, str(event["rawPath"]), str(query), headers, body)
+
+
+def webhook_from_provider_body(text: str) -> CapturedWebhook:
+    """A raw provider body, sent as the provider would to the route its fields name."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError as exc:
+            raise ReplayError(f"the body is not valid JSON: {exc}") from None
+        fields, content_type = data, JSON_CONTENT_TYPE
+    else:
+        fields, content_type = dict(parse_qsl(stripped, keep_blank_values=True)), FORM_CONTENT_TYPE
+    if not isinstance(fields, dict) or not fields:
+        raise ReplayError("the file is neither an API Gateway event nor a provider webhook body")
+    path = _route_of(fields)
+    return CapturedWebhook("POST", path, "", {"content-type": content_type}, stripped.encode("utf-8"))
+
+
+def _route_of(fields: Mapping[str, Any]) -> str:
+    if fields.get("object") == "page":
+        return MESSENGER_WEBHOOK_PATH
+    if "message_token" in fields:
+        return VIBER_WEBHOOK_PATH
+    if "messageId" in fields and "status" in fields:
+        return SMS_DLR_PATH
+    if "msisdn" in fields and "text" in fields:
+        return SMS_INBOUND_PATH
+    raise ReplayError(
+        "cannot tell which provider sent this body: expected a Messenger page event, a Viber callback, "
+        "an SMS DLR or an inbound SMS"
+    )
+
+
+# -- signing for the running stack ------------------------------------------------------------
+
+
+def _section(channels: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    section = channels.get(name)
+    return section if isinstance(section, Mapping) else {}
+
+
+def demo_page_id(channels: Mapping[str, Any]) -> str:
+    pages = list(_section(channels, "messenger").get("pages") or {})
+    return DEMO_PAGE_ID if DEMO_PAGE_ID in pages or not pages else str(pages[0])
+
+
+def demo_viber_service_id(channels: Mapping[str, Any]) -> str:
+    service_ids = [str(s) for s in _section(channels, "viber").get("service_ids") or []]
+    return DEMO_VIBER_SERVICE_ID if DEMO_VIBER_SERVICE_ID in service_ids or not service_ids else service_ids[0]
+
+
+def resign(
+    webhook: CapturedWebhook,
+    channels: Mapping[str, Any],
+    *,
+    new_ids: bool = False,
+    sms_number: str = DEMO_SMS_NUMBER,
+    now: float | None = None,
+) -> CapturedWebhook:
+    """``webhook`` rewritten for the stack whose ChannelsSecret is ``channels`` (module docstring)."""
+    suffix = "-" + secrets.token_hex(4) if new_ids else ""
+    headers = {name: value for name, value in webhook.headers.items() if name in SENT_HEADERS}
+    webhook = replace(webhook, headers=headers)
+    if webhook.path == MESSENGER_WEBHOOK_PATH:
+        return _messenger(webhook, channels, suffix)
+    if webhook.path == VIBER_WEBHOOK_PATH:
+        return _viber(webhook, channels)
+    if webhook.path in SMS_PATHS:
+        return _sms(webhook, channels, suffix.upper().replace("-", ""), sms_number, now)
+    raise ReplayError(f"{webhook.path} is not a provider webhook route")
+
+
+def _json_object(webhook: CapturedWebhook) -> dict[str, Any]:
+    try:
+        data = json.loads(webhook.body)
+    except ValueError as exc:
+        raise ReplayError(f"the {webhook.path} body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReplayError(f"the {webhook.path} body is not a JSON object")
+    return data
+
+
+def _messenger(webhook: CapturedWebhook, channels: Mapping[str, Any], suffix: str) -> CapturedWebhook:
+    config = _section(channels, "messenger")
+    if webhook.method == "GET":
+        params = dict(parse_qsl(webhook.query, keep_blank_values=True))
+        params[VERIFY_TOKEN_PARAM] = str(config.get("verify_token") or "")
+        return replace(webhook, query=urlencode(params))
+    data = _json_object(webhook)
+    page_id = demo_page_id(channels)
+    for entry in data.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        entry["id"] = page_id
+        for item in entry.get("messaging") or []:
+            if isinstance(item, dict):
+                _messenger_event_for_page(item, page_id, suffix)
+    body = json.dumps(data).encode("utf-8")
+    headers = webhook.headers | messenger_signature_headers(body, str(config.get("app_secret") or ""))
+    return replace(webhook, headers=headers, body=body)
+
+
+def _messenger_event_for_page(item: dict[str, Any], page_id: str, suffix: str) -> None:
+    message = item.get("message")
+    is_echo = isinstance(message, dict) and message.get("is_echo") is True
+    page_side = item.get("sender" if is_echo else "recipient")
+    if isinstance(page_side, dict):
+        page_side["id"] = page_id
+    if suffix and isinstance(message, dict) and isinstance(message.get("mid"), str):
+        message["mid"] += suffix
+
+
+def _viber(webhook: CapturedWebhook, channels: Mapping[str, Any]) -> CapturedWebhook:
+    data = _json_object(webhook)
+    service_id = demo_viber_service_id(channels)
+    data["service_id"] = int(service_id) if service_id.isdigit() else service_id
+    body = json.dumps(data).encode("utf-8")
+    secret = str(_section(channels, "viber").get("callback_secret") or "")
+    return replace(webhook, headers=webhook.headers | viber_signature_headers(body, secret), body=body)
+
+
+def _sms(
+    webhook: CapturedWebhook, channels: Mapping[str, Any], suffix: str, sms_number: str, now: float | None
+) -> CapturedWebhook:
+    is_json = webhook.method != "GET" and webhook.media_type() == JSON_CONTENT_TYPE
+    if webhook.method == "GET":
+        params = dict(parse_qsl(webhook.query, keep_blank_values=True))
+    elif is_json:
+        params = {name: _param_text(value) for name, value in _json_object(webhook).items() if value is not None}
+    else:
+        params = dict(parse_qsl(webhook.body.decode("utf-8"), keep_blank_values=True))
+    if webhook.path == SMS_INBOUND_PATH:
+        params["to"] = sms_number
+        if suffix and params.get("messageId"):
+            params["messageId"] += suffix
+    config = _section(channels, "sms")
+    secret = str(config.get("signature_secret") or "")
+    if secret:
+        params = sms_signed_params(params, secret, str(config.get("signature_method") or "md5hash"), now)
+    else:  # the stack accepts unsigned SMS webhooks
+        for name in (SMS_SIGNATURE_PARAM, SMS_TIMESTAMP_PARAM, SMS_NONCE_PARAM):
+            params.pop(name, None)
+    if webhook.method == "GET":
+        return replace(webhook, query=urlencode(params), body=b"")
+    body = json.dumps(params) if is_json else urlencode(params)
+    return replace(webhook, body=body.encode("utf-8"))
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# -- the running stack ----------------------------------------------------------------------------
+
+
+def find_local_dir(local_dir: str) -> Path:
+    path = Path(local_dir)
+    candidates = [path] if path.is_absolute() else [Path.cwd() / path, ROOT / path]
+    for candidate in candidates:
+        if (candidate / "stack.json").is_file() and (candidate / "outputs.json").is_file():
+            return candidate
+    raise ReplayError(f"the local stack is not running ({local_dir}/stack.json not found): {START_HINT}")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReplayError(f"cannot read {path}: {exc}; {START_HINT}") from None
+    if not isinstance(data, dict):
+        raise ReplayError(f"{path} is not a JSON object; {START_HINT}")
+    return data
+
+
+def local_stack_target(local_dir: str | Path = DEFAULT_LOCAL_DIR) -> LocalStackTarget:
+    """The running stack of ``local_dir``, with its ChannelsSecret read from its moto server."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    found = find_local_dir(str(local_dir))
+    stack, outputs = _read_json(found / "stack.json"), _read_json(found / "outputs.json")
+    secret_arn = outputs.get(CHANNELS_SECRET_OUTPUT)
+    if not secret_arn:
+        raise ReplayError(f"{found / 'outputs.json'} has no {CHANNELS_SECRET_OUTPUT}")
+    client = boto3.session.Session().client(
+        "secretsmanager",
+        endpoint_url=stack["aws_endpoint_url"],
+        region_name=LOCAL_REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    try:
+        channels = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
+    except (BotoCoreError, ClientError, ValueError) as exc:
+        where = stack["aws_endpoint_url"]
+        raise ReplayError(f"cannot read the channels secret from {where}: {exc}; {START_HINT}") from None
+    return LocalStackTarget(api_url=stack["api_url"], webhook_log=Path(stack["webhook_log"]), channels=channels)
+
+
+def send(webhook: CapturedWebhook, api_url: str, timeout: float = 30.0) -> ReplayResponse:
+    parts = urlsplit(api_url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=timeout)
+    try:
+        connection.request(webhook.method, webhook.target, body=webhook.body or None, headers=webhook.headers)
+        response = connection.getresponse()
+        return ReplayResponse(response.status, response.read().decode("utf-8", errors="replace"))
+    except (OSError, http.client.HTTPException) as exc:
+        raise ReplayError(f"the local API at {api_url} did not answer: {exc}; {START_HINT}") from None
+    finally:
+        connection.close()
+
+
+def sink_records(webhook_log: Path) -> list[dict[str, Any]]:
+    """The sink's whole records so far (a line being written is left out)."""
+    try:
+        lines = webhook_log.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            break
+    return records
+
+
+def wait_for_new_webhooks(webhook_log: Path, seen: int, wait_seconds: float) -> list[dict[str, Any]]:
+    """Records after the first ``seen``: once one arrived and nothing more came for a moment, or at the deadline."""
+    deadline = time.monotonic() + wait_seconds
+    last_count, quiet_since = seen, time.monotonic()
+    while time.monotonic() < deadline:
+        records = sink_records(webhook_log)
+        if len(records) != last_count:
+            last_count, quiet_since = len(records), time.monotonic()
+        elif last_count > seen and time.monotonic() - quiet_since >= QUIET_AFTER_WEBHOOK_SECONDS:
+            break
+        time.sleep(0.1)
+    return sink_records(webhook_log)[seen:]
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local_stack.replay",
+        description="Sign a provider webhook with the running local stack's secrets and send it to its API.",
+    )
+    parser.add_argument("event_file", metavar="EVENT_FILE", type=Path,
+                        help="an events/webhooks_*.json API Gateway event, or a raw provider webhook body")
+    parser.add_argument("--local-dir", default=DEFAULT_LOCAL_DIR, metavar="DIR",
+                        help="the local stack's state directory (default: .local)")
+    parser.add_argument("--new-ids", action="store_true",
+                        help="give inbound message ids a random suffix: a new message, not a provider retry")
+    parser.add_argument("--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
+                        help=f"how long to wait for webhooks at the sink (default: {DEFAULT_WAIT_SECONDS:g}; 0: don't)")
+    return parser
+
+
+def describe(record: Mapping[str, Any]) -> str:
+    signature = {True: "signature valid", False: "SIGNATURE INVALID", None: "unsigned"}[record.get("signature_valid")]
+    body = record.get("body")
+    shown = json.dumps(body, indent=2) if isinstance(body, (dict, list)) else str(body)
+    return f"<- {record.get('method')} {record.get('path')} ({signature})\n{shown}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        target = local_stack_target(args.local_dir)
+        webhook = resign(load_webhook(args.event_file), target.channels, new_ids=args.new_ids)
+        seen = len(sink_records(target.webhook_log))
+        response = send(webhook, target.api_url)
+    except ReplayError as exc:
+        print(f"replay: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"-> {webhook.method} {target.api_url}{webhook.target}: {response.status} {response.body[:500]}")
+    if not 200 <= response.status < 300:
+        return 1
+    if args.wait <= 0 or webhook.method == "GET":  # a handshake is answered, nothing more
+        return 0
+    arrived = wait_for_new_webhooks(target.webhook_log, seen, args.wait)
+    for record in arrived:
+        print(describe(record))
+    if not arrived:
+        print(
+            f"No webhook reached the sink within {args.wait:g} s. An inbound message sent again is a provider "
+            "retry the API de-duplicates (use --new-ids for a new one); a receipt for a message the stack "
+            f"never sent changes nothing. The sink's log: {target.webhook_log}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
