@@ -15,6 +15,7 @@ import binascii
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -213,6 +214,12 @@ def _header_text(value: Any) -> str:
     return str(value)
 
 
+# Powertools' HTTP resolver keeps the current event on a class attribute shared by every resolver in
+# a process. In Lambda each function is its own process; here they share one, so HTTP-invoked
+# functions take turns (a request handled with another function's event would be a wrong answer).
+_HTTP_INVOCATIONS = threading.Lock()
+
+
 class HttpApiGateway:
     """Routes requests to functions. ``functions`` maps a route's function (logical id) to it."""
 
@@ -240,7 +247,8 @@ class HttpApiGateway:
         function = self.functions[match.route.function]
         event = build_event(request, match, self.api, request_id, self._clock())
         try:
-            result = function.invoke(event, time_limit=self._integration_timeout)
+            with _HTTP_INVOCATIONS:
+                result = function.invoke(event, time_limit=self._integration_timeout)
         except FunctionTimeout:
             if function.timeout_seconds > self._integration_timeout:
                 return gateway_error(503, "Service Unavailable", request_id)
