@@ -1,0 +1,132 @@
+"""moto with the template's tables, queues and secret, and the functions' environment in ``os.environ``.
+
+moto runs inside this process (``mock_aws``). The same set-up as the tests' ``aws`` fixture and the local stack:
+``local_stack.template`` creates what the template declares, every function's environment
+(resolved from the template) is applied, and handlers are imported the way the local stack
+imports them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from bench.template_functions import FunctionSpec, function_specs
+from local_stack.event_sources import SqsEventSource, sqs_event_sources
+from local_stack.functions import Handler, LambdaContext, add_layers_to_path, import_handler
+from local_stack.routes import RouteTable, routes_from_template
+from local_stack.stack import apply_function_environment
+from local_stack.template import LOCAL_REGION, LocalResources, create_resources, load_template, resources_of_type
+
+CHANNELS_SECRET = "ChannelsSecret"  # the template's logical id of the provider configuration
+_SANDBOX_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": LOCAL_REGION,
+    "AWS_REGION": LOCAL_REGION,
+    # No X-Ray daemon here; outside Lambda Powertools turns tracing off anyway.
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+    # ``empty_queues`` purges between timed blocks, more often than AWS's one purge a minute.
+    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
+}
+
+
+@dataclass
+class AwsSandbox:
+    template: dict[str, Any]
+    local: LocalResources
+    functions: dict[str, FunctionSpec]
+
+    @property
+    def routes(self) -> RouteTable:
+        return routes_from_template(self.template)
+
+    def client(self, service: str) -> Any:
+        return boto3.session.Session().client(service, region_name=LOCAL_REGION)
+
+    def function_for_route(self, method: str, path: str) -> str:
+        match = self.routes.select(method, path)
+        if match is None:
+            raise LookupError(f"no route in the template for {method} {path}")
+        return match.route.function
+
+    def event_sources(self) -> list[SqsEventSource]:
+        return sqs_event_sources(self.template, self.local)
+
+    def consumer_of(self, queue_logical_id: str) -> SqsEventSource:
+        arn = self.local.attrs[(queue_logical_id, "Arn")]
+        source = next((s for s in self.event_sources() if s.queue_arn == arn), None)
+        if source is None:
+            raise LookupError(f"no function in the template consumes {queue_logical_id}")
+        return source
+
+    def queue_url(self, queue_logical_id: str) -> str:
+        return self.local.refs[queue_logical_id]
+
+    def load_handler(self, logical_id: str) -> Handler:
+        spec = self.functions[logical_id]
+        add_layers_to_path([spec.config])
+        return import_handler(spec.config)
+
+    def context(self, logical_id: str) -> LambdaContext:
+        config = self.functions[logical_id].config
+        return LambdaContext(logical_id, config.memory_mb, config.timeout_seconds)
+
+    def empty_queues(self) -> None:
+        """Purge every queue of the template (moto's SendMessage slows down as a queue grows)."""
+        sqs = self.client("sqs")
+        for logical_id in resources_of_type(self.template, "AWS::SQS::Queue"):
+            sqs.purge_queue(QueueUrl=self.queue_url(logical_id))
+
+    def put_channels_secret(self, secret: Mapping[str, Any]) -> None:
+        self.client("secretsmanager").put_secret_value(
+            SecretId=self.local.refs[CHANNELS_SECRET], SecretString=json.dumps(secret)
+        )
+        forget_cached_state()
+
+
+def forget_cached_state() -> None:
+    """Settings, boto3 clients, provider sessions and Powertools' parameter cache, read afresh."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from switchboard import aws
+    from switchboard.channels import transport
+    from switchboard.config import reset_settings
+
+    reset_settings()
+    aws.reset_clients()
+    transport.reset_sessions()
+    parameters.clear_caches()
+    api = sys.modules.get("switchboard.api.app")  # its services hold clients; only if it was imported
+    if api is not None:
+        api.reset_dependencies()
+
+
+@contextmanager
+def aws_sandbox(parameter_overrides: Mapping[str, str] | None = None) -> Iterator[AwsSandbox]:
+    """Every table, queue and secret of the template, in moto in this process.
+
+    ``os.environ`` is left as the functions see it (their environment, dummy credentials).
+    """
+    from moto import mock_aws
+
+    for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL") or k == "AWS_PROFILE"]:
+        del os.environ[key]
+    os.environ.update(_SANDBOX_ENVIRONMENT)
+    with mock_aws():
+        template = load_template()
+        local = create_resources(template, boto3.session.Session(), dict(parameter_overrides or {}))
+        functions = function_specs(template, local)
+        apply_function_environment([spec.config.environment for spec in functions.values()])
+        forget_cached_state()
+        try:
+            yield AwsSandbox(template=template, local=local, functions=functions)
+        finally:
+            forget_cached_state()

@@ -1,0 +1,171 @@
+"""Measurement 3: one SQS batch of 10 records through the sender, against a provider answering after 100 ms.
+
+The batch's wall time is reported as a multiple of one provider round-trip measured in the same
+run (a keep-alive POST to the same slow provider). 1.0x is the physical limit (all ten sends at
+once); sending one after another would be 10x. The records are real: ten messages (SMS, Messenger
+and Viber) accepted by the API handler and received from the outbound queue, so the sender does
+all its AWS work. The first batch warms the sender up and is discarded.
+
+AWS is moto in this process. Unlike real AWS, where a call is a network wait other threads run
+through, a moto call is CPU work under this interpreter's lock, so the batch's AWS calls run one
+after another here. To tell that floor from the provider's share, batches alternate between the
+provider answering after 100 ms and answering at once: the difference is what the provider's wait
+adds to a batch (at most about 1x of a round-trip when the ten waits overlap, each other and the
+AWS work; about 10x when the sends go one by one). The provider also counts how many sends it has
+in flight at once.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.api_requests import (
+    CHANNELS,
+    DELIVERED_AND_READ,
+    api_event,
+    basic_authorization,
+    recipient,
+    send_request,
+    v1_message,
+)
+from bench.aws_sandbox import AwsSandbox, aws_sandbox
+from bench.credentials import provision_credentials
+from bench.results import Measurement
+from bench.run_options import RunOptions, progress
+from bench.slow_provider import SlowProvider
+from bench.stats import median
+from local_stack.event_sources import sqs_event
+from local_stack.functions import Handler
+
+PROVIDER_DELAY_SECONDS = 0.1
+BATCH_SIZE = 10
+TARGET_RATIO = 1.5
+OUTBOUND_QUEUE = "OutboundQueue"
+ROUND_TRIPS_PER_BATCH = 3
+
+
+def accept_messages(aws: AwsSandbox, api_handler: Handler, api_function: str, authorization: str, count: int) -> None:
+    routes = aws.routes
+    for index in range(count):
+        channel = CHANNELS[index % len(CHANNELS)]
+        body = v1_message(channel, recipient(channel, DELIVERED_AND_READ, index), f"batch message {index}")
+        response = api_handler(api_event(routes, send_request(body, authorization)), aws.context(api_function))
+        if response.get("statusCode") != 202:
+            raise RuntimeError(f"the API refused a benchmark message: {response}")
+
+
+def receive_batch(sqs: Any, queue_url: str, size: int) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    for _ in range(50):
+        if len(messages) >= size:
+            break
+        messages += sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=size - len(messages), MessageSystemAttributeNames=["All"]
+        ).get("Messages", [])
+    if len(messages) != size:
+        raise RuntimeError(f"expected {size} queued messages, received {len(messages)}")
+    return messages
+
+
+def provider_round_trip_ms(session: requests.Session, provider: SlowProvider) -> float:
+    form = {"api_key": "benchkey", "api_secret": "benchsecret", "from": "Acme", "to": "447700900000", "text": "x"}
+    start = time.perf_counter()
+    response = session.post(f"{provider.base_url}/sms/sms/json", data=form, timeout=10)
+    elapsed = (time.perf_counter() - start) * 1000
+    response.raise_for_status()
+    return elapsed
+
+
+def run(options: RunOptions) -> list[Measurement]:
+    batches = options.pick(full=15, quick=5)
+    batch_ms: dict[float, list[float]] = {PROVIDER_DELAY_SECONDS: [], 0.0: []}
+    sends_in_flight: list[int] = []
+    round_trips_ms: list[float] = []
+    with SlowProvider(PROVIDER_DELAY_SECONDS) as provider, aws_sandbox() as aws, tempfile.TemporaryDirectory(
+        prefix="bench-keys-"
+    ) as key_dir, requests.Session() as session:
+        session.trust_env = False
+        aws.put_channels_secret(provider.channels_secret())
+        credentials = provision_credentials(Path(key_dir))
+        authorization = basic_authorization(credentials.api_key, credentials.api_secret)
+        api_function = aws.function_for_route("POST", "/v1/messages")
+        api_handler = aws.load_handler(api_function)
+        source = aws.consumer_of(OUTBOUND_QUEUE)
+        sender = aws.load_handler(source.function)
+        sqs = aws.client("sqs")
+        queue_url = aws.queue_url(OUTBOUND_QUEUE)
+        progress(
+            f"batch concurrency: {batches} batches of {BATCH_SIZE} with the provider answering after "
+            f"{PROVIDER_DELAY_SECONDS * 1000:.0f} ms and {batches} answering at once (+1 warm-up)"
+        )
+        for batch_index in range(2 * batches + 1):
+            delay = PROVIDER_DELAY_SECONDS if batch_index % 2 == 0 else 0.0
+            accept_messages(aws, api_handler, api_function, authorization, BATCH_SIZE)
+            messages = receive_batch(sqs, queue_url, BATCH_SIZE)
+            event = sqs_event(messages, source.queue_arn)
+            sent_before = sum(provider.requests.values())
+            provider.delay_seconds = delay
+            provider.reset_max_in_flight()
+            start = time.perf_counter()
+            response = sender(event, aws.context(source.function))
+            elapsed = (time.perf_counter() - start) * 1000
+            failures = (response or {}).get("batchItemFailures") or []
+            sent = sum(provider.requests.values()) - sent_before
+            if failures or sent != BATCH_SIZE:
+                raise RuntimeError(f"batch {batch_index}: {sent} sends, failures {failures}")
+            aws.empty_queues()  # the outbound records are done; the notify queue would only grow
+            if batch_index > 0:
+                batch_ms[delay].append(elapsed)
+                if delay:
+                    sends_in_flight.append(provider.max_in_flight)
+            provider.delay_seconds = PROVIDER_DELAY_SECONDS
+            round_trips_ms += [provider_round_trip_ms(session, provider) for _ in range(ROUND_TRIPS_PER_BATCH)]
+    return concurrency_measurements(batch_ms[PROVIDER_DELAY_SECONDS], batch_ms[0.0], round_trips_ms, sends_in_flight)
+
+
+def concurrency_measurements(
+    slow_batches_ms: list[float],
+    instant_batches_ms: list[float],
+    round_trips_ms: list[float],
+    sends_in_flight: list[int],
+) -> list[Measurement]:
+    slow, instant, round_trip = median(slow_batches_ms), median(instant_batches_ms), median(round_trips_ms)
+    return [
+        Measurement(
+            name="batch_concurrency.batch_of_10",
+            value=slow,
+            unit="ms",
+            runs=len(slow_batches_ms),
+            baseline=round_trip,
+            target=TARGET_RATIO,
+            note=f"median batch wall time / one provider round-trip ({len(round_trips_ms)} samples); "
+            "1.0x = all sends in parallel, 10x = one after another",
+        ),
+        Measurement(
+            name="batch_concurrency.batch_of_10.instant_provider",
+            value=instant,
+            unit="ms",
+            runs=len(instant_batches_ms),
+            note="the same batch with the provider answering at once: the AWS work (moto, CPU-bound here) and our code",
+        ),
+        Measurement(
+            name="batch_concurrency.batch_of_10.provider_wait",
+            value=slow - instant,
+            unit="ms",
+            runs=len(slow_batches_ms),
+            baseline=round_trip,
+            note="what the provider's wait adds to a batch: <= 1x when the ten waits overlap, ~10x if sent one by one",
+        ),
+        Measurement(
+            name="batch_concurrency.batch_of_10.sends_in_flight",
+            value=median(sends_in_flight),
+            unit="sends",
+            runs=len(sends_in_flight),
+            note=f"most sends the provider had in flight at once in a batch, median (fewest {min(sends_in_flight)}, "
+            f"at most {BATCH_SIZE})",
+        ),
+    ]

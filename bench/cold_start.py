@@ -1,0 +1,174 @@
+"""Measurement 1: cold start of every function the template declares, against ``import boto3`` + one client.
+
+Each sample is a fresh interpreter (``cold_start_probe.py``) timing the import of the handler
+module, which builds what the module builds at load time (Powertools Logger/Tracer/Metrics, the
+API resolver, ...). The process gets the function's environment from the template plus what Lambda
+sets, so Powertools behaves as deployed (Tracer active, as ``Tracing: Active``).
+
+Fairness: every subject shares one bytecode cache (``-X pycache_prefix``) filled by a discarded
+warm-up run, so no sample pays for compiling; samples go round-robin over the subjects, in a
+rotating order, so a noisy moment hurts them all alike.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.import_times import attributed_costs, parse_importtime, top_costs
+from bench.results import Measurement, not_measured
+from bench.run_options import RunOptions, progress
+from bench.stats import median
+from bench.template_functions import FunctionSpec, function_specs, missing_reason
+
+PROBE = Path(__file__).resolve().with_name("cold_start_probe.py")
+BASELINE_SERVICE = "dynamodb"
+TARGET_RATIO = 1.5
+PROBE_TIMEOUT_SECONDS = 120
+IMPORT_TIME_RUNS = 3
+TOP_MODULES = 10
+REGION = "us-east-1"
+# Environment variables the probes must not inherit: they change where or whether bytecode is cached,
+# or point AWS clients somewhere else.
+_DROPPED_PREFIXES = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "AWS_ENDPOINT_URL", "AWS_PROFILE")
+
+
+@dataclass(frozen=True)
+class Subject:
+    name: str
+    argv: tuple[str, ...]  # after the probe's path
+    env: Mapping[str, str]
+
+
+def lambda_environment(function_name: str, memory_mb: int, task_root: str) -> dict[str, str]:
+    """What the Lambda Python runtime sets for every invocation environment (credentials are dummies)."""
+    return {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "LAMBDA_TASK_ROOT": task_root,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_SESSION_TOKEN": "bench",
+    }
+
+
+def _base_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
+
+
+def function_subject(spec: FunctionSpec) -> Subject:
+    config = spec.config
+    env = {
+        **_base_environment(),
+        **config.environment,
+        **lambda_environment(spec.name, config.memory_mb, str(config.code_dir)),
+        "_HANDLER": config.handler,
+    }
+    attribute = config.handler.rpartition(".")[2]
+    argv = ("function", str(config.code_dir), spec.handler_module, attribute, *map(str, config.layer_dirs))
+    return Subject(spec.name, argv, env)
+
+
+def baseline_subject() -> Subject:
+    env = {**_base_environment(), **lambda_environment("Baseline", 512, tempfile.gettempdir())}
+    return Subject(f"boto3 + {BASELINE_SERVICE} client", ("boto3-client", BASELINE_SERVICE), env)
+
+
+def run_probe(subject: Subject, pycache_dir: Path, importtime: bool = False) -> tuple[float, str]:
+    """(elapsed ms, stderr) of one fresh interpreter."""
+    command = [sys.executable, "-X", f"pycache_prefix={pycache_dir}"]
+    if importtime:
+        command += ["-X", "importtime"]
+    command += [str(PROBE), *subject.argv]
+    done = subprocess.run(
+        command, env=dict(subject.env), capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=False
+    )
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+        raise RuntimeError(f"{subject.name}: cold-start probe failed (exit {done.returncode}): {tail}")
+    return parse_elapsed_ms(done.stdout), done.stderr
+
+
+def parse_elapsed_ms(stdout: str) -> float:
+    for line in stdout.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "elapsed_ms":
+            return float(value)
+    raise ValueError(f"no elapsed_ms in the probe's output: {stdout!r}")
+
+
+def sample_round_robin(subjects: list[Subject], runs: int, pycache_dir: Path) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {s.name: [] for s in subjects}
+    for subject in subjects:  # warm-up: fills the bytecode cache; discarded
+        run_probe(subject, pycache_dir)
+    for round_index in range(runs):
+        shift = round_index % len(subjects)
+        for subject in subjects[shift:] + subjects[:shift]:
+            samples[subject.name].append(run_probe(subject, pycache_dir)[0])
+        progress(f"cold start: round {round_index + 1}/{runs}")
+    return samples
+
+
+def run(options: RunOptions) -> list[Measurement]:
+    runs = options.pick(full=11, quick=7)
+    specs = function_specs()
+    present = [spec for spec in specs.values() if spec.exists]
+    baseline = baseline_subject()
+    subjects = [baseline, *(function_subject(spec) for spec in present)]
+    progress(f"cold start: {len(present)} functions + baseline, {runs} fresh processes each")
+
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
+        pycache_dir = Path(pycache)
+        samples = sample_round_robin(subjects, runs, pycache_dir)
+        baseline_ms = median(samples[baseline.name])
+        measurements = []
+        for spec in specs.values():
+            name = f"cold_start.{spec.name}"
+            if not spec.exists:
+                measurements.append(not_measured(name, "ms", missing_reason(spec)))
+                continue
+            measurements.append(
+                Measurement(
+                    name=name,
+                    value=median(samples[spec.name]),
+                    unit="ms",
+                    runs=runs,
+                    baseline=baseline_ms,
+                    target=TARGET_RATIO,
+                    note=f"median of {runs} fresh interpreters; baseline: import boto3 + one {BASELINE_SERVICE} client",
+                )
+            )
+        if present:
+            slowest = max(present, key=lambda spec: median(samples[spec.name]))
+            measurements += import_breakdown(slowest, pycache_dir)
+    return measurements
+
+
+def import_breakdown(spec: FunctionSpec, pycache_dir: Path) -> list[Measurement]:
+    """Where the slowest function's cold start goes (median of a few ``-X importtime`` runs)."""
+    progress(f"cold start: import-time breakdown of {spec.name}")
+    subject = function_subject(spec)
+    runs = [
+        attributed_costs(parse_importtime(run_probe(subject, pycache_dir, importtime=True)[1]), spec.handler_module)
+        for _ in range(IMPORT_TIME_RUNS)
+    ]
+    return [
+        Measurement(
+            name=f"cold_start.{spec.name}.import.{rank}.{cost.module}",
+            value=cost.milliseconds,
+            unit="ms",
+            runs=IMPORT_TIME_RUNS,
+            note=f"imported by {cost.importer}, with what it imports" if cost.importer else "our code, self time",
+            detail=True,
+        )
+        for rank, cost in enumerate(top_costs(runs, TOP_MODULES), start=1)
+    ]

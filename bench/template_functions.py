@@ -1,0 +1,62 @@
+"""Every function ``template.yaml`` declares, as the benchmarks need them (new functions are picked up)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local_stack.functions import FUNCTION_TYPE, FunctionConfig, function_configs, function_property
+from local_stack.template import LocalResources, load_template, parameter_defaults, resources_of_type
+
+DEFAULT_ARCHITECTURE = "x86_64"  # Lambda's default when neither the function nor Globals set one
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    config: FunctionConfig  # code dir, handler, memory, timeout, environment, layers
+    architecture: str
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def handler_module(self) -> str:
+        """``app`` for ``Handler: app.handler``."""
+        return self.config.handler.rpartition(".")[0]
+
+    @property
+    def handler_file(self) -> Path:
+        return self.config.code_dir / (self.handler_module.replace(".", "/") + ".py")
+
+    @property
+    def exists(self) -> bool:
+        return self.handler_file.is_file()
+
+
+def function_specs(
+    template: dict[str, Any] | None = None, local: LocalResources | None = None
+) -> dict[str, FunctionSpec]:
+    """By logical id, in template order. Without ``local``, resources resolve to their logical ids."""
+    template = template if template is not None else load_template()
+    if local is None:
+        local = LocalResources(parameters=parameter_defaults(template), conditions=template.get("Conditions", {}))
+    configs = function_configs(template, local)
+    return {
+        logical_id: FunctionSpec(config=configs[logical_id], architecture=_architecture(template, logical_id))
+        for logical_id in resources_of_type(template, FUNCTION_TYPE)
+    }
+
+
+def _architecture(template: dict[str, Any], logical_id: str) -> str:
+    architectures = function_property(template, logical_id, "Architectures", [DEFAULT_ARCHITECTURE])
+    return str(architectures[0]) if architectures else DEFAULT_ARCHITECTURE
+
+
+def missing_reason(spec: FunctionSpec) -> str:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        shown = spec.handler_file.relative_to(root)
+    except ValueError:
+        shown = spec.handler_file
+    return f"{shown} does not exist"

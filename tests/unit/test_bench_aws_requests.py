@@ -1,0 +1,66 @@
+"""Per-message accounting of recorded AWS calls and Lambda invocations (no AWS needed)."""
+from __future__ import annotations
+
+import pytest
+
+from bench.aws_call_recorder import AwsCall
+from bench.aws_requests import count_operations, counted, lambda_usage, message_usage
+from bench.message_lifecycle import Invocation, viber_receipt, viber_webhook_route
+from bench.template_functions import function_specs
+from local_stack.routes import Route
+
+
+def test_idle_polls_and_other_stages_are_not_counted() -> None:
+    calls = [
+        AwsCall("sqs", "ReceiveMessage", "warm:send", "event source mapping"),
+        AwsCall("sqs", "ReceiveMessage", "warm:send", "event source mapping", found_nothing=True),
+        AwsCall("dynamodb", "PutItem", "cold:accept", "ApiFunction"),
+    ]
+    assert counted(calls, {"warm:send"}) == calls[:1]
+
+
+def test_operations_are_counted_per_message_with_their_stages_and_callers() -> None:
+    calls = [
+        AwsCall("dynamodb", "UpdateItem", "warm:send", "SenderFunction", write_units=2),
+        AwsCall("dynamodb", "UpdateItem", "warm:send", "SenderFunction", write_units=1),
+        AwsCall("dynamodb", "UpdateItem", "warm:read", "WebhooksFunction", write_units=2),
+        AwsCall("sqs", "SendMessage", "warm:accept", "ApiFunction"),
+    ]
+    ops = {(op.service, op.operation): op for op in count_operations(calls, messages=2)}
+    update = ops[("dynamodb", "UpdateItem")]
+    assert update.per_message == 1.5
+    assert update.by_stage == {"send": 1.0, "read": 0.5}
+    assert update.by_caller == {"SenderFunction": 1.0, "WebhooksFunction": 0.5}
+    usage = message_usage(calls, (), http_api_requests=3, messages=2)
+    assert usage.dynamodb_write_units == 2.5
+    assert usage.sqs_requests == 0.5
+
+
+def test_lambda_usage_bills_whole_milliseconds_per_invocation() -> None:
+    specs = function_specs()
+    name = next(iter(specs))
+    invocations = [
+        Invocation(name, "warm:accept", 1.2),
+        Invocation(name, "warm:accept", 3.0),
+        Invocation(name, "cold:accept", 50),
+    ]
+    (usage,) = lambda_usage(invocations, {"warm:accept"}, messages=2, specs=specs)
+    assert usage.invocations == 1.0
+    assert usage.billed_ms == pytest.approx((2 + 3) / 2)
+    assert usage.memory_mb == specs[name].config.memory_mb
+
+
+def test_the_viber_route_is_found_by_its_literal_segment() -> None:
+    routes = [Route("ANY", "/{proxy+}", "ApiFunction"), Route("POST", "/webhooks/viber", "WebhooksFunction")]
+    assert viber_webhook_route(routes) == routes[1]
+    assert viber_webhook_route(routes[:1]) is None
+
+
+def test_viber_receipts_are_signed_over_the_raw_body() -> None:
+    import hashlib
+    import hmac
+
+    request = viber_receipt("5741311803571721087", 0, "447700900000", "secret")
+    signature = dict(request.headers)["X-Viber-Content-Signature"]
+    assert signature == hmac.new(b"secret", request.body, hashlib.sha256).hexdigest()
+    assert b'"message_token": 5741311803571721087' in request.body
