@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -14,8 +13,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from switchboard import errors
-from switchboard.api.problems import PROBLEM_CONTENT_TYPE, TRACE_HEADER, Problem, internal_error, new_trace_id, problem_for
+from switchboard.api.problems import internal_error, problem_for
 from switchboard.api.request_body import parse_json_body
+from switchboard.api.responses import problem_response, unmatched_route_response
 from switchboard.config import settings
 from switchboard.domain.message import ApiVersion, Principal
 from switchboard.observability import logger
@@ -228,40 +228,24 @@ def health() -> Response:
     return _json_response(200, {"status": "ok"})
 
 
-def _problem_response(problem: Problem) -> Response:
-    trace_id = new_trace_id()
-    headers = {TRACE_HEADER: trace_id, **(problem.headers or {})}
-    return Response(
-        status_code=problem.status, content_type=PROBLEM_CONTENT_TYPE, body=problem.body(trace_id), headers=headers
-    )
-
-
 @app.exception_handler(errors.SwitchboardError)
 def handle_domain_error(exc: errors.SwitchboardError) -> Response:
     problem = problem_for(exc, _version_of(app.current_event.raw_path))
     if problem.status >= 500:
         logger.warning("request failed", extra={"status": problem.status, "title": problem.title})
-    return _problem_response(problem)
+    return problem_response(problem)
 
 
 @app.exception_handler(Exception)
 def handle_unexpected(exc: Exception) -> Response:
     logger.exception("unhandled error")
-    return _problem_response(internal_error())
+    return problem_response(internal_error())
 
 
 @app.not_found
 def handle_not_found(exc: NotFoundError) -> Response:
-    path = app.current_event.raw_path
-    method = app.current_event.request_context.http.method.upper()
-    for pattern, methods in ROUTES.items():
-        if re.fullmatch(pattern, path):
-            allowed = list(methods)
-            if method == "OPTIONS" or method not in allowed:
-                return _problem_response(
-                    problem_for(errors.MethodNotAllowed(f"{method} is not allowed on {path}.", allowed), None)
-                )
-    return _problem_response(problem_for(errors.NotFound(f"No route for {method} {path}."), None))
+    event = app.current_event
+    return unmatched_route_response(ROUTES, event.raw_path, event.request_context.http.method.upper())
 
 
 def resolve(event: dict, context: Any) -> dict:

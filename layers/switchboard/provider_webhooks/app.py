@@ -24,14 +24,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from switchboard import clock, errors
-from switchboard.api.problems import (
-    PROBLEM_CONTENT_TYPE,
-    TRACE_HEADER,
-    Problem,
-    internal_error,
-    new_trace_id,
-    problem_for,
-)
+from switchboard.api.problems import internal_error, problem_for
+from switchboard.api.responses import problem_response, unmatched_route_response
 from switchboard.domain.message import ApiVersion
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
 from switchboard.notifications.outbox import NotificationInProgress
@@ -49,11 +43,12 @@ SMS_DLR_PATH = "/webhooks/sms/dlr"
 SMS_INBOUND_PATH = "/webhooks/sms/inbound"
 
 # Every route this function serves, for telling 404 (unknown path) from 405 (known path, wrong method).
+# Path regex -> methods, for telling 404 from 405.
 ROUTES: dict[str, tuple[str, ...]] = {
-    MESSENGER_PATH: ("GET", "POST"),
-    VIBER_PATH: ("POST",),
-    SMS_DLR_PATH: ("GET", "POST"),
-    SMS_INBOUND_PATH: ("GET", "POST"),
+    re.escape(MESSENGER_PATH): ("GET", "POST"),
+    re.escape(VIBER_PATH): ("POST",),
+    re.escape(SMS_DLR_PATH): ("GET", "POST"),
+    re.escape(SMS_INBOUND_PATH): ("GET", "POST"),
 }
 
 app = APIGatewayHttpResolver()
@@ -167,7 +162,7 @@ def _ok() -> Response:
 def _refused(provider: str, reason: str, detail: str) -> Response:
     logger.warning("provider webhook refused", extra={"provider": provider, "reason": reason})
     emit_metrics(provider, Counter({f"refused:{reason}": 1}))
-    return _problem_response(problem_for(errors.Forbidden(detail), None))
+    return problem_response(problem_for(errors.Forbidden(detail), None))
 
 
 def _raw_body() -> bytes:
@@ -200,14 +195,6 @@ def _source_ip() -> str | None:
     return http.get("sourceIp")
 
 
-def _problem_response(problem: Problem) -> Response:
-    trace_id = new_trace_id()
-    headers = {TRACE_HEADER: trace_id, **(problem.headers or {})}
-    return Response(
-        status_code=problem.status, content_type=PROBLEM_CONTENT_TYPE, body=problem.body(trace_id), headers=headers
-    )
-
-
 @app.exception_handler(errors.SwitchboardError)
 def handle_domain_error(exc: errors.SwitchboardError) -> Response:
     problem = problem_for(exc, ApiVersion.V0_1)
@@ -215,32 +202,26 @@ def handle_domain_error(exc: errors.SwitchboardError) -> Response:
         logger.warning("webhook failed", extra={"status": problem.status, "title": problem.title})
     elif problem.status == 400:
         logger.warning("malformed provider webhook", extra={"path": app.current_event.raw_path, "detail": exc.detail})
-    return _problem_response(problem)
+    return problem_response(problem)
 
 
 @app.exception_handler(NotificationInProgress)
 def handle_notification_in_progress(exc: NotificationInProgress) -> Response:
     # Another invocation is queuing this event's webhook right now; the provider's retry finds it done.
     logger.info("webhook of a resent event is being queued elsewhere; asking for a retry")
-    return _problem_response(problem_for(errors.ServiceUnavailable("The event is being processed; retry."), None))
+    return problem_response(problem_for(errors.ServiceUnavailable("The event is being processed; retry."), None))
 
 
 @app.exception_handler(Exception)
 def handle_unexpected(exc: Exception) -> Response:
     logger.exception("webhook failed; the provider will resend it")
-    return _problem_response(internal_error())
+    return problem_response(internal_error())
 
 
 @app.not_found
 def handle_not_found(exc: NotFoundError) -> Response:
-    path = app.current_event.raw_path
-    method = app.current_event.request_context.http.method.upper()
-    for pattern, methods in ROUTES.items():
-        if re.fullmatch(re.escape(pattern), path):
-            return _problem_response(
-                problem_for(errors.MethodNotAllowed(f"{method} is not allowed on {path}.", list(methods)), None)
-            )
-    return _problem_response(problem_for(errors.NotFound(f"No route for {method} {path}."), None))
+    event = app.current_event
+    return unmatched_route_response(ROUTES, event.raw_path, event.request_context.http.method.upper())
 
 
 def resolve(event: dict, context: Any) -> dict:

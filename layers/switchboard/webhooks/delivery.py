@@ -8,7 +8,6 @@ Redirects are never followed: the guard checked the URL we were given, and follo
 """
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
