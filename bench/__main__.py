@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench.measurements import MEASUREMENTS, parse_selection
-from bench.processes import stop_process
+from local_stack.child import stop_process
 from bench.results import RESULTS_PATH, Measurement, failed_measurement, write_results
 from bench.table import render
 

@@ -7,11 +7,6 @@ JSON Lines logs of the provider simulators and the webhook sink.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,9 +17,10 @@ import boto3
 import pytest
 import requests
 
+from local_stack.child import StackNotHealthy, child_stack
+
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60
-SHUTDOWN_TIMEOUT_SECONDS = 15
 T = TypeVar("T")
 
 
@@ -35,12 +31,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
             # Under pytest-xdist (--dist loadgroup) every integration test runs on one worker: one stack.
             item.add_marker(pytest.mark.xdist_group("local_stack"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _read_jsonl(path: str) -> list[dict[str, Any]]:
@@ -142,57 +132,13 @@ class RunningStack:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], health_url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    with requests.Session() as session:
-        session.trust_env = False
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                break
-            try:
-                if session.get(health_url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-    output = log_path.read_text(encoding="utf-8", errors="replace")
-    _stop(process)
-    pytest.fail(f"the local stack did not become healthy (exit code {process.poll()}); its output:\n{output}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(SHUTDOWN_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     local_dir = tmp_path_factory.mktemp("local-stack")
-    http_port, https_port, aws_port = _free_port(), _free_port(), _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update(
-        PORT=str(http_port),
-        HTTPS_PORT=str(https_port),
-        AWS_PORT=str(aws_port),
-        LOCAL_DIR=str(local_dir),
-        PYTHONUNBUFFERED="1",
-    )
-    log_path = local_dir / "stack.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local_stack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
     try:
-        _wait_until_healthy(process, f"http://127.0.0.1:{http_port}/health", log_path)
-        info = json.loads((local_dir / "stack.json").read_text())
-        running = RunningStack(**info, local_dir=local_dir, log_path=log_path)
-        yield running
-        running.session.close()
-    finally:
-        _stop(process)
+        with child_stack(local_dir, STARTUP_TIMEOUT_SECONDS) as (info, log_path):
+            running = RunningStack(**info, local_dir=local_dir, log_path=log_path)
+            yield running
+            running.session.close()
+    except StackNotHealthy as exc:
+        pytest.fail(str(exc))
