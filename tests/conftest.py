@@ -17,6 +17,42 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Switchboard")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
 
 
+T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z: the time the `now` fixture starts at
+
+
+@pytest.fixture
+def now() -> Iterator[list[float]]:
+    """switchboard.clock fixed at T0; tests move time with ``now[0] += seconds``."""
+    from switchboard import clock
+
+    current = [T0]
+    clock.set_clock(lambda: current[0])
+    yield current
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One in-process moto DynamoDB request at a time, for tests that run them on several threads.
+
+    DynamoDB applies a conditional write atomically; moto checks and writes without a lock, so two
+    concurrent claims of one record could both pass its condition check, which DynamoDB never allows.
+    """
+    import threading
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    for name in ("put_item", "get_item", "update_item", "query", "transact_write_items"):
+        unlocked = getattr(DynamoHandler, name)
+
+        def locked(self: object, *args: object, _unlocked: object = unlocked, **kwargs: object) -> object:
+            with lock:
+                return _unlocked(self, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(DynamoHandler, name, locked)
+
+
 # Unit tests never use the network: names under these domains resolve to one public address, as a
 # real resolver would answer for them; everything else (IP literals, localhost) resolves as usual.
 FAKE_PUBLIC_DOMAINS = ("example.com", "example.org", "example.net", "example.test")

@@ -1,23 +1,10 @@
 """ContactStore: numbers a Viber service has sent a transaction message to."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from switchboard import clock
 from switchboard.store.contacts import ContactStore
 
 T0 = 1_790_000_000.0
 RETENTION_SECONDS = 90 * 86400
-
-
-@pytest.fixture
-def now() -> Iterator[list[float]]:
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-    yield current
-    clock.set_clock(None)
 
 
 def test_unknown_contact_has_no_transaction(aws, now) -> None:

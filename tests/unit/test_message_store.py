@@ -1,12 +1,10 @@
 """MessageStore: the record written at accept time and the conditional updates the sender makes."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 
-from switchboard import clock
 from switchboard.domain.message import (
     ApiVersion,
     Channel,
@@ -21,14 +19,6 @@ from switchboard.store.messages import ClaimState, MessageAlreadyExists, Message
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 UUID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
 RETENTION_SECONDS = 90 * 86400  # template default RetentionDays
-
-
-@pytest.fixture
-def now() -> Iterator[list[float]]:
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-    yield current
-    clock.set_clock(None)
 
 
 def messenger_message() -> OutboundMessage:

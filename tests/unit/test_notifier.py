@@ -28,6 +28,8 @@ from switchboard.store.messages import MessageStore
 from switchboard.webhooks.delivery import WebhookPoster
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
+
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 UUID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
 ACCOUNT_STATUS = "https://hooks.example.com/account/status"
@@ -38,30 +40,6 @@ MESSAGE_URL = "https://hooks.example.com/message/status"
 
 
 # ---------------------------------------------------------------------------- fixtures and fakes
-
-
-@pytest.fixture(autouse=True)
-def atomic_dynamodb_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Deliveries run on several threads; moto's DynamoDB request handling is not thread-safe."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    for name in ("put_item", "get_item", "update_item", "query"):
-        unlocked = getattr(DynamoHandler, name)
-
-        def locked(self, *args, _unlocked=unlocked, **kwargs):
-            with lock:
-                return _unlocked(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoHandler, name, locked)
-
-
-@pytest.fixture
-def now() -> Iterator[list[float]]:
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-    yield current
-    clock.set_clock(None)
 
 
 @pytest.fixture

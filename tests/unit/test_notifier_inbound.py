@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from switchboard import clock
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage
 from switchboard.notifications import Notifications
@@ -16,14 +14,6 @@ from switchboard.notifications.outbox import NotificationInProgress
 from switchboard.store.messages import MessageStore
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
-
-
-@pytest.fixture
-def now() -> Iterator[list[float]]:
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-    yield current
-    clock.set_clock(None)
 
 
 class FlakyNotifications(Notifications):

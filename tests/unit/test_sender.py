@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -32,6 +31,8 @@ from switchboard.store.contacts import ContactStore
 from switchboard.store.messages import MessageStore
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
+
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 CHANNELS_CONFIG = {"messenger": {"pages": {}}, "viber": {"service_ids": ["svc-1"]}, "sms": {}}
 PRINCIPAL = Principal(api_key="abcd1234")
@@ -129,34 +130,6 @@ class RecordingTally(OutcomeTally):
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-@pytest.fixture(autouse=True)
-def atomic_conditional_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB applies a conditional write atomically; moto checks and writes without a lock.
-
-    Records of a batch run on several threads, so without this two claims of the same record can
-    both pass moto's condition check, which real DynamoDB never allows.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.Lock()
-    for name in ("put_item", "update_item"):
-        unlocked = getattr(DynamoDBBackend, name)
-
-        def locked(self, *args, _unlocked=unlocked, **kwargs):
-            with lock:
-                return _unlocked(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
-
-
-@pytest.fixture
-def now() -> Iterator[list[float]]:
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-    yield current
-    clock.set_clock(None)
 
 
 def messenger_message() -> OutboundMessage:

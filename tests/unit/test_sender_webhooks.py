@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 
-from switchboard import clock
 from switchboard.notifications import Notifications
 from switchboard.notifications.outbox import Outbox
 from switchboard.sender.worker import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
@@ -28,14 +25,6 @@ from tests.unit.test_sender import (
 )
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
-
-
-@pytest.fixture
-def now() -> Iterator[list[float]]:
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-    yield current
-    clock.set_clock(None)
 
 
 class FlakyNotifications(Notifications):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,40 +21,14 @@ from switchboard.notifications import Notifications
 from switchboard.statuses import NotificationInProgress, ReceiptEffect, StatusService
 from switchboard.store.messages import MessageStore, StatusWriteOutcome, notify_lease_attribute
 
+pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
+
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 PAGE, PSID = "page-1", "psid-1"
 PRINCIPAL = Principal(api_key="abcd1234")
 
 
 # ---------------------------------------------------------------------------- fixtures and helpers
-
-
-@pytest.fixture(autouse=True)
-def atomic_dynamodb_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB applies each request atomically; moto does not (even its response is built unlocked).
-
-    Threads racing on one record would otherwise see torn reads or both pass a condition. The lock
-    is around moto's request handlers, so the condition, the write and the returned item agree.
-    """
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    for name in ("put_item", "get_item", "update_item", "query", "transact_write_items"):
-        unlocked = getattr(DynamoHandler, name)
-
-        def locked(self, *args, _unlocked=unlocked, **kwargs):
-            with lock:
-                return _unlocked(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoHandler, name, locked)
-
-
-@pytest.fixture
-def now() -> Iterator[list[float]]:
-    current = [T0]
-    clock.set_clock(lambda: current[0])
-    yield current
-    clock.set_clock(None)
 
 
 class RecordingNotifications:
