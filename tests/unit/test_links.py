@@ -123,6 +123,10 @@ def test_the_store_remembers_its_own_writes(aws) -> None:
     [
         (Channel.SMS, "+447700900100", "447700900100"),
         ("sms", " 447700900100 ", "447700900100"),
+        ("sms", "Acme", "Acme"),
+        ("sms", " Acme  Ltd ", "Acme Ltd"),
+        ("sms", "ACME2", "ACME2"),
+        ("sms", "1" * 10 + "A", "1" * 10 + "A"),
         ("messenger", PAGE, PAGE),
         ("viber_service_msg", "16273", "16273"),
     ],
@@ -133,8 +137,9 @@ def test_addresses_are_normalized(channel: Channel | str, address: str, expected
 
 @pytest.mark.parametrize(
     ("channel", "address"),
-    [("sms", "Acme"), ("sms", ""), ("sms", "1" * 16), ("messenger", "page-1"), ("viber_service_msg", ""),
-     ("whatsapp", "1"), ("viber_service", "16273")],
+    [("sms", ""), ("sms", "1" * 16), ("sms", "A" * 12), ("sms", "+Acme"), ("sms", "Acme-Ltd"), ("sms", "123 456"),
+     ("sms", "Acmé"), ("sms", "\u0661\u0662\u0663"), ("messenger", "page-1"), ("messenger", "\u0661\u0662"),
+     ("viber_service_msg", ""), ("whatsapp", "1"), ("viber_service", "16273")],
 )
 def test_bad_addresses_and_channels(channel: str, address: str) -> None:
     with pytest.raises(ValueError):
@@ -148,6 +153,114 @@ def test_bad_addresses_are_never_looked_up(aws) -> None:
 
 def test_link_key() -> None:
     assert link_key(Channel.VIBER, "16273") == "link#viber_service_msg#16273"
+    assert link_key(Channel.SMS, "Acme Ltd") == "link#sms#acme ltd"
+
+
+# -- alphanumeric SMS sender ids ---------------------------------------------------------------
+
+
+def test_a_sender_id_is_linked_as_given_and_owned_case_insensitively(aws) -> None:
+    created = ChannelLinkStore().link(Channel.SMS, "Acme", "acct0001")
+
+    assert created == ChannelLink(Channel.SMS, "Acme", "acct0001")
+    assert stored_item(aws, "sms", "acme")["address"] == {"S": "Acme"}  # type: ignore[index]
+    for spelling in ("Acme", "ACME", "acme", " aCmE "):
+        assert ChannelLinkStore().get(Channel.SMS, spelling) == created
+        assert ChannelLinkStore().is_linked_to("acct0001", Channel.SMS, spelling)
+        assert not ChannelLinkStore().is_linked_to("acct0002", Channel.SMS, spelling)
+
+
+def test_one_brand_has_one_owner_whatever_the_case(aws) -> None:
+    store = ChannelLinkStore()
+    store.link(Channel.SMS, "Acme", "acct0001")
+
+    with pytest.raises(LinkExists) as refused:
+        store.link(Channel.SMS, "ACME", "acct0002")
+
+    assert str(refused.value) == "sms address ACME is linked already"  # says nothing of the owner
+    assert refused.value.existing == ChannelLink(Channel.SMS, "Acme", "acct0001")  # for operators
+    assert ChannelLinkStore().unlink(Channel.SMS, "aCmE", api_key="acct0001").address == "Acme"
+
+
+# -- ownership on the send path ----------------------------------------------------------------
+
+
+def test_is_linked_to_only_for_the_owning_account(aws) -> None:
+    writer = ChannelLinkStore()
+    writer.link(Channel.MESSENGER, PAGE, "acct0001", "app-1")
+    writer.link(Channel.SMS, "+447700900100", "acct0001")
+    reader = ChannelLinkStore()
+
+    assert reader.is_linked_to("acct0001", Channel.MESSENGER, PAGE)  # whichever application the link names
+    assert reader.is_linked_to("acct0001", "sms", "447700900100")
+    assert not reader.is_linked_to("acct0002", Channel.MESSENGER, PAGE)
+    assert not reader.is_linked_to("acct0001", Channel.VIBER, "16273")  # not linked at all
+    assert not reader.is_linked_to("acct0001", Channel.MESSENGER, "page-1")  # not even an address
+
+
+def test_ownership_costs_one_read_per_account_and_address_a_minute(
+    aws, frozen_clock: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ChannelLinkStore().link(Channel.SMS, "Acme", "acct0001")
+    reads: list[str] = []
+    client = sb_aws.client("dynamodb")
+    original = client.get_item
+    monkeypatch.setattr(client, "get_item", lambda **kw: reads.append(kw["Key"]["pk"]["S"]) or original(**kw))
+    store = ChannelLinkStore()
+
+    for _ in range(3):
+        assert store.is_linked_to("acct0001", Channel.SMS, "Acme")
+        assert not store.is_linked_to("acct0002", Channel.SMS, "Acme")
+    assert reads == ["link#sms#acme", "link#sms#acme"]  # once for each account, then cached
+
+    frozen_clock[0] += 60
+    assert store.is_linked_to("acct0001", Channel.SMS, "Acme")
+    assert len(reads) == 3
+
+
+def test_an_accounts_first_probe_reads_even_when_another_account_just_used_the_address(
+    aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer's timing must not reveal that someone else sends from an address."""
+    ChannelLinkStore().link(Channel.VIBER, "16273", "acct0001")
+    store = ChannelLinkStore()
+    assert store.is_linked_to("acct0001", Channel.VIBER, "16273")
+    assert store.get(Channel.VIBER, "16273") is not None  # the inbound cache is warm too
+    reads: list[str] = []
+    client = sb_aws.client("dynamodb")
+    original = client.get_item
+    monkeypatch.setattr(client, "get_item", lambda **kw: reads.append(kw["Key"]["pk"]["S"]) or original(**kw))
+
+    assert not store.is_linked_to("acct0002", Channel.VIBER, "16273")
+    assert not store.is_linked_to("acct0002", Channel.VIBER, "99999")
+
+    assert reads == ["link#viber_service_msg#16273", "link#viber_service_msg#99999"]
+
+
+def test_an_unlinked_address_stops_being_the_old_owners_in_this_store_at_once(aws) -> None:
+    store = ChannelLinkStore()
+    store.link(Channel.SMS, "447700900100", "acct0001")
+    assert store.is_linked_to("acct0001", Channel.SMS, "447700900100")
+
+    store.unlink(Channel.SMS, "447700900100")
+
+    assert not store.is_linked_to("acct0001", Channel.SMS, "447700900100")
+
+
+def test_links_of_lists_one_accounts_links_only(aws) -> None:
+    store = ChannelLinkStore()
+    store.link(Channel.SMS, "Acme", "acct0001", "app-1")
+    store.link(Channel.MESSENGER, PAGE, "acct0001")
+    store.link(Channel.SMS, "+447700900100", "acct0001")
+    store.link(Channel.VIBER, "16273", "acct0002")
+    AccountStore().create_account()  # other kinds of item in the table are skipped
+
+    assert ChannelLinkStore().links_of("acct0001") == [
+        ChannelLink(Channel.MESSENGER, PAGE, "acct0001"),
+        ChannelLink(Channel.SMS, "447700900100", "acct0001"),
+        ChannelLink(Channel.SMS, "Acme", "acct0001", "app-1"),
+    ]
+    assert ChannelLinkStore().links_of("nobody00") == []
 
 
 # -- provisioning -----------------------------------------------------------------------------

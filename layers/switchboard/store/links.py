@@ -1,10 +1,17 @@
 """Channel links: which account (and optionally which application) owns a Messenger page, a Viber
-service or an SMS number, so inbound messages reach that customer's inbound webhook.
+service, an SMS number or an alphanumeric SMS sender id.
+
+A link does two things: inbound messages to the address reach the owner's inbound webhook, and
+only the owning account may send from the address (``is_linked_to``, checked on every send).
 
 Items live in the AccountsTable next to accounts and applications::
 
-    {"pk": "link#<channel>#<address>", "kind": "link", "channel", "address", "api_key",
+    {"pk": "link#<channel>#<key>", "kind": "link", "channel", "address", "api_key",
      "application_id"?, "created_at"}
+
+``address`` is as the operator gave it (an SMS number without its ``+``); ``key`` is the address
+lower-cased. Only SMS sender ids have letters, so ``Acme`` and ``ACME`` are one sender id with one
+owner: two accounts cannot both pose as the same brand by changing the case.
 
 Lookups are cached in memory for ``CACHE_TTL_SECONDS`` (misses too), so a warm function reads a
 busy page's owner once a minute at most. A link created or deleted elsewhere is therefore seen by
@@ -27,12 +34,26 @@ LINK_PREFIX = "link#"
 CACHE_TTL_SECONDS = 60.0
 CACHE_MAX_ENTRIES = 10_000
 
-_SMS_NUMBER = re.compile(r"\d{1,15}")  # E.164 without the leading +
-_PROVIDER_ID = re.compile(r"\d{1,50}")  # Messenger page ids and Viber service ids are numeric
+# [0-9] and [A-Za-z], not \d or str.isalpha(): those also match non-ASCII digits and letters.
+_SMS_NUMBER = re.compile(r"[0-9]{1,15}")  # E.164 without the leading +
+_SMS_SENDER_ID = re.compile(r"[A-Za-z0-9 ]{1,11}")  # as the send API accepts them, with a letter
+_LETTER = re.compile(r"[A-Za-z]")
+_PROVIDER_ID = re.compile(r"[0-9]{1,50}")  # Messenger page ids and Viber service ids are numeric
+SMS_ADDRESS_RULE = (
+    "a phone number in E.164 form (up to 15 digits, + optional) or an alphanumeric sender id "
+    "(1 to 11 letters, digits and spaces, with at least one letter)"
+)
 
 
 class LinkExists(ValueError):
-    """The address is linked already (delete that link first)."""
+    """The address is linked already (delete that link first).
+
+    The message does not say to whom; ``existing`` does, for callers entitled to know (operators).
+    """
+
+    def __init__(self, message: str, existing: ChannelLink | None = None) -> None:
+        super().__init__(message)
+        self.existing = existing
 
 
 class UnknownLink(LookupError):
@@ -66,27 +87,35 @@ def parse_channel(channel: Channel | str) -> Channel:
 
 
 def normalize_address(channel: Channel | str, address: str) -> str:
-    """The address as providers report it: digits only (an SMS number may be given with a leading +)."""
+    """The address as providers report it: digits (an SMS number may be given with a leading +), or
+    an SMS sender id with surrounding spaces removed and inner runs of spaces made one."""
     kind = parse_channel(channel)
     value = address.strip() if isinstance(address, str) else ""
     if kind is Channel.SMS:
-        value = value.removeprefix("+")
-        if not _SMS_NUMBER.fullmatch(value):
-            raise ValueError(f"an sms address is a phone number in E.164 form (up to 15 digits), not {address!r}")
-    elif not _PROVIDER_ID.fullmatch(value):
+        number = value.removeprefix("+")
+        if _SMS_NUMBER.fullmatch(number):
+            return number
+        sender_id = re.sub(" +", " ", value)
+        if _SMS_SENDER_ID.fullmatch(sender_id) and _LETTER.search(sender_id):
+            return sender_id
+        raise ValueError(f"an sms address is {SMS_ADDRESS_RULE}, not {address!r}")
+    if not _PROVIDER_ID.fullmatch(value):
         what = "page id" if kind is Channel.MESSENGER else "service id"
         raise ValueError(f"a {kind.value} address is a numeric {what}, not {address!r}")
     return value
 
 
 def link_key(channel: Channel | str, address: str) -> str:
-    return f"{LINK_PREFIX}{parse_channel(channel).value}#{address}"
+    """The item key of a normalized address; case-insensitive (only sender ids have letters)."""
+    return f"{LINK_PREFIX}{parse_channel(channel).value}#{address.lower()}"
 
 
 class ChannelLinkStore:
     def __init__(self, table_name: str | None = None, cache_ttl_seconds: float = CACHE_TTL_SECONDS) -> None:
         self.table_name = table_name or settings().accounts_table
         self._cache: TtlCache[str, ChannelLink | None] = TtlCache(cache_ttl_seconds, CACHE_MAX_ENTRIES)
+        # (api_key, link key) -> whether that account owns the address; see ``is_linked_to``.
+        self._ownership: TtlCache[tuple[str, str], bool] = TtlCache(cache_ttl_seconds, CACHE_MAX_ENTRIES)
         self._lock = threading.Lock()  # functions may run on several threads (the local stack does)
 
     def link(
@@ -109,7 +138,9 @@ class ChannelLinkStore:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ddb.exceptions.ConditionalCheckFailedException:
-            raise LinkExists(f"{kind.value} address {link.address} is linked already") from None
+            raise LinkExists(
+                f"{kind.value} address {link.address} is linked already", self._read(item["pk"])
+            ) from None
         self._remember(item["pk"], link)
         return link
 
@@ -126,6 +157,46 @@ class ChannelLinkStore:
         link = self._read(key)
         self._remember(key, link)
         return link
+
+    def is_linked_to(self, api_key: str, channel: Channel | str, address: str) -> bool:
+        """Whether account ``api_key`` owns this sender: the ownership check of every send.
+
+        Cached per account and address for ``CACHE_TTL_SECONDS`` (a warm send reads nothing), and
+        kept apart from ``get``'s cache on purpose: an account's first send from an address always
+        costs one read, whoever owns it and whether anyone sent from it recently, so the time of
+        the answer tells nothing about other accounts' senders.
+        """
+        try:
+            kind = parse_channel(channel)
+            key = link_key(kind, normalize_address(kind, address))
+        except ValueError:
+            return False
+        with self._lock:
+            cached = self._ownership.get((api_key, key))
+        if cached is not MISSING:
+            return cached  # type: ignore[return-value]
+        link = self._read(key)
+        owned = link is not None and link.api_key == api_key
+        with self._lock:
+            self._ownership.put((api_key, key), owned)
+        return owned
+
+    def links_of(self, api_key: str) -> list[ChannelLink]:
+        """Every link of an account, by channel then address.
+
+        An operator's query, not a request path: it scans the AccountsTable (accounts, applications
+        and links), so it reads the whole table once.
+        """
+        paginator = aws.client("dynamodb").get_paginator("scan")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            ConsistentRead=True,
+            FilterExpression="#kind = :link AND api_key = :api_key",
+            ExpressionAttributeNames={"#kind": "kind"},
+            ExpressionAttributeValues={":link": {"S": "link"}, ":api_key": {"S": api_key}},
+        )
+        links = [_link_from(item) for page in pages for item in page.get("Items", [])]
+        return sorted(links, key=lambda link: (link.channel.value, link.address.lower()))
 
     def unlink(self, channel: Channel | str, address: str, api_key: str | None = None) -> ChannelLink:
         """Delete a link and return it; with ``api_key``, only if it is that account's.
@@ -151,12 +222,16 @@ class ChannelLinkStore:
         except ddb.exceptions.ConditionalCheckFailedException:
             owner = f"account {api_key} has no link for" if api_key is not None else "no link for"
             raise UnknownLink(f"{owner} {kind.value} address {address}") from None
+        removed = _link_from(response["Attributes"])
         self._remember(key, None)
-        return _link_from(response["Attributes"])
+        with self._lock:
+            self._ownership.put((removed.api_key, key), False)
+        return removed
 
     def clear_cache(self) -> None:
         with self._lock:
             self._cache = TtlCache(self._cache.ttl_seconds, CACHE_MAX_ENTRIES)
+            self._ownership = TtlCache(self._ownership.ttl_seconds, CACHE_MAX_ENTRIES)
 
     def _read(self, key: str) -> ChannelLink | None:
         response: dict[str, Any] = aws.client("dynamodb").get_item(
@@ -168,6 +243,8 @@ class ChannelLinkStore:
     def _remember(self, key: str, link: ChannelLink | None) -> None:
         with self._lock:
             self._cache.put(key, link)
+            if link is not None:
+                self._ownership.put((link.api_key, key), True)
 
 
 def _link_from(item: dict[str, Any]) -> ChannelLink:
