@@ -2,6 +2,7 @@
 
     switchboard accounts create [--inbound-url URL] [--status-url URL]
     switchboard apps create --api-key KEY --name NAME [--inbound-url URL] [--status-url URL] [--private-key-out FILE]
+    switchboard links list --api-key KEY
     switchboard links create --api-key KEY --channel CHANNEL --address ADDRESS [--application-id ID]
     switchboard links delete --channel CHANNEL --address ADDRESS [--api-key KEY]
     switchboard jwt generate --application-id ID --private-key FILE [--ttl SECONDS]
@@ -10,7 +11,9 @@
 ``.local/outputs.json``, written by ``make run``), or a deployed stack with ``--stack-name``.
 
 A link says which account (and optionally which of its applications) owns a Messenger page id, a
-Viber service id or an SMS number: inbound messages to it go to that owner's inbound URL.
+Viber service id, an SMS number or an alphanumeric SMS sender id: only that account may send from
+it, and inbound messages to it go to that owner's inbound URL. This is an operator's tool: unlike
+the API, it names the account that owns an address already linked.
 """
 from __future__ import annotations
 
@@ -89,13 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
     apps_create.add_argument("--private-key-out", metavar="FILE",
                              help="where to write the private key (default: ./<application_id>.key)")
 
-    links = commands.add_parser("links", help="which account owns a page, Viber service or SMS number")
-    links_cmds = links.add_subparsers(dest="command", required=True, metavar="{create,delete}", parser_class=_Parser)
+    links = commands.add_parser(
+        "links", help="which account owns (sends from, receives for) a page, Viber service or SMS sender"
+    )
+    links_cmds = links.add_subparsers(
+        dest="command", required=True, metavar="{list,create,delete}", parser_class=_Parser
+    )
+    links_list = links_cmds.add_parser("list", parents=[target], help="an account's links; prints JSON")
+    links_list.add_argument("--api-key", required=True, metavar="KEY", help="the owning account")
     address = _Parser(add_help=False)
     address.add_argument("--channel", required=True, choices=LINK_CHANNELS, help="the channel of the address")
     address.add_argument(
         "--address", required=True, metavar="ADDRESS",
-        help="Messenger page id, Viber service id, or SMS number (E.164, + optional)",
+        help="Messenger page id, Viber service id, SMS number (E.164, + optional) or alphanumeric SMS "
+        "sender id (1-11 letters, digits, spaces; case-insensitive)",
     )
     links_create = links_cmds.add_parser(
         "create", parents=[target, address], help="link an address to an account or application; prints JSON"
@@ -156,15 +166,34 @@ def run(args: argparse.Namespace) -> str:
     return json.dumps(result, indent=2)
 
 
-def _run_links(args: argparse.Namespace, accounts: Any) -> dict[str, str]:
-    from switchboard.store.links import ChannelLinkStore, provision_link
+def _run_links(args: argparse.Namespace, accounts: Any) -> dict[str, Any]:
+    from switchboard.store.accounts import UnknownAccount
+    from switchboard.store.links import ChannelLinkStore, LinkExists, provision_link
 
     links = ChannelLinkStore(table_name=accounts.table_name)
+    if args.command == "list":
+        if accounts.get_account(args.api_key) is None:
+            raise UnknownAccount(f"no account with api key {args.api_key!r}")
+        return {"links": [link.to_dict() for link in links.links_of(args.api_key)]}
     if args.command == "create":
-        link = provision_link(accounts, links, args.channel, args.address, args.api_key, args.application_id)
+        try:
+            link = provision_link(accounts, links, args.channel, args.address, args.api_key, args.application_id)
+        except LinkExists as exc:
+            raise CliError(_linked_already(exc)) from None
     else:
         link = links.unlink(args.channel, args.address, api_key=args.api_key)
     return link.to_dict()
+
+
+def _linked_already(exc: Any) -> str:
+    """``LinkExists`` with the owner named: the CLI is run by the deployment's operator."""
+    existing = exc.existing
+    if existing is None:  # deleted again in the meantime
+        return f"{exc}; try again"
+    owner = f"account {existing.api_key}"
+    if existing.application_id:
+        owner += f" (application {existing.application_id})"
+    return f"{exc} to {owner}; delete that link first"
 
 
 def _generate_jwt(args: argparse.Namespace) -> str:

@@ -1,4 +1,4 @@
-"""``switchboard links create|delete`` against the in-process AWS, and their error exits."""
+"""``switchboard links list|create|delete`` against the in-process AWS, and their error exits."""
 from __future__ import annotations
 
 import json
@@ -109,14 +109,68 @@ def test_create_refuses_unknown_accounts_and_foreign_apps(
     assert ChannelLinkStore().get(Channel.SMS, "447700900100") is None
 
 
-def test_create_refuses_an_address_linked_already(
+def test_create_refuses_an_address_linked_already_and_names_its_owner(
     capsys: pytest.CaptureFixture[str], local_dir: Path, account: dict[str, str]
 ) -> None:
-    argv = ("links", "create", "--local-dir", str(local_dir), "--api-key", account["api_key"],
-            "--channel", "viber_service_msg", "--address", "16273")
-    run_ok(capsys, *argv)
+    target = ("--local-dir", str(local_dir))
+    other = run_ok(capsys, "accounts", "create", *target)
+    argv = ("links", "create", *target, "--channel", "viber_service_msg", "--address", "16273")
+    run_ok(capsys, *argv, "--api-key", account["api_key"], "--application-id", account["application_id"])
 
-    assert "is linked already" in run_error(capsys, 1, *argv)
+    err = run_error(capsys, 1, *argv, "--api-key", other["api_key"])
+
+    assert err == (
+        f"switchboard: error: viber_service_msg address 16273 is linked already to account {account['api_key']} "
+        f"(application {account['application_id']}); delete that link first\n"
+    )
+
+
+def test_an_sms_sender_id_is_linked_case_insensitively(
+    capsys: pytest.CaptureFixture[str], local_dir: Path, account: dict[str, str]
+) -> None:
+    target = ("--local-dir", str(local_dir))
+    other = run_ok(capsys, "accounts", "create", *target)
+
+    printed = run_ok(capsys, "links", "create", *target, "--api-key", account["api_key"], "--channel", "sms",
+                     "--address", "Acme")
+    err = run_error(capsys, 1, "links", "create", *target, "--api-key", other["api_key"], "--channel", "sms",
+                    "--address", "ACME")
+
+    assert printed == {"channel": "sms", "address": "Acme", "api_key": account["api_key"]}
+    assert f"sms address ACME is linked already to account {account['api_key']}" in err
+    assert ChannelLinkStore().is_linked_to(account["api_key"], Channel.SMS, "acme")
+
+
+def test_list_shows_an_accounts_links_only(
+    capsys: pytest.CaptureFixture[str], local_dir: Path, account: dict[str, str]
+) -> None:
+    target = ("--local-dir", str(local_dir))
+    other = run_ok(capsys, "accounts", "create", *target)
+    mine = [("sms", "Acme"), ("messenger", PAGE), ("sms", "+447700900100")]
+    for channel, address in mine:
+        run_ok(capsys, "links", "create", *target, "--api-key", account["api_key"], "--channel", channel,
+               "--address", address)
+    run_ok(capsys, "links", "create", *target, "--api-key", other["api_key"], "--channel", "viber_service_msg",
+           "--address", "16273")
+
+    listed = run_ok(capsys, "links", "list", *target, "--api-key", account["api_key"])
+
+    key = account["api_key"]
+    assert listed == {"links": [
+        {"channel": "messenger", "address": PAGE, "api_key": key},
+        {"channel": "sms", "address": "447700900100", "api_key": key},
+        {"channel": "sms", "address": "Acme", "api_key": key},
+    ]}
+    assert run_ok(capsys, "links", "list", *target, "--api-key", other["api_key"])["links"] == [
+        {"channel": "viber_service_msg", "address": "16273", "api_key": other["api_key"]}
+    ]
+
+
+def test_list_refuses_an_unknown_account(capsys: pytest.CaptureFixture[str], local_dir: Path) -> None:
+    err = run_error(capsys, 1, "links", "list", "--local-dir", str(local_dir), "--api-key", "nobody00")
+
+    assert "no account with api key 'nobody00'" in err
+    assert "--api-key" in run_error(capsys, 2, "links", "list", "--local-dir", str(local_dir))
 
 
 def test_bad_addresses_and_channels(
@@ -126,6 +180,8 @@ def test_bad_addresses_and_channels(
 
     assert "numeric page id" in run_error(capsys, 1, "links", "create", *target, "--channel", "messenger",
                                           "--address", "my-page")
+    assert "alphanumeric sender id" in run_error(capsys, 1, "links", "create", *target, "--channel", "sms",
+                                                 "--address", "Acme Limited Co")
     assert "invalid choice" in run_error(capsys, 2, "links", "create", *target, "--channel", "whatsapp",
                                          "--address", "1")
     assert "--address" in run_error(capsys, 2, "links", "create", *target, "--channel", "sms")
