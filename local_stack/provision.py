@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_SMS_SENDER_ID, DEMO_VIBER_SERVICE_ID
+
 DEMO_APPLICATION_NAME = "Switchboard demo"
+# (channel, address) of every sender the demo account owns: only it may send from them, and inbound
+# messages to them reach the demo application's inbound URL.
+DEMO_SENDERS: tuple[tuple[str, str], ...] = (
+    ("messenger", DEMO_PAGE_ID),
+    ("viber_service_msg", DEMO_VIBER_SERVICE_ID),
+    ("sms", DEMO_SMS_NUMBER),
+    ("sms", DEMO_SMS_SENDER_ID),
+)
 
 
 @dataclass(frozen=True)
@@ -46,15 +56,20 @@ def provision_demo(inbound_url: str, status_url: str, private_key_out: Path) -> 
     )
 
 
-def link_demo_channels(credentials: DemoCredentials, addresses: Mapping[str, str]) -> None:
-    """Link each ``{channel: address}`` to the demo application: inbound messages to it reach its inbound URL.
+def link_demo_channels(credentials: DemoCredentials, senders: Iterable[tuple[str, str]] = DEMO_SENDERS) -> None:
+    """Link each ``(channel, address)`` to the demo account and application (see ``DEMO_SENDERS``)."""
+    link_senders(credentials.api_key, senders, credentials.application_id)
 
-    An address is a Messenger page id, a Viber service id or an SMS number. Needs the functions'
-    environment in ``os.environ``, as ``provision_demo`` does.
+
+def link_senders(api_key: str, senders: Iterable[tuple[str, str]], application_id: str | None = None) -> None:
+    """Give an account its ``(channel, address)`` senders, as ``switchboard links create`` does.
+
+    An address is a Messenger page id, a Viber service id, an SMS number or an alphanumeric SMS
+    sender id. Needs the functions' environment in ``os.environ``, as ``provision_demo`` does.
     """
     from switchboard.store.accounts import AccountStore
     from switchboard.store.links import ChannelLinkStore, provision_link
 
     accounts, links = AccountStore(), ChannelLinkStore()
-    for channel, address in addresses.items():
-        provision_link(accounts, links, channel, address, credentials.api_key, credentials.application_id)
+    for channel, address in senders:
+        provision_link(accounts, links, channel, address, api_key, application_id)

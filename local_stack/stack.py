@@ -4,7 +4,8 @@ Start order (``LocalStack.start``): bind the API ports (a busy port fails first)
 create the template's tables, queues and secrets, start the simulators (sending their delivery and
 read reports to the API's HTTP port) and point the channels secret at them, start the webhook
 sink, import the functions with their environment, provision the demo account and application
-and link the demo page, Viber service and SMS number to it, start the SQS pollers, write
+and link the demo page, Viber service, SMS number and SMS sender id to it (only the demo account
+may send from them), start the SQS pollers, write
 ``stack.json`` and ``outputs.json``, and only then accept API connections, so ``GET /health``
 answering means ready.
 """
@@ -29,14 +30,7 @@ from local_stack.gateway import ApiIdentity, HttpApiGateway
 from local_stack.http_listener import HttpListener, server_tls_context
 from local_stack.provision import link_demo_channels, provision_demo
 from local_stack.routes import routes_from_template
-from local_stack.simulators import (
-    DEMO_PAGE_ID,
-    DEMO_SMS_NUMBER,
-    DEMO_VIBER_SERVICE_ID,
-    PROVIDER_REPORTS_FILE,
-    PROVIDER_REQUESTS_FILE,
-    ProviderSimulators,
-)
+from local_stack.simulators import PROVIDER_REPORTS_FILE, PROVIDER_REQUESTS_FILE, ProviderSimulators
 from local_stack.sink import WEBHOOKS_FILE, WebhookSink
 from local_stack.template import (
     LOCAL_REGION,
@@ -69,12 +63,6 @@ DEMO_KEY_FILE = "demo-app.key"
 TLS_DIR = "tls"
 INBOUND_WEBHOOK_PATH = "/webhooks/inbound"
 STATUS_WEBHOOK_PATH = "/webhooks/status"
-# Linked to the demo application: inbound messages to them reach the sink's inbound path.
-DEMO_CHANNEL_ADDRESSES = {
-    "messenger": DEMO_PAGE_ID,
-    "viber_service_msg": DEMO_VIBER_SERVICE_ID,
-    "sms": DEMO_SMS_NUMBER,
-}
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -232,7 +220,7 @@ class LocalStack:
             sink.url(INBOUND_WEBHOOK_PATH), sink.url(STATUS_WEBHOOK_PATH), self.local_dir / DEMO_KEY_FILE
         )
         self._signature_secrets.append(demo.signature_secret)
-        link_demo_channels(demo, DEMO_CHANNEL_ADDRESSES)
+        link_demo_channels(demo)
 
         sqs = session.client("sqs")
         for source in sqs_event_sources(template, local):

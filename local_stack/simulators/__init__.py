@@ -40,6 +40,7 @@ from local_stack.simulators.viber import ViberSimulator
 __all__ = [
     "DEMO_PAGE_ID",
     "DEMO_SMS_NUMBER",
+    "DEMO_SMS_SENDER_ID",
     "DEMO_VIBER_SERVICE_ID",
     "MESSENGER_API_VERSION",
     "PROVIDER_REPORTS_FILE",
@@ -52,6 +53,7 @@ __all__ = [
 DEMO_PAGE_ID = "107083064136738"
 DEMO_VIBER_SERVICE_ID = "16273"
 DEMO_SMS_NUMBER = "447700900001"  # the seed example's `from`: inbound SMS to it reach the demo application
+DEMO_SMS_SENDER_ID = "Acme"  # the alphanumeric SMS sender of the README's SDK example
 MESSENGER_API_VERSION = "v18.0"
 SMS_SIGNATURE_METHOD = "md5hash"
 PROVIDER_REQUESTS_FILE = "provider-requests.jsonl"
