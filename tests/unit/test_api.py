@@ -40,6 +40,7 @@ class Api:
     def __init__(self, aws: Any, tmp_path: Path) -> None:
         from aws_lambda_powertools.utilities import parameters
 
+        from local_stack.provision import DEMO_SENDERS, link_senders
         from switchboard.api.app import reset_dependencies
         from switchboard.provisioning import provision_account, provision_application
         from switchboard.store.accounts import AccountStore
@@ -73,6 +74,7 @@ class Api:
         store = AccountStore()
         self.account = provision_account(store)
         self.app = provision_application(store, self.account["api_key"], "tests", private_key_out=tmp_path / "app.key")
+        link_senders(self.account["api_key"], DEMO_SENDERS)  # the page, Viber service, number and "Acme" below
         self.private_key = Path(self.app["private_key_path"]).read_text()
         self.auth = basic_auth(self.account["api_key"], self.account["api_secret"])
         self.module = load_handler_module("api")
@@ -339,13 +341,16 @@ class TestIdempotencyKey:
         assert len(api.queued()) == 1
 
     def test_keys_are_per_account(self, api: Api, tmp_path: Path) -> None:
+        from local_stack.provision import link_senders
         from switchboard.provisioning import provision_account
         from switchboard.store.accounts import AccountStore
 
         other = provision_account(AccountStore())
+        link_senders(other["api_key"], [("sms", "Other")])
         headers = {"idempotency-key": "shared"}
         a = api.call("POST", "/v1/messages", SMS_V1, headers=headers)
-        b = api.call("POST", "/v1/messages", SMS_V1, headers={**headers, "authorization": basic_auth(other["api_key"], other["api_secret"])})
+        other_auth = basic_auth(other["api_key"], other["api_secret"])
+        b = api.call("POST", "/v1/messages", {**SMS_V1, "from": "Other"}, headers={**headers, "authorization": other_auth})
         assert a[0] == b[0] == 202
         assert a[2] != b[2]
 

@@ -2,6 +2,11 @@
 
 The record is written first (conditional put) and only then enqueued, so an accepted message is
 never lost: if the enqueue fails the record says so and the client gets a 503 it can retry.
+
+A sender (``from``) must be linked to the calling account and configured for the deployment. Both
+checks always run, and a sender failing either gets the same answer (``REFUSED_SENDER_REASON``),
+so no account can tell another account's sender from one that does not exist. The log says which
+check failed, for operators.
 """
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ from switchboard.domain.message import ApiVersion, Channel, OutboundMessage, Pri
 from switchboard.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
 from switchboard.observability import logger, metrics
 
+REFUSED_SENDER_REASON = (
+    "is not a sender of this account; a sender must be linked to the account and configured for this deployment"
+)
 VIBER_FIRST_MESSAGE_REASON = (
     "the first message from a Viber service to a number must be a transaction message; "
     "send a transaction message first"
@@ -33,6 +41,10 @@ class Contacts(Protocol):
     def has_transaction_contact(self, service_id: str, number: str) -> bool: ...
 
 
+class SenderLinks(Protocol):
+    def is_linked_to(self, api_key: str, channel: Channel, address: str) -> bool: ...
+
+
 @dataclass
 class MessageAcceptor:
     records: MessageRecords
@@ -40,9 +52,10 @@ class MessageAcceptor:
     contacts: Contacts
     channels_config: Callable[[], dict]
     unconfigured_sender: Callable[[OutboundMessage, dict], str | None]
+    sender_links: SenderLinks
 
     def accept(self, message: OutboundMessage, principal: Principal) -> dict[str, str]:
-        self.check_channel_rules(message)
+        self.check_channel_rules(message, principal)
         message_uuid = str(uuid.uuid4())
         self.records.create(message_uuid, message, principal)
         try:
@@ -60,20 +73,40 @@ class MessageAcceptor:
         logger.info("message accepted", extra={"message_uuid": message_uuid, "channel": message.channel.value})
         return {"message_uuid": message_uuid}
 
-    def check_channel_rules(self, message: OutboundMessage) -> None:
-        """The rules that need the deployment's state: webhook target, configured sender, Viber first contact."""
+    def check_channel_rules(self, message: OutboundMessage, principal: Principal) -> None:
+        """The rules that need the deployment's state: webhook target, the account's own configured
+        sender, Viber first contact."""
         if message.webhook_url is not None:
             _check_webhook_target(message.webhook_url)
         nested = message.api_version is not ApiVersion.V1
-        reason = self.unconfigured_sender(message, self.channels_config())
-        if reason:
+        refusal = self._sender_refusal(message, principal)
+        if refusal:
+            logger.info(
+                "sender refused",
+                extra={"channel": message.channel.value, "sender": message.sender.address,
+                       "api_key": principal.api_key, "refusal": refusal},
+            )
             field = ("from.id" if message.sender.id is not None else "from.number") if nested else "from"
-            raise ValidationFailed([InvalidParameter(field, reason)])
+            raise ValidationFailed([InvalidParameter(field, REFUSED_SENDER_REASON)])
         if message.channel is Channel.VIBER and message.viber and message.viber.category == "promotion":
             number = message.recipient.number or ""
             if not self.contacts.has_transaction_contact(message.sender.id or "", number):
                 field = "message.viber_service_msg.category" if nested else "viber_service.category"
                 raise ValidationFailed([InvalidParameter(field, VIBER_FIRST_MESSAGE_REASON)])
+
+
+    def _sender_refusal(self, message: OutboundMessage, principal: Principal) -> str | None:
+        """Why the caller may not send from ``message.sender`` (for the log only), or None.
+
+        Ownership is the account's: an application may use any sender linked to its account,
+        whichever application (if any) the link names for inbound messages.
+        """
+        # Both checks run every time, so the work done does not depend on which one fails.
+        owned = self.sender_links.is_linked_to(principal.api_key, message.channel, message.sender.address)
+        unconfigured = self.unconfigured_sender(message, self.channels_config())
+        if unconfigured:
+            return unconfigured
+        return None if owned else "not linked to the calling account"
 
 
 def _check_webhook_target(url: str) -> None:
@@ -93,6 +126,7 @@ def default_acceptor() -> MessageAcceptor:
     from switchboard.channels.registry import unconfigured_sender
     from switchboard.queues import OutboundQueue
     from switchboard.store.contacts import ContactStore
+    from switchboard.store.links import ChannelLinkStore
     from switchboard.store.messages import MessageStore
 
     return MessageAcceptor(
@@ -101,6 +135,7 @@ def default_acceptor() -> MessageAcceptor:
         contacts=ContactStore(),
         channels_config=channels_config,
         unconfigured_sender=unconfigured_sender,
+        sender_links=ChannelLinkStore(),
     )
 
 

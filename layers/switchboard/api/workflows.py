@@ -1,9 +1,10 @@
 """Failover workflows over HTTP: starting one (beta Workflows, v0.1 Dispatch, v1 ``failover``) and reading one.
 
-Starting: every step is validated and checked against the sender configuration and channel rules
-exactly as a single send; then the workflow record is written, and step 0 goes through the same
-path as a single send (its message record, tagged with the workflow, then the OutboundQueue),
-after its expiry timer. If step 0 cannot be queued the client gets the single send's 503 and the
+Starting: every step is validated and checked against the sender rules (linked to the calling
+account, configured for the deployment) and the channel rules exactly as a single send, all before
+anything is written: a later step's sender is checked when the workflow starts, not when the step
+does. Then the workflow record is written, and step 0 goes through the same path as a single send
+(its message record, tagged with the workflow, then the OutboundQueue), after its expiry timer. If step 0 cannot be queued the client gets the single send's 503 and the
 workflow ends in error without a report: nothing was sent.
 
 Reading: ``GET /beta/workflows/{id}``, ``/v0.1/workflows/{id}``, ``/v0.1/dispatch/{id}``,
@@ -67,7 +68,7 @@ class WorkflowStarter:
     launcher: StepLauncher
 
     def start(self, steps: list[Step], version: ApiVersion, principal: Principal) -> dict[str, str]:
-        self._check_channel_rules([s.message for s in steps], version)
+        self._check_channel_rules([s.message for s in steps], version, principal)
         workflow = new_workflow(steps, flavour_of(version), principal)
         workflow_uuid = workflow["workflow_uuid"]
         self.workflows.create(workflow)
@@ -82,11 +83,11 @@ class WorkflowStarter:
             return {"message_uuid": message_uuid, "workflow_id": workflow_uuid}
         return {id_field(workflow["flavour"]): workflow_uuid}
 
-    def _check_channel_rules(self, messages: list[OutboundMessage], version: ApiVersion) -> None:
+    def _check_channel_rules(self, messages: list[OutboundMessage], version: ApiVersion, principal: Principal) -> None:
         problems: list[InvalidParameter] = []
         for index, message in enumerate(messages):
             try:
-                self.acceptor.check_channel_rules(message)
+                self.acceptor.check_channel_rules(message, principal)
             except ValidationFailed as exc:
                 problems.extend(prefixed_failure(step_prefix(version, index), exc))
         if problems:
