@@ -8,12 +8,12 @@ from typing import Any
 
 from local_stack.gateway import ApiIdentity, HttpRequest, build_event, new_request_id
 from local_stack.routes import RouteTable
-from local_stack.simulators import DEMO_PAGE_ID, DEMO_VIBER_SERVICE_ID
+from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_SENDER_ID, DEMO_VIBER_SERVICE_ID
 
 SEND_PATH = "/v1/messages"
 API_ID = "bench"
 CHANNELS = ("sms", "messenger", "viber_service")
-SMS_SENDER = "Acme"
+SMS_SENDER = DEMO_SMS_SENDER_ID
 # Recipients' last four digits choose what the provider simulators do (local_stack.simulators.scenarios).
 DELIVERED_AND_READ = "0000"
 SERVER_ERROR_TWICE = "0005"
@@ -35,7 +35,8 @@ def recipient(channel: str, scenario: str, serial: int = 0) -> str:
 
 
 def v1_message(channel: str, to: str, text: str) -> dict[str, Any]:
-    """A valid v1 text message; the senders are the ones the local stack and its simulators configure."""
+    """A valid v1 text message from the local stack's demo senders (configured, and linked to the demo
+    account and to the bench's own accounts)."""
     sender = {"sms": SMS_SENDER, "messenger": DEMO_PAGE_ID, "viber_service": DEMO_VIBER_SERVICE_ID}[channel]
     return {"to": to, "from": sender, "channel": channel, "message_type": "text", "text": text}
 

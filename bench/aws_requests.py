@@ -265,7 +265,7 @@ def _cost_note(item: str, usage: MessageUsage, scope: str) -> str:
 
 
 def run(options: RunOptions) -> list[Measurement]:
-    from local_stack.provision import provision_demo
+    from local_stack.provision import link_demo_channels, provision_demo
     from local_stack.simulators import ProviderSimulators
     from local_stack.sink import WebhookSink
 
@@ -287,6 +287,7 @@ def run(options: RunOptions) -> list[Measurement]:
                 demo = provision_demo(
                     sink.url("/webhooks/inbound"), sink.url("/webhooks/status"), state_dir / "demo.key"
                 )
+                link_demo_channels(demo)
                 lifecycle = MessageLifecycle(aws, recorder, demo, secret, lambda: sink.received)
                 recorder.recording = True
                 progress("aws requests: the first message through fresh functions")

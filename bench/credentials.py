@@ -18,13 +18,18 @@ class Credentials:
 
 
 def provision_credentials(key_dir: Path) -> Credentials:
-    """Needs the functions' environment (table names, AWS) in ``os.environ``. No webhook URLs."""
+    """Needs the functions' environment (table names, AWS) in ``os.environ``. No webhook URLs.
+
+    The account owns the local stack's demo senders, which ``bench.api_requests.v1_message`` sends from.
+    """
+    from local_stack.provision import DEMO_SENDERS, link_senders
     from switchboard.provisioning import provision_account, provision_application
     from switchboard.store.accounts import AccountStore
 
     store = AccountStore()
     account = provision_account(store)
     application = provision_application(store, account["api_key"], "bench", private_key_out=key_dir / "bench.key")
+    link_senders(account["api_key"], DEMO_SENDERS)
     return Credentials(
         api_key=account["api_key"],
         api_secret=account["api_secret"],
