@@ -36,12 +36,13 @@ def main() -> int:
         logger.exception("the local stack could not start")
         return 1
 
-    from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_VIBER_SERVICE_ID
+    from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_SMS_SENDER_ID, DEMO_VIBER_SERVICE_ID
 
-    channel_ids = {
+    channel_ids = {  # the demo account's senders: only it may send from them
         "messenger page id": DEMO_PAGE_ID,
         "viber service id": DEMO_VIBER_SERVICE_ID,
         "sms number": DEMO_SMS_NUMBER,
+        "sms sender id": DEMO_SMS_SENDER_ID,
     }
     print(banner(info, stack.urls, channel_ids), flush=True)
     stop_requested.wait()
