@@ -235,3 +235,17 @@ def test_the_owners_workflow_from_the_same_senders_starts(api: Api) -> None:
     body = {"template": "failover", "workflow": [{**MESSENGER_V01, "failover": FAILOVER}, SMS_ID_NESTED]}
     status, _, out = api.call("POST", "/v0.1/dispatch", body)
     assert status == 202, out
+
+
+def test_the_log_tells_the_operator_which_check_refused_the_sender(
+    api: Api, b: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    for sender in (PAGE_ID, UNCONFIGURED_PAGE, "999"):
+        api.call("POST", "/v1/messages", {**MESSENGER_FLAT, "from": sender}, headers={"authorization": b.basic})
+
+    logged = [record.__dict__ for record in caplog.records if record.getMessage() == "sender refused"]
+    assert [(each["sender"], each["api_key"], each["refusal"]) for each in logged] == [
+        (PAGE_ID, b.api_key, "not linked to the calling account"),
+        (UNCONFIGURED_PAGE, b.api_key, f"page {UNCONFIGURED_PAGE} is not configured for this deployment"),
+        ("999", b.api_key, "page 999 is not configured for this deployment; not linked to the calling account"),
+    ]

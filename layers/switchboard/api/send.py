@@ -94,7 +94,6 @@ class MessageAcceptor:
                 field = "message.viber_service_msg.category" if nested else "viber_service.category"
                 raise ValidationFailed([InvalidParameter(field, VIBER_FIRST_MESSAGE_REASON)])
 
-
     def _sender_refusal(self, message: OutboundMessage, principal: Principal) -> str | None:
         """Why the caller may not send from ``message.sender`` (for the log only), or None.
 
@@ -104,9 +103,10 @@ class MessageAcceptor:
         # Both checks run every time, so the work done does not depend on which one fails.
         owned = self.sender_links.is_linked_to(principal.api_key, message.channel, message.sender.address)
         unconfigured = self.unconfigured_sender(message, self.channels_config())
-        if unconfigured:
-            return unconfigured
-        return None if owned else "not linked to the calling account"
+        reasons = [unconfigured] if unconfigured else []
+        if not owned:
+            reasons.append("not linked to the calling account")
+        return "; ".join(reasons) or None
 
 
 def _check_webhook_target(url: str) -> None:

@@ -24,7 +24,9 @@ def adapter_for(channel: Channel) -> ChannelAdapter:
 def unconfigured_sender(message: OutboundMessage, config: dict) -> str | None:
     """None when the message's ``from`` may send on this deployment, else the reason it may not.
 
-    ``config`` is the whole channels configuration (``channels_config()``).
+    ``config`` is the whole channels configuration (``channels_config()``). The reason is for the
+    operator's log: the client gets one answer for every refused sender (``api/send.py``), since a
+    sender must also be the caller's own.
     """
     sender = message.sender.address
     if message.channel is Channel.MESSENGER:
