@@ -218,3 +218,17 @@ def test_every_sqs_event_source_has_a_maximum_concurrency(template: dict[str, An
         maximum = _parameter_default(template, props["ScalingConfig"]["MaximumConcurrency"])
         assert 2 <= maximum <= 1000, name  # Lambda's bounds for MaximumConcurrency
 
+
+def test_the_api_counts_requests_per_account_in_its_own_table(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["AccountRateLimitPerSecond"]["Default"] == 30
+    api = template["Resources"]["ApiFunction"]["Properties"]
+    variables = api["Environment"]["Variables"]
+    assert variables["RATE_LIMIT_TABLE"] == {"Ref": "RateLimitTable"}
+    assert variables["ACCOUNT_RATE_LIMIT_PER_SECOND"] == {"Ref": "AccountRateLimitPerSecond"}
+    grants = [
+        s for p in api["Policies"] for s in p["Statement"] if s["Resource"] == {"Fn::GetAtt": ["RateLimitTable", "Arn"]}
+    ]
+    assert [g["Action"] for g in grants] == [["dynamodb:UpdateItem"]]  # one write per request, nothing else
+    for name, fn in resources_of_type(template, "AWS::Serverless::Function").items():
+        if name != "ApiFunction":
+            assert "RateLimitTable" not in json.dumps(fn["Properties"].get("Policies", [])), name
