@@ -54,6 +54,14 @@ def test_cfn_lint_passes_on_the_translated_template(template: dict[str, Any], tm
     assert _lint(out) == []
 
 
+def test_the_template_uses_no_yaml_anchors_or_aliases() -> None:
+    import yaml
+
+    # CloudFormation's YAML parser refuses them, although PyYAML, cfn-lint and SAM accept them.
+    events = list(yaml.parse(TEMPLATE_PATH.read_text(encoding="utf-8")))
+    assert not any(isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None) for e in events)
+
+
 def test_functions_are_python311_on_arm64(template: dict[str, Any]) -> None:
     glob = template["Globals"]["Function"]
     assert glob["Runtime"] == "python3.11"
