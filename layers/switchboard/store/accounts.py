@@ -1,6 +1,8 @@
 """Accounts (API key + secret) and their applications (public key for JWT auth) in the AccountsTable.
 
 Items share the table's hash key ``pk``: ``account#<api_key>`` and ``application#<application_id>``.
+An account item may carry ``rate_limit_per_second`` (a number): its own request limit on the send
+and workflow routes, instead of the deployment's default (``switchboard.api.rate_limit``).
 
 API secrets are never stored. Each account keeps a random per-account salt and
 ``HMAC-SHA256(key=salt, msg=api_secret)``. A fast hash is the right choice here, not a slow KDF
