@@ -1,6 +1,7 @@
 """The per-account rate limit: the limiter on a fake counter, the DynamoDB counter, and the API's 429."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -190,18 +191,21 @@ def messages_in_table(api: Api) -> int:
 
 
 def test_an_account_over_its_limit_gets_429_with_retry_after_and_nothing_is_recorded(
-    api: Api, now: list[float]
+    api: Api, now: list[float], capsys: pytest.CaptureFixture[str]
 ) -> None:
     limited = new_account(api, rate_limit_per_second=2)
 
     assert [api.call("POST", "/v1/messages", SMS_V1, headers=limited)[0] for _ in range(2)] == [202, 202]
+    capsys.readouterr()
     status, headers, body = api.call("POST", "/v1/messages", SMS_V1, headers=limited)
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
 
     assert_problem(status, headers, body, 429)
     assert headers["retry-after"] == "1"
     assert body["type"] == RATE_LIMIT_TYPE
     assert body["title"] == "Too Many Requests"
     assert "2 requests per second" in body["detail"]
+    assert [m["rate_limited"] for m in emitted if "rate_limited" in m] == [[1.0]]  # the EMF metric, once
     assert messages_in_table(api) == 2
     assert len(api.queued()) == 2
 
