@@ -34,6 +34,7 @@ class AwsCall:
     read_units: float = 0.0  # DynamoDB only
     write_units: float = 0.0  # DynamoDB only
     found_nothing: bool = False  # a ReceiveMessage answered with no messages (an idle poll)
+    table: str = ""  # DynamoDB single-table calls: the table's name
 
 
 class MotoItems:
@@ -140,7 +141,8 @@ class AwsCallRecorder:
             writes = float(sum(self._write_units(write) for write in state.get("writes", [])))
             reads = self._read_units(operation, state["params"], parsed)
         empty_receive = service == "sqs" and operation == "ReceiveMessage" and not parsed.get("Messages")
-        call = AwsCall(service, operation, self.stage, self.caller, reads, writes, empty_receive)
+        table = str(state["params"].get("TableName", "")) if service == "dynamodb" else ""
+        call = AwsCall(service, operation, self.stage, self.caller, reads, writes, empty_receive, table)
         with self._lock:
             self._calls.append(call)
 

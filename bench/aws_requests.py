@@ -11,7 +11,9 @@ The event source mapping's requests (ReceiveMessage that found messages, DeleteM
 counted, shared by the records of a batch; its idle polls are not (they cost per hour, not per
 message). Batches are as full as they get here (every message waits when the queue is drained),
 the cheapest case. Lambda duration is the handler's wall time here (moto in process, simulators on
-localhost): real AWS and provider latency come on top.
+localhost): real AWS and provider latency come on top. The per-account rate limit's counter write
+(one UpdateItem per send request, ``switchboard.api.rate_limit``) is counted with the rest and
+shown on its own row.
 """
 from __future__ import annotations
 
@@ -24,13 +26,21 @@ from pathlib import Path
 from bench.aws_call_recorder import AwsCall, AwsCallRecorder, MotoItems
 from bench.aws_sandbox import aws_sandbox
 from bench.message_lifecycle import EVENT_SOURCE_MAPPING, STAGES, Invocation, MessageLifecycle, PassResult
-from bench.pricing import PRICE_REGION, PRICES_AS_OF, LambdaUsage, MessageUsage, cost_per_million
+from bench.pricing import (
+    DYNAMODB_PER_MILLION_WRITE_UNITS,
+    PRICE_REGION,
+    PRICES_AS_OF,
+    LambdaUsage,
+    MessageUsage,
+    cost_per_million,
+)
 from bench.results import Measurement, not_measured
 from bench.run_options import RunOptions, progress
 from bench.stats import median
 from bench.template_functions import FunctionSpec
 
 PRIVATE_WEBHOOK_HOSTS_PARAMETER = "AllowedPrivateWebhookHosts"
+RATE_LIMIT_TABLE = "RateLimitTable"  # the template's per-account request counters
 
 
 @dataclass(frozen=True)
@@ -110,12 +120,28 @@ def _breakdown(parts: Mapping[str, float]) -> str:
     return ", ".join(f"{name} {value:.3g}" for name, value in sorted(parts.items(), key=lambda kv: -kv[1]))
 
 
+def rate_limit_counter_row(calls: Sequence[AwsCall], messages: int, table: str) -> Measurement:
+    """The per-account rate limit's own share of the counted calls: its counter writes per message."""
+    counter = [c for c in calls if c.service == "dynamodb" and c.table == table]
+    units = sum(c.write_units for c in counter) / messages
+    operations = _breakdown({op: n / messages for op, n in _group_count(counter, lambda c: c.operation).items()})
+    return Measurement(
+        name="aws_requests.rate_limit_counter",
+        value=len(counter) / messages,
+        unit="calls",
+        runs=messages,
+        note=f"per-account rate limit on {table}: {operations or 'no calls'}; {units:.3g} write units, "
+        f"{units * DYNAMODB_PER_MILLION_WRITE_UNITS:.3g} USD per million messages (in the totals)",
+    )
+
+
 def lifecycle_measurements(
     cold: PassResult,
     warm: PassResult,
     calls: Sequence[AwsCall],
     invocations: Sequence[Invocation],
     specs: Mapping[str, FunctionSpec],
+    rate_limit_table: str = RATE_LIMIT_TABLE,
 ) -> list[Measurement]:
     n = warm.messages
     warm_calls = counted(calls, warm.measured_stage_keys)
@@ -158,6 +184,7 @@ def lifecycle_measurements(
                 note=f"{_breakdown(op.by_stage)} | {_breakdown(op.by_caller)}",
             )
         )
+    rows.append(rate_limit_counter_row(warm_calls, n, rate_limit_table))
     rows.append(_units_row("write_units", [c.write_units for c in warm_calls], n, warm_calls, "write_units"))
     rows.append(_units_row("read_units", [c.read_units for c in warm_calls], n, warm_calls, "read_units"))
     if warm.record_bytes:
@@ -295,7 +322,9 @@ def run(options: RunOptions) -> list[Measurement]:
                 progress(f"aws requests: {messages} messages through warm functions")
                 warm = lifecycle.run(messages, "warm")
                 recorder.recording = False
-                return lifecycle_measurements(cold, warm, recorder.calls(), lifecycle.invocations, aws.functions)
+                return lifecycle_measurements(
+                    cold, warm, recorder.calls(), lifecycle.invocations, aws.functions, aws.local.refs[RATE_LIMIT_TABLE]
+                )
         finally:
             recorder.uninstall()
             sink.stop()

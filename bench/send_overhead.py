@@ -3,9 +3,10 @@
 The real ApiFunction handler (with its Powertools decorators) answers a valid SMS ``POST
 /v1/messages`` many times: once with Basic auth, once with a JWT (a fresh token per request, as
 the SDKs send them; signing happens before the clock starts). The baseline is a minimal handler
-making the same AWS calls (one conditional DynamoDB put of the same record, one SQS send) and
-nothing else. AWS is moto in this process, so AWS costs the same for both and the ratio is our own
-overhead.
+making the same AWS calls (the per-account rate limit's counter write, one conditional DynamoDB put
+of the same record, one SQS send) and nothing else. AWS is moto in this process, so AWS costs the
+same for both and the ratio is our own overhead. The counter write's own time, measured inside the
+baseline, is reported on its own row.
 
 Samples are taken in interleaved blocks (baseline, Basic, JWT, then rotated) so that a noisy
 moment on the machine lands on all three alike. The queues are purged before every block: moto's
@@ -33,7 +34,7 @@ from bench.api_requests import (
 )
 from bench.aws_call_timer import AwsCallTimer
 from bench.aws_sandbox import AwsSandbox, aws_sandbox
-from bench.credentials import jwt_signer, provision_credentials
+from bench.credentials import BENCH_RATE_LIMIT_PER_SECOND, jwt_signer, provision_credentials
 from bench.results import Measurement
 from bench.run_options import RunOptions, progress
 from bench.stats import percentile
@@ -42,6 +43,7 @@ TARGET_BASIC = 1.3
 TARGET_JWT = 1.5
 UNREACHABLE_PROVIDER = "http://127.0.0.1:9"  # nothing is sent in this measurement
 MESSAGES_TABLE = "MessagesTable"
+RATE_LIMIT_TABLE = "RateLimitTable"
 OUTBOUND_QUEUE = "OutboundQueue"
 ROUNDS = 10
 WARM_UP_INVOCATIONS = 50
@@ -52,19 +54,36 @@ Handler = Callable[[dict[str, Any], Any], Any]
 class MinimalSendHandler:
     """The baseline: accept a message with the same AWS work as the API and nothing else.
 
-    It writes ``record`` (a message record the API wrote, in DynamoDB's format) under a new uuid,
-    so both put the same item: moto's cost grows with an item's size, real DynamoDB's hardly does.
+    It counts the request with the API's own counter write (``DynamoDbRequestCounter``: one
+    conditional UpdateItem on the RateLimitTable, for the same account and limit), then writes
+    ``record`` (a message record the API wrote, in DynamoDB's format) under a new uuid, so both put
+    the same item: moto's cost grows with an item's size, real DynamoDB's hardly does.
+    ``counter_ms`` collects how long each counter write took.
     """
 
-    def __init__(self, aws: AwsSandbox, record: dict[str, Any]) -> None:
+    def __init__(self, aws: AwsSandbox, record: dict[str, Any], api_key: str) -> None:
+        from switchboard.api.rate_limit import COUNTER_TTL_SECONDS, DynamoDbRequestCounter
+
         self._dynamodb = aws.client("dynamodb")
         self._sqs = aws.client("sqs")
         self._table = aws.local.refs[MESSAGES_TABLE]
         self._queue_url = aws.queue_url(OUTBOUND_QUEUE)
         self._record = record
+        self._counter = DynamoDbRequestCounter(aws.local.refs[RATE_LIMIT_TABLE], self._dynamodb)
+        self._counter_ttl = COUNTER_TTL_SECONDS
+        self._api_key = api_key
+        self.counter_ms: list[float] = []
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         json.loads(event["body"])
+        second = int(time.time())
+        start = time.perf_counter()
+        counted = self._counter.try_count(
+            f"{self._api_key}#{second}", BENCH_RATE_LIMIT_PER_SECOND, second + self._counter_ttl
+        )
+        self.counter_ms.append((time.perf_counter() - start) * 1000)
+        if not counted:
+            return {"statusCode": 429, "body": "{}"}
         message_uuid = str(uuid.uuid4())
         self._dynamodb.put_item(
             TableName=self._table,
@@ -162,18 +181,35 @@ def run(options: RunOptions) -> list[Measurement]:
         tokens = [bearer_authorization(sign()) for _ in range(total)]
         record = record_written_by(aws, api_handler, events([basic])[0], aws.context(api_function))
         context = aws.context(api_function)
-        baseline = Subject("baseline", MinimalSendHandler(aws, record), events([basic] * total), context, timer)
+        minimal = MinimalSendHandler(aws, record, credentials.api_key)
+        baseline = Subject("baseline", minimal, events([basic] * total), context, timer)
         with_basic = Subject("basic", api_handler, events([basic] * total), context, timer)
         with_jwt = Subject("jwt", api_handler, events(tokens), context, timer)
         progress(f"send overhead: {per_subject} invocations each of the baseline, Basic and JWT")
         run_interleaved([baseline, with_basic, with_jwt], per_subject, ROUNDS, aws.empty_queues)
 
     timer.uninstall()
-    return overhead_measurements(baseline, with_basic, with_jwt)
+    counter_ms = minimal.counter_ms[WARM_UP_INVOCATIONS:]  # the timed invocations only
+    return [*overhead_measurements(baseline, with_basic, with_jwt), counter_measurement(counter_ms, baseline)]
+
+
+def counter_measurement(counter_ms: Sequence[float], baseline: Subject) -> Measurement:
+    """The rate limit's counter write on its own, against the whole baseline request it is part of."""
+    return Measurement(
+        name="send_overhead.rate_limit_counter.p50",
+        value=percentile(counter_ms, 50),
+        unit="ms",
+        runs=len(counter_ms),
+        baseline=percentile(baseline.samples_ms, 50),
+        note="the per-account rate limit's one conditional UpdateItem, timed inside the baseline (moto in "
+        "process; in AWS one DynamoDB round trip); part of every subject above; ratio = its share of the baseline",
+    )
 
 
 def overhead_measurements(baseline: Subject, basic: Subject, jwt: Subject) -> list[Measurement]:
-    baseline_note = "baseline: minimal handler, the same conditional DynamoDB put + one SQS send"
+    baseline_note = (
+        "baseline: minimal handler, the same rate-limit counter write + conditional DynamoDB put + one SQS send"
+    )
     own_baseline = percentile(baseline.own_code_ms, 50)
     rows = []
     for label, subject, target in (("basic", basic, TARGET_BASIC), ("jwt", jwt, TARGET_JWT)):

@@ -17,6 +17,9 @@ DEMO_SENDERS: tuple[tuple[str, str], ...] = (
     ("sms", DEMO_SMS_NUMBER),
     ("sms", DEMO_SMS_SENDER_ID),
 )
+# The demo account's own request limit, far above the deployment default (AccountRateLimitPerSecond):
+# the load run and the integration tests send with it and must measure the stack, not the limit.
+DEMO_RATE_LIMIT_PER_SECOND = 100_000
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,9 @@ def provision_demo(inbound_url: str, status_url: str, private_key_out: Path) -> 
     from switchboard.store.accounts import AccountStore
 
     store = AccountStore()
-    account = provision_account(store, inbound_url=inbound_url, status_url=status_url)
+    account = provision_account(
+        store, inbound_url=inbound_url, status_url=status_url, rate_limit_per_second=DEMO_RATE_LIMIT_PER_SECOND
+    )
     private_key_out.unlink(missing_ok=True)
     application = provision_application(
         store,

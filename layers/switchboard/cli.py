@@ -1,6 +1,7 @@
 """``switchboard``: create accounts and applications, link channels to them, and generate JWTs.
 
     switchboard accounts create [--inbound-url URL] [--status-url URL]
+    switchboard accounts set-rate-limit --api-key KEY (--per-second N | --default)
     switchboard apps create --api-key KEY --name NAME [--inbound-url URL] [--status-url URL] [--private-key-out FILE]
     switchboard links list --api-key KEY
     switchboard links create --api-key KEY --channel CHANNEL --address ADDRESS [--application-id ID]
@@ -78,9 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     webhooks.add_argument("--status-url", metavar="URL", help="webhook for message status updates")
 
     accounts = commands.add_parser("accounts", help="accounts (API key and secret)")
-    accounts_cmds = accounts.add_subparsers(dest="command", required=True, metavar="{create}", parser_class=_Parser)
+    accounts_cmds = accounts.add_subparsers(
+        dest="command", required=True, metavar="{create,set-rate-limit}", parser_class=_Parser
+    )
     accounts_cmds.add_parser(
         "create", parents=[target, webhooks], help="create an account; prints its credentials as JSON"
+    )
+    rate_limit = accounts_cmds.add_parser(
+        "set-rate-limit", parents=[target],
+        help="set the requests per second an account may make on the send and workflow routes; prints JSON",
+    )
+    rate_limit.add_argument("--api-key", required=True, metavar="KEY", help="the account")
+    limit = rate_limit.add_mutually_exclusive_group(required=True)
+    limit.add_argument("--per-second", type=int, metavar="N", help="the account's own limit (1..1000000)")
+    limit.add_argument(
+        "--default", action="store_true", help="remove the account's own limit: the deployment's default applies"
     )
 
     apps = commands.add_parser("apps", help="applications (JWT authentication)")
@@ -157,8 +170,12 @@ def run(args: argparse.Namespace) -> str:
     store = _store(args)
     if args.group == "links":
         return json.dumps(_run_links(args, store), indent=2)
-    if args.group == "accounts":
-        result: dict[str, Any] = provisioning.provision_account(store, args.inbound_url, args.status_url)
+    if args.group == "accounts" and args.command == "set-rate-limit":
+        result: dict[str, Any] = provisioning.set_account_rate_limit(
+            store, args.api_key, None if args.default else args.per_second
+        )
+    elif args.group == "accounts":
+        result = provisioning.provision_account(store, args.inbound_url, args.status_url)
     else:
         result = provisioning.provision_application(
             store, args.api_key, args.name, args.inbound_url, args.status_url, args.private_key_out

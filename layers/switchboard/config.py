@@ -42,6 +42,8 @@ class Settings:
     provider_connect_timeout: float
     provider_read_timeout: float
     secrets_max_age_seconds: int
+    rate_limit_table: str
+    account_rate_limit_per_second: int  # the template's AccountRateLimitPerSecond; accounts may override it
 
     @property
     def retention_seconds(self) -> int:
@@ -73,6 +75,8 @@ def settings() -> Settings:
         provider_connect_timeout=float(env.get("PROVIDER_CONNECT_TIMEOUT", "3.05")),
         provider_read_timeout=float(env.get("PROVIDER_READ_TIMEOUT", "10")),
         secrets_max_age_seconds=_int("SECRETS_MAX_AGE_SECONDS", 300),
+        rate_limit_table=env.get("RATE_LIMIT_TABLE", "switchboard-rate-limit"),
+        account_rate_limit_per_second=_int("ACCOUNT_RATE_LIMIT_PER_SECOND", 30),
     )
 
 

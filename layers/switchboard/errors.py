@@ -68,5 +68,13 @@ class IdempotencyInFlight(SwitchboardError):
     """Same Idempotency-Key while the first request is still being processed."""
 
 
+class RateLimited(SwitchboardError):
+    """The account made more requests in the current window than its rate limit allows."""
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class ServiceUnavailable(SwitchboardError):
     """A dependency failed after we accepted responsibility (e.g. the enqueue). Answered 503; client may retry."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from switchboard import clock
-from switchboard.store.accounts import AccountStore, UnknownAccount
+from switchboard.store.accounts import AccountStore, UnknownAccount, check_rate_limit
 
 MAX_URL_LENGTH = 2000
 MAX_APPLICATION_NAME_LENGTH = 200
@@ -45,11 +45,34 @@ def validate_webhook_url(url: str) -> str:
     return url
 
 
-def provision_account(store: AccountStore, inbound_url: str | None = None, status_url: str | None = None) -> dict:
-    """Create an account: ``{"api_key", "api_secret", "signature_secret"}``. The secret is shown only here."""
+def provision_account(
+    store: AccountStore,
+    inbound_url: str | None = None,
+    status_url: str | None = None,
+    *,
+    rate_limit_per_second: int | None = None,
+) -> dict:
+    """Create an account: ``{"api_key", "api_secret", "signature_secret"}``. The secret is shown only here.
+
+    ``rate_limit_per_second`` gives it its own request limit instead of the deployment's default.
+    """
     inbound_url, status_url = _optional_urls(inbound_url, status_url)
+    if rate_limit_per_second is not None:
+        check_rate_limit(rate_limit_per_second)
     account, api_secret = store.create_account(inbound_url=inbound_url, status_url=status_url)
+    if rate_limit_per_second is not None:
+        store.set_rate_limit(account.api_key, rate_limit_per_second)
     return {"api_key": account.api_key, "api_secret": api_secret, "signature_secret": account.signature_secret}
+
+
+def set_account_rate_limit(store: AccountStore, api_key: str, per_second: int | None) -> dict:
+    """Set (or with ``None`` remove) an account's own request limit: ``{"api_key", "rate_limit_per_second"}``.
+
+    ``rate_limit_per_second`` is ``None`` when the account follows the deployment's default. Warm API
+    functions see the change within their credential cache's lifetime (60 s).
+    """
+    store.set_rate_limit(api_key, per_second)
+    return {"api_key": api_key, "rate_limit_per_second": per_second}
 
 
 def provision_application(

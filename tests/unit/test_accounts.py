@@ -139,6 +139,36 @@ def test_get_unknown_application_returns_none(store: AccountStore, application_i
     assert store.get_application(application_id) is None
 
 
+def test_an_account_follows_the_default_rate_limit_until_it_is_given_its_own(store: AccountStore) -> None:
+    account, _ = store.create_account()
+    assert account.rate_limit_per_second is None
+
+    store.set_rate_limit(account.api_key, 250)
+    again = store.get_account(account.api_key)
+    assert again is not None and again.rate_limit_per_second == 250
+    assert again.secret_hash == account.secret_hash  # nothing else changed
+
+    store.set_rate_limit(account.api_key, None)
+    reverted = store.get_account(account.api_key)
+    assert reverted is not None and reverted.rate_limit_per_second is None
+
+
+def test_setting_a_rate_limit_needs_an_existing_account(aws, store: AccountStore) -> None:
+    with pytest.raises(UnknownAccount):
+        store.set_rate_limit("ffffffff", 10)
+    assert scan_items(aws) == []
+
+
+@pytest.mark.parametrize("per_second", [0, -1, 1_000_001, True, 2.5, "10"])
+def test_a_rate_limit_must_be_a_whole_number_in_range(store: AccountStore, per_second: object) -> None:
+    account, _ = store.create_account()
+
+    with pytest.raises(ValueError, match="rate limit"):
+        store.set_rate_limit(account.api_key, per_second)  # type: ignore[arg-type]
+    stored = store.get_account(account.api_key)
+    assert stored is not None and stored.rate_limit_per_second is None
+
+
 # -- provisioning --------------------------------------------------------------------------------
 
 
@@ -151,6 +181,16 @@ def test_provision_account_returns_the_credentials(store: AccountStore) -> None:
     assert account.secret_matches(result["api_secret"])
     assert account.signature_secret == result["signature_secret"]
     assert account.inbound_url == "https://example.com/in"
+
+
+def test_provision_account_can_give_the_account_its_own_rate_limit(aws, store: AccountStore) -> None:
+    result = provision_account(store, rate_limit_per_second=100_000)
+
+    account = store.get_account(result["api_key"])
+    assert account is not None and account.rate_limit_per_second == 100_000
+    with pytest.raises(ValueError, match="rate limit"):
+        provision_account(store, rate_limit_per_second=0)
+    assert len(scan_items(aws)) == 1  # a bad limit creates no account
 
 
 def test_provision_account_rejects_a_bad_url(aws, store: AccountStore) -> None:

@@ -64,3 +64,44 @@ def test_viber_receipts_are_signed_over_the_raw_body() -> None:
     signature = dict(request.headers)["X-Viber-Content-Signature"]
     assert signature == hmac.new(b"secret", request.body, hashlib.sha256).hexdigest()
     assert b'"message_token": 5741311803571721087' in request.body
+
+
+def test_the_rate_limit_counter_has_its_own_row_with_its_write_units_and_cost() -> None:
+    from bench.aws_requests import rate_limit_counter_row
+
+    calls = [
+        AwsCall("dynamodb", "UpdateItem", "warm:accept", "ApiFunction", write_units=1, table="RateLimitTable"),
+        AwsCall("dynamodb", "UpdateItem", "warm:accept", "ApiFunction", write_units=1, table="RateLimitTable"),
+        AwsCall("dynamodb", "PutItem", "warm:accept", "ApiFunction", write_units=2, table="MessagesTable"),
+        AwsCall("sqs", "SendMessage", "warm:accept", "ApiFunction"),
+    ]
+    row = rate_limit_counter_row(calls, messages=2, table="RateLimitTable")
+    assert (row.name, row.value, row.unit, row.runs) == ("aws_requests.rate_limit_counter", 1.0, "calls", 2)
+    assert "UpdateItem 1" in row.note and "1 write units" in row.note and "0.625 USD per million" in row.note
+
+
+def test_the_recorder_names_the_table_of_each_dynamodb_call() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from bench.aws_call_recorder import AwsCallRecorder
+
+    recorder = AwsCallRecorder()
+    recorder.install()
+    try:
+        with mock_aws():
+            client = boto3.session.Session().client("dynamodb", region_name="us-east-1")
+            client.create_table(
+                TableName="Counters",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            recorder.recording = True
+            client.update_item(
+                TableName="Counters", Key={"pk": {"S": "a#1"}}, UpdateExpression="ADD #n :one",
+                ExpressionAttributeNames={"#n": "count"}, ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+    finally:
+        recorder.uninstall()
+    assert [(c.operation, c.table) for c in recorder.calls()] == [("UpdateItem", "Counters")]

@@ -242,6 +242,39 @@ def test_apps_create_into_a_missing_directory_fails(
     assert "No such file or directory" in err
 
 
+def test_accounts_set_rate_limit_sets_and_removes_an_accounts_own_limit(
+    capsys: pytest.CaptureFixture[str], local_dir: Path, env_restored: None
+) -> None:
+    api_key = create_account(capsys, local_dir)["api_key"]
+    target = ("--local-dir", str(local_dir), "--api-key", api_key)
+
+    set_out = json.loads(run_ok(capsys, "accounts", "set-rate-limit", *target, "--per-second", "120"))
+    stored = AccountStore().get_account(api_key)
+    assert set_out == {"api_key": api_key, "rate_limit_per_second": 120}
+    assert stored is not None and stored.rate_limit_per_second == 120
+
+    default_out = json.loads(run_ok(capsys, "accounts", "set-rate-limit", *target, "--default"))
+    stored = AccountStore().get_account(api_key)
+    assert default_out == {"api_key": api_key, "rate_limit_per_second": None}
+    assert stored is not None and stored.rate_limit_per_second is None
+
+
+def test_accounts_set_rate_limit_refuses_an_unknown_account_and_a_bad_limit(
+    capsys: pytest.CaptureFixture[str], local_dir: Path, env_restored: None
+) -> None:
+    api_key = create_account(capsys, local_dir)["api_key"]
+
+    unknown = run_error(capsys, "accounts", "set-rate-limit", "--local-dir", str(local_dir),
+                        "--api-key", "ffffffff", "--per-second", "10")
+    zero = run_error(capsys, "accounts", "set-rate-limit", "--local-dir", str(local_dir),
+                     "--api-key", api_key, "--per-second", "0")
+
+    assert "no account with api key 'ffffffff'" in unknown
+    assert "between 1 and 1000000" in zero
+    stored = AccountStore().get_account(api_key)
+    assert stored is not None and stored.rate_limit_per_second is None
+
+
 @pytest.mark.parametrize("flag", ["--inbound-url", "--status-url"])
 def test_a_bad_webhook_url_fails(
     capsys: pytest.CaptureFixture[str], local_dir: Path, env_restored: None, flag: str
@@ -285,6 +318,10 @@ def test_jwt_generate_with_a_file_that_is_not_a_key_fails(tmp_path: Path, capsys
         ["apps", "create", "--name", "A"],
         ["jwt", "generate", "--application-id", "a", "--private-key", "k", "--ttl", "soon"],
         ["accounts", "create", "--unknown-flag"],
+        ["accounts", "set-rate-limit", "--api-key", "k"],
+        ["accounts", "set-rate-limit", "--api-key", "k", "--per-second", "many"],
+        ["accounts", "set-rate-limit", "--api-key", "k", "--per-second", "5", "--default"],
+        ["accounts", "set-rate-limit", "--per-second", "5"],
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:

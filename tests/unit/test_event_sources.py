@@ -90,6 +90,7 @@ def test_event_sources_come_from_the_templates_sqs_events(aws: Any) -> None:
         batch_size=declared["BatchSize"],
         batching_window_seconds=declared["MaximumBatchingWindowInSeconds"],
         report_batch_item_failures=True,
+        maximum_concurrency=int(aws.local.parameters[declared["ScalingConfig"]["MaximumConcurrency"]["Ref"]]),
     )
 
 

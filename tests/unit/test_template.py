@@ -54,6 +54,14 @@ def test_cfn_lint_passes_on_the_translated_template(template: dict[str, Any], tm
     assert _lint(out) == []
 
 
+def test_the_template_uses_no_yaml_anchors_or_aliases() -> None:
+    import yaml
+
+    # CloudFormation's YAML parser refuses them, although PyYAML, cfn-lint and SAM accept them.
+    events = list(yaml.parse(TEMPLATE_PATH.read_text(encoding="utf-8")))
+    assert not any(isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None) for e in events)
+
+
 def test_functions_are_python311_on_arm64(template: dict[str, Any]) -> None:
     glob = template["Globals"]["Function"]
     assert glob["Runtime"] == "python3.11"
@@ -145,3 +153,90 @@ def test_every_function_has_a_sample_event(template: dict[str, Any]) -> None:
     for name, fn in resources_of_type(template, "AWS::Serverless::Function").items():
         prefix = Path(fn["Properties"]["CodeUri"]).name + "_"
         assert any(e.startswith(prefix) for e in events), f"no events/{prefix}*.json for {name}"
+
+
+def _parameter_default(template: dict[str, Any], value: Any) -> Any:
+    """``value``, or the default of the parameter it refers to."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return template["Parameters"][value["Ref"]]["Default"]
+    return value
+
+
+def test_every_log_group_keeps_logs_for_the_retention_parameter(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["LogRetentionDays"]["Default"] == 30
+    groups = resources_of_type(template, "AWS::Logs::LogGroup")
+    assert groups
+    for name, group in groups.items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_every_function_has_its_own_log_group(template: dict[str, Any]) -> None:
+    names = {
+        json.dumps(group["Properties"]["LogGroupName"], sort_keys=True)
+        for group in resources_of_type(template, "AWS::Logs::LogGroup").values()
+    }
+    for function in resources_of_type(template, "AWS::Serverless::Function"):
+        expected = {"Fn::Sub": "/aws/lambda/${" + function + "}"}
+        assert json.dumps(expected, sort_keys=True) in names, function
+
+
+def test_http_api_access_logs_are_json_lines_without_credentials(template: dict[str, Any]) -> None:
+    (api,) = resources_of_type(template, "AWS::Serverless::HttpApi").values()
+    settings = api["Properties"]["AccessLogSettings"]
+    (target, _) = settings["DestinationArn"]["Fn::GetAtt"]
+    assert template["Resources"][target]["Type"] == "AWS::Logs::LogGroup"
+    line = json.loads(settings["Format"])  # every value is a quoted $context variable: valid JSON as written
+    assert line["requestId"] == "$context.requestId"
+    assert line["ip"] == "$context.identity.sourceIp"
+    assert line["routeKey"] == "$context.routeKey"
+    assert line["status"] == "$context.status"
+    assert line["latency"] == "$context.responseLatency"
+    logged = settings["Format"].lower()
+    assert "authorization" not in logged and "header" not in logged and "querystring" not in logged
+
+
+def _webhook_route_keys(template: dict[str, Any]) -> set[str]:
+    events = template["Resources"]["WebhooksFunction"]["Properties"]["Events"].values()
+    return {f"{e['Properties']['Method'].upper()} {e['Properties']['Path']}" for e in events if e["Type"] == "HttpApi"}
+
+
+def test_provider_webhook_routes_have_their_own_throttle(template: dict[str, Any]) -> None:
+    (api,) = resources_of_type(template, "AWS::Serverless::HttpApi").values()
+    props = api["Properties"]
+    route_settings = props["RouteSettings"]
+    webhook_routes = _webhook_route_keys(template)
+    assert webhook_routes and all(" /webhooks/" in key for key in webhook_routes)
+    assert set(route_settings) == webhook_routes  # the customer routes keep the default throttle
+    for key in webhook_routes:
+        assert route_settings[key]["ThrottlingRateLimit"] == {"Ref": "WebhookThrottlingRateLimit"}, key
+        assert route_settings[key]["ThrottlingBurstLimit"] == {"Ref": "WebhookThrottlingBurstLimit"}, key
+    assert _parameter_default(template, route_settings[key]["ThrottlingRateLimit"]) > 0
+    assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+
+
+def test_every_sqs_event_source_has_a_maximum_concurrency(template: dict[str, Any]) -> None:
+    sources = [
+        (name, event["Properties"])
+        for name, fn in resources_of_type(template, "AWS::Serverless::Function").items()
+        for event in fn["Properties"].get("Events", {}).values()
+        if event["Type"] == "SQS"
+    ]
+    assert sources
+    for name, props in sources:
+        maximum = _parameter_default(template, props["ScalingConfig"]["MaximumConcurrency"])
+        assert 2 <= maximum <= 1000, name  # Lambda's bounds for MaximumConcurrency
+
+
+def test_the_api_counts_requests_per_account_in_its_own_table(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["AccountRateLimitPerSecond"]["Default"] == 30
+    api = template["Resources"]["ApiFunction"]["Properties"]
+    variables = api["Environment"]["Variables"]
+    assert variables["RATE_LIMIT_TABLE"] == {"Ref": "RateLimitTable"}
+    assert variables["ACCOUNT_RATE_LIMIT_PER_SECOND"] == {"Ref": "AccountRateLimitPerSecond"}
+    grants = [
+        s for p in api["Policies"] for s in p["Statement"] if s["Resource"] == {"Fn::GetAtt": ["RateLimitTable", "Arn"]}
+    ]
+    assert [g["Action"] for g in grants] == [["dynamodb:UpdateItem"]]  # one write per request, nothing else
+    for name, fn in resources_of_type(template, "AWS::Serverless::Function").items():
+        if name != "ApiFunction":
+            assert "RateLimitTable" not in json.dumps(fn["Properties"].get("Policies", [])), name

@@ -18,7 +18,7 @@ from switchboard.api.request_body import parse_json_body
 from switchboard.api.responses import problem_response, unmatched_route_response
 from switchboard.config import settings
 from switchboard.domain.message import ApiVersion, Principal
-from switchboard.observability import logger
+from switchboard.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
 
@@ -45,6 +45,19 @@ def _authenticator() -> Any:
     from switchboard.auth import Authenticator
 
     return Authenticator()
+
+
+@lru_cache(maxsize=1)
+def _rate_limiter() -> Any:
+    from switchboard.api.rate_limit import default_rate_limiter
+
+    return default_rate_limiter(_account_rate_limit)
+
+
+def _account_rate_limit(api_key: str) -> int | None:
+    """The account's own limit, from the record authentication cached (no read on a warm function)."""
+    account = _authenticator().account(api_key)
+    return None if account is None else account.rate_limit_per_second
 
 
 @lru_cache(maxsize=1)
@@ -78,6 +91,7 @@ def _workflow_reader() -> Any:
 def reset_dependencies() -> None:
     """Tests: forget the wired services (e.g. after moto restarts)."""
     _authenticator.cache_clear()
+    _rate_limiter.cache_clear()
     _acceptor.cache_clear()
     _message_reader.cache_clear()
     _workflow_starter.cache_clear()
@@ -101,6 +115,17 @@ def _authenticate() -> Principal:
     return _authenticator().authenticate(app.current_event.headers.get("authorization"))
 
 
+def _authenticate_and_count() -> Principal:
+    """The send and workflow routes: the caller, whose request then counts against its account's rate limit."""
+    principal = _authenticate()
+    try:
+        _rate_limiter().check(principal.api_key)
+    except errors.RateLimited:
+        metrics.add_metric(name="rate_limited", unit="Count", value=1)
+        raise
+    return principal
+
+
 def _json_response(status: int, body: dict) -> Response:
     return Response(status_code=status, content_type="application/json", body=json.dumps(body))
 
@@ -108,7 +133,7 @@ def _json_response(status: int, body: dict) -> Response:
 def _send(version: ApiVersion) -> Response:
     from switchboard.api.send import parse_message
 
-    principal = _authenticate()
+    principal = _authenticate_and_count()
     headers = app.current_event.headers
     body = parse_json_body(_raw_body(), headers.get("content-type"), settings().max_body_bytes)
 
@@ -127,7 +152,7 @@ def _send(version: ApiVersion) -> Response:
 def _start_workflow(version: ApiVersion) -> Response:
     from switchboard.workflows.requests import parse_workflow
 
-    principal = _authenticate()
+    principal = _authenticate_and_count()
     headers = app.current_event.headers
     body = parse_json_body(_raw_body(), headers.get("content-type"), settings().max_body_bytes)
 

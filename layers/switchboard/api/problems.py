@@ -16,6 +16,8 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 TRACE_HEADER = "x-nexmo-trace-id"
 
 _API_ERRORS = "https://developer.nexmo.com/api-errors"
+# The Vonage APIs' own type for a rate-limited request (their SDKs map any 429 to a rate-limit error).
+RATE_LIMIT_TYPE = "https://developer.vonage.com/api-errors#rate-limit"
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,14 @@ def problem_for(exc: errors.SwitchboardError, version: ApiVersion | None) -> Pro
     if isinstance(exc, errors.IdempotencyInFlight):
         return Problem(
             409, "/docs/errors#idempotency-key-in-flight", "Request in progress", exc.detail, headers={"Retry-After": "1"}
+        )
+    if isinstance(exc, errors.RateLimited):
+        return Problem(
+            429,
+            RATE_LIMIT_TYPE,
+            "Too Many Requests",
+            exc.detail,
+            headers={"Retry-After": str(max(1, exc.retry_after_seconds))},
         )
     if isinstance(exc, errors.ServiceUnavailable):
         return Problem(

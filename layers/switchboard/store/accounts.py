@@ -1,6 +1,8 @@
 """Accounts (API key + secret) and their applications (public key for JWT auth) in the AccountsTable.
 
 Items share the table's hash key ``pk``: ``account#<api_key>`` and ``application#<application_id>``.
+An account item may carry ``rate_limit_per_second`` (a number): its own request limit on the send
+and workflow routes, instead of the deployment's default (``switchboard.api.rate_limit``).
 
 API secrets are never stored. Each account keeps a random per-account salt and
 ``HMAC-SHA256(key=salt, msg=api_secret)``. A fast hash is the right choice here, not a slow KDF
@@ -29,10 +31,20 @@ _SECRET_ALPHABET = string.ascii_letters + string.digits
 API_SECRET_LENGTH = 16
 _MAX_ID_LENGTH = 256  # longer keys/ids cannot be ours; refuse them before they reach DynamoDB
 _CREATE_ATTEMPTS = 5  # api keys are 32 random bits: a collision is rare, several in a row is not credible
+MAX_RATE_LIMIT_PER_SECOND = 1_000_000
 
 
 class UnknownAccount(LookupError):
     """No account has this API key."""
+
+
+def check_rate_limit(per_second: object) -> int:
+    """``per_second`` if it is a usable per-account limit (a whole number, 1..``MAX_RATE_LIMIT_PER_SECOND``)."""
+    if isinstance(per_second, bool) or not isinstance(per_second, int):
+        raise ValueError("the rate limit must be a whole number of requests per second")
+    if not 1 <= per_second <= MAX_RATE_LIMIT_PER_SECOND:
+        raise ValueError(f"the rate limit must be between 1 and {MAX_RATE_LIMIT_PER_SECOND} requests per second")
+    return per_second
 
 
 def hash_api_secret(salt: str, api_secret: str) -> str:
@@ -48,6 +60,7 @@ class Account:
     signature_secret: str  # HMAC key for signing this account's webhooks; stored retrievable on purpose
     inbound_url: str | None
     status_url: str | None
+    rate_limit_per_second: int | None = None  # None: the deployment's AccountRateLimitPerSecond
 
     def secret_matches(self, api_secret: str) -> bool:
         """Constant-time check of a presented secret against the stored hash."""
@@ -124,7 +137,36 @@ class AccountStore:
             signature_secret=item["signature_secret"],
             inbound_url=item.get("inbound_url"),
             status_url=item.get("status_url"),
+            rate_limit_per_second=item.get("rate_limit_per_second"),
         )
+
+    def set_rate_limit(self, api_key: str, per_second: int | None) -> None:
+        """Give the account its own request limit (``None``: back to the deployment's default).
+
+        Raises ``UnknownAccount`` for an unknown key and ``ValueError`` for a limit outside
+        1..``MAX_RATE_LIMIT_PER_SECOND``.
+        """
+        if per_second is not None:
+            check_rate_limit(per_second)
+        if not _plausible_id(api_key):
+            raise UnknownAccount(f"no account with api key {api_key!r}")
+        ddb = aws.client("dynamodb")
+        if per_second is None:
+            update: dict[str, Any] = {"UpdateExpression": "REMOVE rate_limit_per_second"}
+        else:
+            update = {
+                "UpdateExpression": "SET rate_limit_per_second = :limit",
+                "ExpressionAttributeValues": {":limit": {"N": str(per_second)}},
+            }
+        try:
+            ddb.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": ACCOUNT_PREFIX + api_key}},
+                ConditionExpression="attribute_exists(pk)",
+                **update,
+            )
+        except ddb.exceptions.ConditionalCheckFailedException:
+            raise UnknownAccount(f"no account with api key {api_key!r}") from None
 
     # -- applications -----------------------------------------------------------------------
 
@@ -197,7 +239,7 @@ class AccountStore:
             return False
         return True
 
-    def _get(self, pk: str) -> dict[str, str] | None:
+    def _get(self, pk: str) -> dict[str, Any] | None:
         # Consistent read: a key provisioned a moment ago must work on its first request.
         response: dict[str, Any] = aws.client("dynamodb").get_item(
             TableName=self.table_name, Key={"pk": {"S": pk}}, ConsistentRead=True
@@ -205,7 +247,7 @@ class AccountStore:
         item = response.get("Item")
         if item is None:
             return None
-        return {k: v["S"] for k, v in item.items() if "S" in v}
+        return {k: v["S"] if "S" in v else int(v["N"]) for k, v in item.items() if "S" in v or "N" in v}
 
 
 def _plausible_id(value: object) -> bool:
