@@ -465,7 +465,13 @@ class TestLookup:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://0x7f000001/", "http://unresolvable.invalid/x", "ftp://example.com/x"],
+    [
+        "http://127.0.0.1/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://0x7f000001/",
+        "http://unresolvable.invalid/x", "ftp://example.com/x",
+        # read as 8.8.8.8 by urlsplit but as 127.0.0.1:3480 by urllib3
+        "http://127.0.0.1:3480\\@8.8.8.8/", "http://8.8.8.8@127.0.0.1/", "http://user:pw@hooks.example.com/",
+        "http://[::ffff:127.0.0.1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://0177.0.0.1/", "http://2130706433/",
+    ],
 )
 def test_v1_webhook_url_must_be_a_public_http_target(api: Api, url: str) -> None:
     status, headers, out = api.call("POST", "/v1/messages", {**SMS_V1, "webhook_url": url})
