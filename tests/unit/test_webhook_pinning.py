@@ -96,7 +96,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     return made
 
 
-def answers(*addresses: str) -> Any:
+def answers(*addresses: str | tuple[str, ...]) -> Any:
     """A getaddrinfo stand-in whose n-th lookup of a name answers ``addresses[n]`` (the last one after)."""
     calls: list[str] = []
     real = socket.getaddrinfo
@@ -105,8 +105,11 @@ def answers(*addresses: str) -> Any:
         name = host.decode() if isinstance(host, bytes) else str(host)
         if name.endswith(".example.test"):
             calls.append(name)
-            address = addresses[min(len(calls), len(addresses)) - 1]
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+            answer = addresses[min(len(calls), len(addresses)) - 1]
+            return [
+                (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+                for a in ((answer,) if isinstance(answer, str) else answer)
+            ]
         return real(host, port, *args, **kwargs)
 
     getaddrinfo.calls = calls  # type: ignore[attr-defined]
@@ -170,6 +173,20 @@ def test_the_host_header_keeps_the_name_and_keep_alive_reuses_one_connection(
     assert {r["host"] for r in receiver.requests} == {f"sink.example.test:{receiver.port}"}
     assert [r["body"] for r in receiver.requests] == [b'{"n": 1}', b'{"n": 2}']
     assert len({r["client_port"] for r in receiver.requests}) == 1  # one keep-alive connection
+    assert connections == [("127.0.0.1", receiver.port)]
+
+
+def test_a_rotated_dns_answer_keeps_the_keep_alive_connection(
+    receiver: Receiver, connections: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", answers(("127.0.0.1", "::1"), ("::1", "127.0.0.1")))
+    sink = poster(allowed_private_hosts=["sink.example.test"])
+    url = f"http://sink.example.test:{receiver.port}/status"
+
+    assert sink.post(url, b"{}", "Bearer x").delivered
+    assert sink.post(url, b"{}", "Bearer x").delivered
+
+    assert len({r["client_port"] for r in receiver.requests}) == 1
     assert connections == [("127.0.0.1", receiver.port)]
 
 

@@ -7,14 +7,13 @@ with the request (``PinnedRequest``) and the adapter opens its sockets to ``targ
 themselves, never resolving anything. The connection still speaks to the host by name: the
 ``Host`` header, TLS SNI and certificate verification all use the URL's host.
 
-Connection pools are keyed by scheme, host, port and the checked addresses, so keep-alive
+Connection pools are keyed by scheme, host, port and the set of checked addresses, so keep-alive
 connections to one webhook host are reused from one delivery to the next while its DNS answer
-stays the same, and a changed answer gets a new pool whose sockets go to the new, checked
-addresses. Proxies are never used: a proxy would resolve the name itself.
+stays the same (in any order), and a changed answer gets a new pool whose sockets go to the new,
+checked addresses. Proxies are never used: a proxy would resolve the name itself.
 """
 from __future__ import annotations
 
-import functools
 import socket
 from collections import namedtuple
 from typing import Any
@@ -116,12 +115,20 @@ class _PinnedHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = _PinnedHTTPSConnection
 
 
+def _pinned_pool_key(request_context: dict[str, Any]) -> PoolKey:
+    """The pool key: urllib3's, plus the checked addresses as a set (a rotated DNS answer is the same pool).
+
+    The pool itself keeps them in the resolver's order of preference, as first seen.
+    """
+    context = {**request_context, _PINNED: frozenset(request_context.get(_PINNED) or ())}
+    return _default_key_normalizer(PinnedPoolKey, context)
+
+
 class _PinnedPoolManager(PoolManager):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pool_classes_by_scheme = {"http": _PinnedHTTPConnectionPool, "https": _PinnedHTTPSConnectionPool}
-        key = functools.partial(_default_key_normalizer, PinnedPoolKey)
-        self.key_fn_by_scheme = {"http": key, "https": key}
+        self.key_fn_by_scheme = {"http": _pinned_pool_key, "https": _pinned_pool_key}
 
 
 class PinnedAddressAdapter(HTTPAdapter):
