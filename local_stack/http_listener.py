@@ -4,6 +4,7 @@ The port is bound when the listener is created, so a busy port fails the start a
 connections are accepted only after ``start()``: until then a client is refused, which is how the
 local stack keeps ``/health`` from answering before everything behind it is ready.
 TLS handshakes run on the connection's own thread, so a slow client cannot hold up the others.
+Request lines are logged with secret query parameters (``hub.verify_token``, ``sig``, ...) as ``***``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local_stack.gateway import MAX_REQUEST_BODY_BYTES, HttpApiGateway, HttpRequest, HttpResponse, gateway_error
+from local_stack.log_redaction import redact_query_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +125,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class signature
-        logger.info("%s " + format, self.address_string(), *args)
+        # The request line carries the query string: a verify token or a signature must not be logged.
+        logger.info("%s %s", self.address_string(), redact_query_secrets(format % args))
 
 
 class HttpListener:

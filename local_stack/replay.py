@@ -267,7 +267,7 @@ def _sms(
     secret = str(config.get("signature_secret") or "")
     if secret:
         params = sms_signed_params(params, secret, str(config.get("signature_method") or "md5hash"), now)
-    else:  # the stack accepts unsigned SMS webhooks
+    else:  # only a stack with AllowUnsignedSmsWebhooks=true and no SMS secret accepts them: sent unsigned
         for name in (SMS_SIGNATURE_PARAM, SMS_TIMESTAMP_PARAM, SMS_NONCE_PARAM):
             params.pop(name, None)
     if webhook.method == "GET":

@@ -58,6 +58,8 @@ RUN_EVENT_TYPES = frozenset({"HttpApi", "SQS"})
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
 
 STACK_FILE = "stack.json"
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 OUTPUTS_FILE = "outputs.json"
 DEMO_KEY_FILE = "demo-app.key"
 TLS_DIR = "tls"
@@ -125,10 +127,17 @@ def local_outputs(template: dict[str, Any], local: LocalResources, api_id: str, 
     }
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Written whole or not at all: readers polling for the file never see half of it."""
+def write_json(path: Path, data: Any, mode: int = PRIVATE_FILE_MODE) -> None:
+    """Written whole or not at all: readers polling for the file never see half of it.
+
+    The file is created with ``mode`` (owner read/write only by default: ``stack.json`` holds the
+    demo account's secrets), never made private after the fact.
+    """
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, indent=2) + "\n")
     partial.replace(path)
 
 
@@ -278,7 +287,7 @@ class LocalStack:
             (self.local_dir / name).unlink(missing_ok=True)
 
     def _reset_state_files(self) -> None:
-        self.local_dir.mkdir(parents=True, exist_ok=True)
+        self.local_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)  # the mode applies when created
         for name in (STACK_FILE, OUTPUTS_FILE, DEMO_KEY_FILE):
             (self.local_dir / name).unlink(missing_ok=True)
         for name in (WEBHOOKS_FILE, PROVIDER_REQUESTS_FILE, PROVIDER_REPORTS_FILE):

@@ -32,6 +32,7 @@ class Settings:
     notify_dlq_url: str
     allowed_private_webhook_hosts: tuple[str, ...]  # host[:port] exempt from the SSRF guard (local sink)
     viber_callback_allowed_cidrs: tuple[str, ...]
+    allow_unsigned_sms_webhooks: bool  # accept SMS webhooks unsigned when sms.signature_secret is empty
     channels_secret_id: str
     retention_days: int
     send_max_attempts: int
@@ -65,6 +66,7 @@ def settings() -> Settings:
         notify_dlq_url=env.get("NOTIFY_DLQ_URL", ""),
         allowed_private_webhook_hosts=_list("ALLOWED_PRIVATE_WEBHOOK_HOSTS"),
         viber_callback_allowed_cidrs=_list("VIBER_CALLBACK_ALLOWED_CIDRS"),
+        allow_unsigned_sms_webhooks=env.get("ALLOW_UNSIGNED_SMS_WEBHOOKS", "false").strip().lower() == "true",
         channels_secret_id=env.get("CHANNELS_SECRET_ID", "switchboard/channels"),
         retention_days=_int("RETENTION_DAYS", 90),
         send_max_attempts=_int("SEND_MAX_ATTEMPTS", 5),

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from local_stack.log_redaction import redact_query_secrets
+
 logger = logging.getLogger(__name__)
 
 
@@ -99,7 +101,7 @@ def _handler_class(handle: RequestHandler) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
         def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("%s " + format, self.address_string(), *args)
+            logger.debug("%s %s", self.address_string(), redact_query_secrets(format % args))
 
     return Handler
 

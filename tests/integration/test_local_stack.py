@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import stat
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from local_stack.simulators.signing import sms_signed_params
 from tests.integration.conftest import RunningStack
+from tests.integration.helpers import channels_secret
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +56,41 @@ def test_the_demo_private_key_is_pkcs8_and_private(stack: RunningStack) -> None:
     key = Path(stack.private_key_path)
     assert key.read_text().startswith("-----BEGIN PRIVATE KEY-----")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_stack_json_holds_secrets_and_is_private(stack: RunningStack) -> None:
+    assert stat.S_IMODE((stack.local_dir / "stack.json").stat().st_mode) == 0o600
+
+
+def test_the_stack_signs_sms_webhooks_and_refuses_unsigned_ones(stack: RunningStack) -> None:
+    sms = channels_secret(stack)["sms"]
+    assert sms["signature_secret"]  # the template's default refuses SMS webhooks without one
+    receipt = {"msisdn": "447700900000", "to": "447700900001", "messageId": "0A000000UNKNOWN1", "status": "delivered"}
+    signed = sms_signed_params(receipt, sms["signature_secret"], sms["signature_method"], time.time())
+
+    assert stack.get("/webhooks/sms/dlr", params=signed).status_code == 200  # an unknown message: no effect
+    assert stack.get("/webhooks/sms/dlr", params=receipt).status_code == 403
+
+
+def test_the_request_log_hides_the_verify_token_and_sms_signatures(stack: RunningStack) -> None:
+    channels = channels_secret(stack)
+    token = channels["messenger"]["verify_token"]
+    handshake = {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "1158201444"}
+    sms = channels["sms"]
+    receipt = {"msisdn": "447700900000", "to": "447700900001", "messageId": "0A000000UNKNOWN2", "status": "delivered"}
+    signed = sms_signed_params(receipt, sms["signature_secret"], sms["signature_method"], time.time())
+
+    assert stack.get("/webhooks/messenger", params=handshake).text == "1158201444"
+    assert stack.get("/webhooks/sms/dlr", params=signed).status_code == 200
+
+    def log_with_the_receipt() -> str | None:
+        text = stack.output()
+        return text if "0A000000UNKNOWN2" in text else None
+
+    output = stack.wait_for(log_with_the_receipt, what="the DLR in the stack log")
+    assert token not in output and signed["sig"] not in output
+    assert "hub.verify_token=***&hub.challenge=1158201444" in output
+    assert "messageId=0A000000UNKNOWN2" in output and "sig=***" in output
 
 
 def test_outputs_json_resolves_the_templates_outputs_locally(stack: RunningStack) -> None:

@@ -269,7 +269,7 @@ def test_provision_application_rejects_a_bad_name(tmp_path: Path, store: Account
 
 @pytest.mark.parametrize(
     "url",
-    ["https://example.com/hook", "http://hooks.example.com:8080/in?x=1", "HTTPS://Example.com", "https://u:p@h.example.com/x"],
+    ["https://example.com/hook", "http://hooks.example.com:8080/in?x=1", "HTTPS://Example.com", "https://h.example.com/x?u=a@b"],
 )
 def test_validate_webhook_url_accepts_absolute_http_urls(url: str) -> None:
     assert validate_webhook_url(url) == url
@@ -288,6 +288,8 @@ def test_validate_webhook_url_accepts_absolute_http_urls(url: str) -> None:
         ("https://example.com:99999/", "malformed"),
         ("https://example.com/a b", "whitespace"),
         ("https://example.com/\nx", "whitespace"),
+        ("https://u:p@h.example.com/x", "user information"),
+        ("http://127.0.0.1:3480\\@8.8.8.8/", "backslash"),
         ("https://example.com/" + "a" * 2000, "longer than 2000"),
     ],
 )

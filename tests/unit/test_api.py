@@ -259,6 +259,41 @@ def test_malformed_requests(api: Api, raw: bytes, content_type: str | None, expe
     assert out["title"] == title
 
 
+SEND_ROUTES = ["/beta/messages", "/v0.1/messages", "/v1/messages", "/beta/workflows", "/v0.1/dispatch"]
+DEEP_BODIES = {
+    "deep arrays": b'{"message": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+    "deep objects": b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
+    "unclosed": b"[" * 60_000,
+    "33 levels": b'{"from": ' + b"[" * 32 + b"]" * 32 + b"}",
+}
+
+
+def stored_messages(api: Api) -> list[dict]:
+    return api.aws.client("dynamodb").scan(TableName=api.aws.env["MESSAGES_TABLE"])["Items"]
+
+
+@pytest.mark.parametrize("route", SEND_ROUTES)
+@pytest.mark.parametrize("shape", list(DEEP_BODIES))
+def test_deeply_nested_json_is_a_400_on_every_send_route(api: Api, route: str, shape: str) -> None:
+    status, headers, out = api.call("POST", route, raw_body=DEEP_BODIES[shape], headers={"content-type": "application/json"})
+
+    assert_problem(status, headers, out, 400)
+    assert out["title"] == "Invalid JSON"
+    assert "levels deep" in out["detail"]
+    assert api.queued() == [] and stored_messages(api) == []
+
+
+@pytest.mark.parametrize("route", SEND_ROUTES)
+def test_numbers_out_of_range_are_a_400_on_every_send_route(api: Api, route: str) -> None:
+    raw = json.dumps({**SMS_V1, "ttl": 1}).replace('"ttl": 1', '"ttl": 1e999').encode()
+
+    status, headers, out = api.call("POST", route, raw_body=raw, headers={"content-type": "application/json"})
+
+    assert_problem(status, headers, out, 400)
+    assert out["title"] == "Invalid JSON" and "out of range" in out["detail"]
+    assert api.queued() == []
+
+
 def test_json_with_charset_is_accepted(api: Api) -> None:
     status, _, _ = api.call(
         "POST", "/beta/messages", headers={"content-type": "application/json; charset=utf-8"}, raw_body=json.dumps(SEED_SMS).encode()
@@ -473,7 +508,13 @@ class TestLookup:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://0x7f000001/", "http://unresolvable.invalid/x", "ftp://example.com/x"],
+    [
+        "http://127.0.0.1/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://0x7f000001/",
+        "http://unresolvable.invalid/x", "ftp://example.com/x",
+        # read as 8.8.8.8 by urlsplit but as 127.0.0.1:3480 by urllib3
+        "http://127.0.0.1:3480\\@8.8.8.8/", "http://8.8.8.8@127.0.0.1/", "http://user:pw@hooks.example.com/",
+        "http://[::ffff:127.0.0.1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://0177.0.0.1/", "http://2130706433/",
+    ],
 )
 def test_v1_webhook_url_must_be_a_public_http_target(api: Api, url: str) -> None:
     status, headers, out = api.call("POST", "/v1/messages", {**SMS_V1, "webhook_url": url})

@@ -284,6 +284,24 @@ def test_a_bad_webhook_url_fails(
     assert "http or https" in err
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:3480\\@8.8.8.8/", "backslash"),
+        ("http://8.8.8.8@127.0.0.1/", "user information"),
+        ("http://0x7f000001:3480/", "not public (loopback)"),
+        ("http://[::ffff:169.254.169.254]/", "not public (link-local)"),
+    ],
+)
+@pytest.mark.parametrize("flag", ["--inbound-url", "--status-url"])
+def test_an_ssrf_webhook_url_fails(
+    capsys: pytest.CaptureFixture[str], local_dir: Path, env_restored: None, flag: str, url: str, reason: str
+) -> None:
+    err = run_error(capsys, "accounts", "create", "--local-dir", str(local_dir), flag, url)
+
+    assert reason in err
+
+
 @pytest.mark.parametrize("ttl", ["0", "86401", "-5"])
 def test_jwt_generate_rejects_a_ttl_out_of_range(tmp_path: Path, capsys: pytest.CaptureFixture[str], ttl: str) -> None:
     key_file = tmp_path / "k.key"

@@ -288,8 +288,8 @@ def test_the_poster_uses_the_webhook_timeouts_and_no_redirects(aws, now, owners)
     seen: dict[str, Any] = {}
 
     class SpySession(requests.Session):
-        def post(self, url, **kwargs):  # type: ignore[override]
-            seen.update(kwargs, url=url)
+        def send(self, request, **kwargs):  # type: ignore[override]
+            seen.update(kwargs, request=request)
             raise requests.exceptions.ConnectTimeout("no")
 
     poster = WebhookPoster(session=SpySession(), resolve=public_resolver)
@@ -297,7 +297,9 @@ def test_the_poster_uses_the_webhook_timeouts_and_no_redirects(aws, now, owners)
     assert poster.post(ACCOUNT_STATUS, b"{}", "Bearer x").error == "timeout"
     assert seen["timeout"] == (3.0, 15.0)
     assert seen["allow_redirects"] is False
-    assert seen["data"] == b"{}"
+    assert seen["request"].body == b"{}"
+    assert seen["request"].url == ACCOUNT_STATUS
+    assert seen["request"].target.addresses == ("93.184.216.34",)  # the address the guard checked
 
 
 def test_a_url_that_now_resolves_to_a_private_address_is_a_failed_attempt(aws, now, owners, http) -> None:

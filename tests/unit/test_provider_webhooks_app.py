@@ -69,6 +69,7 @@ class Webhooks:
     inbound: FakeInbound
     config: dict[str, Any]
     cidrs: list[str]
+    options: dict[str, bool]
 
     def call(self, event: dict[str, Any]) -> tuple[int, dict[str, str], str]:
         response = self.module.handler(event, FakeLambdaContext(function_name="WebhooksFunction"))
@@ -90,9 +91,12 @@ def channels_config() -> dict[str, Any]:
 @pytest.fixture
 def webhooks() -> Iterator[Webhooks]:
     statuses, inbound, config, cidrs = FakeStatuses(), FakeInbound(), channels_config(), []
-    wiring.use(wiring.Dependencies(statuses, inbound, lambda: config, lambda: tuple(cidrs)))
+    options = {"allow_unsigned_sms": False}
+    wiring.use(wiring.Dependencies(
+        statuses, inbound, lambda: config, lambda: tuple(cidrs), lambda: options["allow_unsigned_sms"]
+    ))
     clock.set_clock(lambda: float(NOW))
-    yield Webhooks(load_handler_module("webhooks"), statuses, inbound, config, cidrs)
+    yield Webhooks(load_handler_module("webhooks"), statuses, inbound, config, cidrs, options)
     clock.set_clock(None)
     wiring.use(None)
 
@@ -444,12 +448,41 @@ def test_a_replayed_stale_sms_signature_is_refused(webhooks: Webhooks) -> None:
     assert webhooks.nothing_applied()
 
 
-def test_unsigned_sms_webhooks_are_accepted_without_a_signature_secret(webhooks: Webhooks) -> None:
+@pytest.mark.parametrize("secret", ["", None])
+def test_unsigned_sms_webhooks_are_refused_when_no_signature_secret_is_configured(
+    webhooks: Webhooks, caplog: pytest.LogCaptureFixture, secret: str | None
+) -> None:
+    if secret is None:
+        del webhooks.config["sms"]["signature_secret"]
+    else:
+        webhooks.config["sms"]["signature_secret"] = secret
+
+    dlr = assert_problem(*webhooks.call(sms_get("/webhooks/sms/dlr", DLR)), 403)
+    inbound = assert_problem(*webhooks.call(sms_form("/webhooks/sms/inbound", INBOUND_SMS)), 403)
+    signed = assert_problem(*webhooks.call(sms_json("/webhooks/sms/dlr", sms_signed(DLR))), 403)
+
+    assert webhooks.nothing_applied()
+    # Refused exactly as a bad signature is: nothing tells a caller that the deployment lacks a secret.
+    assert dlr["detail"] == inbound["detail"] == signed["detail"] == "The sig parameter is missing or invalid."
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 3
+    assert all("sms.signature_secret is not configured" in e and "AllowUnsignedSmsWebhooks" in e for e in errors)
+
+
+def test_allow_unsigned_sms_webhooks_accepts_them_while_no_secret_is_configured(webhooks: Webhooks) -> None:
+    webhooks.options["allow_unsigned_sms"] = True
     webhooks.config["sms"]["signature_secret"] = ""
 
     assert webhooks.call(sms_get("/webhooks/sms/dlr", DLR))[0] == 200
     assert webhooks.call(sms_form("/webhooks/sms/inbound", INBOUND_SMS))[0] == 200
     assert len(webhooks.statuses.receipts) == len(webhooks.inbound.accepted) == 1
+
+
+def test_allow_unsigned_sms_webhooks_does_not_lift_a_configured_signature(webhooks: Webhooks) -> None:
+    webhooks.options["allow_unsigned_sms"] = True
+
+    assert_problem(*webhooks.call(sms_get("/webhooks/sms/dlr", DLR)), 403)
+    assert webhooks.nothing_applied()
 
 
 def test_an_unknown_signature_method_refuses_every_sms_webhook(webhooks: Webhooks) -> None:
@@ -493,6 +526,80 @@ def test_an_unsupported_sms_content_type_is_415(webhooks: Webhooks) -> None:
     event = http_event("POST", "/webhooks/sms/dlr", raw_body=b"<dlr/>", headers={"content-type": "text/xml"})
 
     assert_problem(*webhooks.call(event), 415)
+
+
+# -- bounded JSON -----------------------------------------------------------------------------
+
+DEEP_JSON = b'{"object": "page", "message_token": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+DEEP_OBJECTS = b'{"a":' * 20_000 + b"1" + b"}" * 20_000
+
+
+def signed_viber(body: bytes, secret: str = VIBER_SECRET) -> dict[str, Any]:
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return http_event("POST", "/webhooks/viber", raw_body=body,
+                      headers={"content-type": "application/json", "x-viber-content-signature": signature})
+
+
+def unsigned_post(path: str, body: bytes) -> dict[str, Any]:
+    return http_event("POST", path, raw_body=body, headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize("body", [DEEP_JSON, DEEP_OBJECTS], ids=["arrays", "objects"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda body: unsigned_post("/webhooks/messenger", body),
+        lambda body: messenger_post(body, secret="wrong-secret"),
+        lambda body: unsigned_post("/webhooks/viber", body),
+        lambda body: signed_viber(body, secret="wrong-secret"),
+    ],
+    ids=["messenger unsigned", "messenger wrongly signed", "viber unsigned", "viber wrongly signed"],
+)
+def test_a_deep_body_without_a_valid_signature_is_refused_before_it_is_parsed(
+    webhooks: Webhooks, make: Any, body: bytes
+) -> None:
+    assert_problem(*webhooks.call(make(body)), 403)
+    assert webhooks.nothing_applied()
+
+
+@pytest.mark.parametrize("body", [DEEP_JSON, DEEP_OBJECTS], ids=["arrays", "objects"])
+@pytest.mark.parametrize("make", [messenger_post, signed_viber], ids=["messenger", "viber"])
+def test_a_deep_signed_body_is_a_400(webhooks: Webhooks, make: Any, body: bytes) -> None:
+    doc = assert_problem(*webhooks.call(make(body)), 400)
+
+    assert doc["title"] == "Invalid JSON" and "levels deep" in doc["detail"]
+    assert webhooks.nothing_applied()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (DEEP_JSON, "application/json"),
+        (DEEP_OBJECTS, "application/json"),
+        (b"[" * 200_000, "application/json"),
+        (DEEP_JSON, None),  # no Content-Type: a body starting with "{" is read as JSON
+        (DEEP_OBJECTS, None),
+    ],
+    ids=["arrays", "objects", "unclosed", "arrays without content type", "objects without content type"],
+)
+@pytest.mark.parametrize("path", ["/webhooks/sms/dlr", "/webhooks/sms/inbound"])
+def test_a_deep_json_sms_webhook_is_a_400_without_authentication(
+    webhooks: Webhooks, path: str, body: bytes, content_type: str | None
+) -> None:
+    # The SMS API signs parameters, so the body is parsed before the signature can be checked.
+    event = http_event("POST", path, raw_body=body, headers={"content-type": content_type} if content_type else {})
+
+    doc = assert_problem(*webhooks.call(event), 400)
+
+    assert doc["title"] == "Invalid JSON" and "levels deep" in doc["detail"]
+    assert webhooks.nothing_applied()
+
+
+def test_an_out_of_range_number_in_a_signed_body_is_a_400(webhooks: Webhooks) -> None:
+    body = b'{"message_token": 5741311803571721087, "message_status": 0, "message_time": 1e999}'
+
+    assert_problem(*webhooks.call(signed_viber(body)), 400)
+    assert webhooks.nothing_applied()
 
 
 # -- routing ----------------------------------------------------------------------------------

@@ -204,3 +204,87 @@ def test_a_receipt_for_an_unknown_message_is_answered_200_with_the_real_service(
 
     assert call(sample("sms_dlr_delivered"))["statusCode"] == 200
     assert notify_queue_bodies(stack) == []
+
+
+# -- unsigned SMS webhooks --------------------------------------------------------------------
+
+SMS_NUMBER = "447700900001"
+UNSIGNED_DLR = {"msisdn": "447700900000", "to": SMS_NUMBER, "messageId": "0A0000001234567B", "status": "delivered",
+                "err-code": "0", "message-timestamp": "2026-11-27 11:59:58"}
+UNSIGNED_INBOUND = {"msisdn": "447700900123", "to": SMS_NUMBER, "messageId": "0B0000000123ABCD", "text": "forged",
+                    "type": "text", "message-timestamp": "2026-11-27 11:59:59"}
+
+
+def without_sms_signature_secret(stack: dict[str, Any]) -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    secrets = {**SAMPLE_SECRETS, "sms": {"signature_secret": "", "signature_method": "md5hash"}}
+    stack["aws"].client("secretsmanager").put_secret_value(
+        SecretId=stack["aws"].env["CHANNELS_SECRET_ID"], SecretString=json.dumps(secrets)
+    )
+    parameters.clear_caches()
+
+
+def forge(path: str, params: dict[str, str]) -> dict[str, Any]:
+    from urllib.parse import urlencode
+
+    from tests.support.lambdas import http_event
+
+    event = http_event("GET", path)
+    event["rawQueryString"], event["queryStringParameters"] = urlencode(params), dict(params)
+    return event
+
+
+def stored_items(stack: dict[str, Any]) -> int:
+    return len(stack["aws"].client("dynamodb").scan(TableName=stack["aws"].env["MESSAGES_TABLE"])["Items"])
+
+
+def sms_submitted(stack: dict[str, Any]) -> str:
+    message = OutboundMessage(
+        channel=Channel.SMS,
+        sender=Endpoint("sms", number=SMS_NUMBER),
+        recipient=Endpoint("sms", number="447700900000"),
+        content=Content("text", text="hi"),
+        api_version=ApiVersion.V0_1,
+    )
+    return submitted_message(stack, message, UNSIGNED_DLR["messageId"])
+
+
+def test_forged_unsigned_sms_webhooks_change_nothing_when_no_signature_secret_is_set(stack: dict[str, Any]) -> None:
+    real_services_or_skip()
+    from switchboard.store.messages import MessageStore
+
+    without_sms_signature_secret(stack)
+    ChannelLinkStore().link("sms", SMS_NUMBER, stack["api_key"])
+    message_uuid = sms_submitted(stack)
+    items_before = stored_items(stack)
+    wiring.use(None)
+
+    assert call(forge("/webhooks/sms/dlr", UNSIGNED_DLR))["statusCode"] == 403
+    assert call(forge("/webhooks/sms/inbound", UNSIGNED_INBOUND))["statusCode"] == 403
+
+    assert MessageStore().get(message_uuid)["status"] == "submitted"  # type: ignore[index]
+    assert stored_items(stack) == items_before  # no inbound record
+    assert notify_queue_bodies(stack) == []  # no customer webhook
+
+
+def test_the_allow_unsigned_sms_webhooks_parameter_accepts_them(
+    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_services_or_skip()
+    from switchboard.store.messages import MessageStore
+
+    assert "AllowUnsignedSmsWebhooks" in stack["aws"].template["Parameters"]
+    assert stack["aws"].env["ALLOW_UNSIGNED_SMS_WEBHOOKS"] == "false"  # the template's default
+    without_sms_signature_secret(stack)
+    monkeypatch.setenv("ALLOW_UNSIGNED_SMS_WEBHOOKS", "true")
+    reset_settings()
+    ChannelLinkStore().link("sms", SMS_NUMBER, stack["api_key"])
+    message_uuid = sms_submitted(stack)
+    wiring.use(None)
+
+    assert call(forge("/webhooks/sms/dlr", UNSIGNED_DLR))["statusCode"] == 200
+    assert call(forge("/webhooks/sms/inbound", UNSIGNED_INBOUND))["statusCode"] == 200
+
+    assert MessageStore().get(message_uuid)["status"] == "delivered"  # type: ignore[index]
+    assert len(notify_queue_bodies(stack)) == 2  # the status webhook and the inbound one

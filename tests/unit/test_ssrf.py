@@ -193,3 +193,113 @@ def test_allow_list_matches_the_default_port_and_ipv6_entries() -> None:
 
 def test_the_allow_list_does_not_lift_the_scheme_rule() -> None:
     assert "http or https" in refused("ftp://sink.local/", allowed_private_hosts=["sink.local"])
+
+
+# ---------------------------------------------------------------------------- parser disagreements
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        # urlsplit reads host 8.8.8.8; urllib3 (as browsers do) reads 127.0.0.1:3480.
+        ("http://127.0.0.1:3480\\@8.8.8.8/", "backslash"),
+        ("http://8.8.8.8\\@127.0.0.1/", "backslash"),
+        ("http://hooks.example.com\\/x", "backslash"),
+        ("http://user@127.0.0.1/", "user information"),
+        ("http://8.8.8.8:80@127.0.0.1/", "user information"),
+        ("http://user:pass@hooks.example.com/", "user information"),  # even to a public host
+        ("http://:@hooks.example.com/", "user information"),
+        ("http://[::1]:80@8.8.8.8/", "user information"),
+        ("http://8.8.8.8%2f@127.0.0.1/", "user information"),
+        ("http://hooks.example.com\t@127.0.0.1/", "whitespace"),
+        ("http://hooks.example.com\u00a0/", "whitespace"),
+        ("http://hooks.example.com\x85/", "control"),
+        ("http://127.0.0.1%2e/", "percent-encoded"),
+        ("http://%31%32%37.0.0.1/", "percent-encoded"),
+        ("http://[::1/", "malformed"),
+        ("http://::1/", "malformed"),
+        ("http://[::1]x/", "malformed"),
+        ("http://[not-v6]/", "malformed"),
+        ("http://hooks.example.com:８０/", "malformed"),  # full-width digits are not a port
+        ("http://hooks.example.com:0/", "malformed"),
+        ("http://hooks.example.com:+80/", "malformed"),
+        ("http://hooks*.example.com/", "characters a host name cannot have"),
+    ],
+)
+def test_urls_that_parsers_read_differently_are_refused(url: str, reason: str) -> None:
+    resolve = resolver(PUBLIC_V4)
+    assert reason in refused(url, resolve=resolve)
+    assert resolve.calls == []  # type: ignore[attr-defined]  # refused before any lookup
+
+
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        ("http://①②⑦.0.0.1/", "loopback"),  # IDNA maps these digits to 127.0.0.1
+        ("http://１２７．０．０．１/", "loopback"),  # full-width digits and dots
+        ("http://127.000.000.001/", "loopback"),  # zero-padded parts are octal to the C resolver
+        ("http://0x7f.0.0.1/", "loopback"),
+        ("http://0x0a.1/", "private"),
+        ("http://[::127.0.0.1]/", "reserved"),  # IPv4-compatible (deprecated) form
+        ("http://[::ffff:a9fe:a9fe]/", "link-local"),
+        ("http://[64:ff9b::a00:1]/", "private"),  # NAT64 of 10.0.0.1
+        ("http://[64:ff9b::c0a8:101]/", "private"),  # NAT64 of 192.168.1.1
+        ("http://[2002:a00:1::1]/", "private"),  # 6to4 of 10.0.0.1
+        ("http://[2002:a9fe:a9fe::1]/", "link-local"),  # 6to4 of 169.254.169.254
+        ("http://[::ffff:100.64.0.1]/", "CGNAT"),
+        ("http://[0:0:0:0:0:ffff:7f00:1]/", "loopback"),
+    ],
+)
+def test_every_spelling_of_a_non_public_address_is_refused(url: str, kind: str) -> None:
+    reason = refused(url, resolve=resolver(PUBLIC_V4))
+    assert kind in reason and "not public" in reason
+
+
+def test_a_public_address_in_an_unusual_spelling_is_refused_with_its_dotted_form() -> None:
+    # 1572395042 is 93.184.216.34: connecting there would send "Host: 1572395042".
+    for host in ("1572395042", "0x5db8d822", "93.184.55330", "0135.0270.0330.042"):
+        assert "write 93.184.216.34" in refused(f"http://{host}/", resolve=resolver(PUBLIC_V4))
+
+
+def test_the_one_reading_of_a_url() -> None:
+    from switchboard.webhooks.ssrf import parse_webhook_url
+
+    parsed = parse_webhook_url("HTTPS://Hooks.EXAMPLE.com:8443/a/b?x=1&y=@z#fragment@127.0.0.1")
+    assert (parsed.scheme, parsed.host, parsed.port, parsed.explicit_port, parsed.target) == (
+        "https", "hooks.example.com", 8443, True, "/a/b?x=1&y=@z"
+    )
+    assert parsed.url == "https://hooks.example.com:8443/a/b?x=1&y=@z"
+    assert parse_webhook_url("http://hooks.example.com?q=1").url == "http://hooks.example.com/?q=1"
+    assert parse_webhook_url("http://[0:0::0:1]:8080").url == "http://[::1]:8080/"
+    assert parse_webhook_url("https://bücher.example.com/x").host == "xn--bcher-kva.example.com"
+    assert parse_webhook_url("http://hooks.example.com:/x").port == 80
+
+
+def test_the_target_carries_every_checked_address_and_the_resolver_is_asked_once() -> None:
+    from switchboard.webhooks.ssrf import resolve_webhook_target
+
+    resolve = resolver(PUBLIC_V4, PUBLIC_V6, PUBLIC_V4)
+    target = resolve_webhook_target("https://hooks.example.com/x", resolve=resolve)
+
+    assert target.addresses == (PUBLIC_V4, PUBLIC_V6)
+    assert target.url.host == "hooks.example.com"
+    assert resolve.calls == ["hooks.example.com"]  # type: ignore[attr-defined]
+
+
+def test_a_literal_target_is_its_own_address_without_a_lookup() -> None:
+    from switchboard.webhooks.ssrf import resolve_webhook_target
+
+    resolve = resolver("10.0.0.1")
+    assert resolve_webhook_target(f"http://{PUBLIC_V4}:8080/", resolve=resolve).addresses == (PUBLIC_V4,)
+    assert resolve_webhook_target(f"http://[{PUBLIC_V6}]/", resolve=resolve).addresses == (PUBLIC_V6,)
+    assert resolve.calls == []  # type: ignore[attr-defined]
+
+
+def test_an_allowed_host_is_resolved_for_the_delivery_but_not_checked() -> None:
+    from switchboard.webhooks.ssrf import resolve_webhook_target
+
+    resolve = resolver("127.0.0.1")
+    target = resolve_webhook_target("http://sink.local:4000/status", ["sink.local:4000"], resolve=resolve)
+    assert target.addresses == ("127.0.0.1",)
+    with pytest.raises(UnsafeWebhookUrl, match="loopback"):
+        resolve_webhook_target("http://sink.local:4001/status", ["sink.local:4000"], resolve=resolve)

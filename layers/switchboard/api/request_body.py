@@ -1,14 +1,10 @@
-"""Turning a raw HTTP request body into JSON, with the API's size and content-type rules."""
+"""Turning a raw HTTP request body into JSON, with the API's size, content-type and nesting rules."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from switchboard.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+from switchboard.bounded_json import parse_json
+from switchboard.errors import PayloadTooLarge, UnsupportedMediaType
 
 
 def require_json_content_type(content_type: str | None) -> None:
@@ -20,17 +16,8 @@ def require_json_content_type(content_type: str | None) -> None:
 
 
 def parse_json_body(raw: bytes, content_type: str | None, max_bytes: int) -> Any:
-    """Check size, then content type, then decode. Every failure is a specific domain error."""
+    """Check size, then content type, then nesting depth, then decode. Every failure is a specific domain error."""
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"The request body is {len(raw)} bytes; the limit is {max_bytes} bytes.")
     require_json_content_type(content_type)
-    if not raw.strip():
-        raise InvalidJson("The request body is empty; a JSON object is required.")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidJson("The request body is not valid UTF-8.") from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise InvalidJson(f"The request body did not contain valid JSON: {exc}.") from None
+    return parse_json(raw, max_bytes=max_bytes, what="request body")

@@ -7,9 +7,13 @@ a stack trace) so the provider resends; applying a resent event again is safe.
 
 Authentication: Messenger by ``X-Hub-Signature-256`` / ``X-Hub-Signature``, Viber by
 ``X-Viber-Content-Signature`` (and the optional source allow-list), SMS by the signed-request
-``sig`` when ``sms.signature_secret`` is configured; without one, SMS webhooks are accepted unsigned
-(the SMS API only signs them when the account asks for it). A provider whose secret is not
-configured has every request refused: nothing could be verified.
+``sig`` with ``sms.signature_secret``. A provider whose secret is not configured has every request
+refused (and an error logged saying what to configure): nothing could be verified. The one
+exception is explicit: with the template parameter ``AllowUnsignedSmsWebhooks=true`` and no SMS
+secret, SMS webhooks are accepted unsigned (for an SMS API account that does not sign them).
+
+Messenger and Viber sign the raw body, so it is verified before it is parsed; the SMS API signs the
+parameters, so those are parsed first, by the same bounded parser (size, nesting depth) as the API.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import base64
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -31,16 +36,16 @@ from switchboard.domain.provider_events import InboundMessage, StatusReceipt, Wa
 from switchboard.notifications.outbox import NotificationInProgress
 from switchboard.observability import logger
 from switchboard.provider_webhooks import messenger, sms, sms_signature, viber
+from switchboard.provider_webhooks.fields import MAX_BODY_BYTES
 from switchboard.provider_webhooks.ingestion import Ingestion, emit_metrics
 from switchboard.provider_webhooks.ports import Effect, ProviderEvent
 from switchboard.provider_webhooks.wiring import dependencies
-
-MAX_BODY_BYTES = 1024 * 1024  # Messenger batches many events per body; far above any real one
 
 MESSENGER_PATH = "/webhooks/messenger"
 VIBER_PATH = "/webhooks/viber"
 SMS_DLR_PATH = "/webhooks/sms/dlr"
 SMS_INBOUND_PATH = "/webhooks/sms/inbound"
+SMS_SIGNATURE_REFUSED = "The sig parameter is missing or invalid."
 
 # Every route this function serves, for telling 404 (unknown path) from 405 (known path, wrong method).
 # Path regex -> methods, for telling 404 from 405.
@@ -110,6 +115,17 @@ def sms_inbound() -> Response:
 
 
 def _sms_webhook(parse: Callable[[Mapping[str, str], float], list[ProviderEvent]]) -> Response:
+    deps = dependencies()
+    section = deps.section("sms")
+    secret = str(section.get("signature_secret") or "")
+    if not secret and not deps.allow_unsigned_sms():
+        # Refused before the body is even read: nothing unsigned can be verified, so nothing is parsed.
+        logger.error(
+            "sms.signature_secret is not configured: every SMS webhook is refused. Set it in the channels "
+            "secret to the SMS API account's signature secret (and sms.signature_method to its method), or "
+            "deploy with AllowUnsignedSmsWebhooks=true to accept unsigned SMS webhooks"
+        )
+        return _refused("sms", "signature_not_configured", SMS_SIGNATURE_REFUSED)
     event = app.current_event
     params = sms.request_params(
         event.request_context.http.method, _headers().get("content-type"), _raw_body(), _raw_query()
@@ -117,17 +133,26 @@ def _sms_webhook(parse: Callable[[Mapping[str, str], float], list[ProviderEvent]
     if not params:
         # Nothing to verify or apply (a reachability check of the URL): answered like any webhook.
         return _ok()
-    section = dependencies().section("sms")
-    secret = str(section.get("signature_secret") or "")
-    if secret:
-        check = sms_signature.verify(params, secret, section.get("signature_method"), clock.now())
-        if check is sms_signature.SignatureCheck.UNSUPPORTED_METHOD:
-            logger.error("sms.signature_method is not supported: every SMS webhook is refused")
-        if check is sms_signature.SignatureCheck.STALE:
-            return _refused("sms", "signature_stale", "The signed request's timestamp is too old or too far ahead.")
-        if check is not sms_signature.SignatureCheck.VALID:
-            return _refused("sms", f"signature_{check.value}", "The sig parameter is missing or invalid.")
+    if not secret:
+        _warn_unsigned_sms_accepted()
+        return _ingest("sms", parse(params, clock.now()))
+    check = sms_signature.verify(params, secret, section.get("signature_method"), clock.now())
+    if check is sms_signature.SignatureCheck.UNSUPPORTED_METHOD:
+        logger.error("sms.signature_method is not supported: every SMS webhook is refused")
+    if check is sms_signature.SignatureCheck.STALE:
+        return _refused("sms", "signature_stale", "The signed request's timestamp is too old or too far ahead.")
+    if check is not sms_signature.SignatureCheck.VALID:
+        return _refused("sms", f"signature_{check.value}", SMS_SIGNATURE_REFUSED)
     return _ingest("sms", parse(params, clock.now()))
+
+
+@lru_cache(maxsize=1)
+def _warn_unsigned_sms_accepted() -> None:
+    """Once per warm function: the deployment chose to trust unsigned SMS webhooks."""
+    logger.warning(
+        "accepting unsigned SMS webhooks (AllowUnsignedSmsWebhooks=true and no sms.signature_secret): "
+        "anyone who knows the webhook URLs can forge delivery receipts and inbound SMS"
+    )
 
 
 # -- shared -----------------------------------------------------------------------------------

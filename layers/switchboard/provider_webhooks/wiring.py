@@ -17,11 +17,13 @@ class Dependencies:
         inbound: InboundAcceptor | None = None,
         channels_config: Callable[[], Mapping[str, Any]] | None = None,
         viber_allowed_cidrs: Callable[[], Sequence[str]] | None = None,
+        allow_unsigned_sms: Callable[[], bool] | None = None,
     ) -> None:
         self._statuses = statuses
         self._inbound = inbound
         self._channels_config = channels_config or _secret_channels_config
         self._viber_allowed_cidrs = viber_allowed_cidrs or (lambda: settings().viber_callback_allowed_cidrs)
+        self._allow_unsigned_sms = allow_unsigned_sms or (lambda: settings().allow_unsigned_sms_webhooks)
 
     def statuses(self) -> StatusUpdates:
         if self._statuses is None:
@@ -44,6 +46,10 @@ class Dependencies:
 
     def viber_allowed_cidrs(self) -> Sequence[str]:
         return self._viber_allowed_cidrs()
+
+    def allow_unsigned_sms(self) -> bool:
+        """The AllowUnsignedSmsWebhooks opt-in: SMS webhooks are accepted unsigned while no secret is set."""
+        return self._allow_unsigned_sms()
 
 
 def default_inbound_service() -> InboundAcceptor:

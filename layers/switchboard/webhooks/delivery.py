@@ -3,6 +3,8 @@
 Any 2xx answer is a delivery. Everything else is a failed attempt the caller retries: another
 status (3xx included), a timeout, a connection error, or a URL the SSRF guard refuses now.
 
+The URL is parsed and its host resolved once, by the guard; the POST goes to the addresses it
+checked (``webhooks.pinned``), so the host is never looked up again between check and connection.
 Redirects are never followed: the guard checked the URL we were given, and following a
 ``Location`` could reach an internal host it never saw.
 """
@@ -13,16 +15,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from switchboard.webhooks.ssrf import Resolver, UnsafeWebhookUrl, check_webhook_url
+from switchboard.webhooks.pinned import pinned_request, webhook_session
+from switchboard.webhooks.ssrf import Resolver, UnsafeWebhookUrl, resolve_webhook_target
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 15.0
 USER_AGENT = "switchboard-webhooks/0.1"
 # The answer's body is read only so the connection can be reused; a longer one is cut off.
 MAX_RESPONSE_BYTES = 64 * 1024
-POOL_SIZE = 20
+POOL_SIZE = 20  # connections kept per webhook host
+TARGET_POOLS = 100  # webhook hosts whose connections are kept
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,11 @@ class PostResult:
 
 @lru_cache(maxsize=1)
 def shared_session() -> requests.Session:
-    """One keep-alive session per process, shared by the notifier's worker threads."""
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=POOL_SIZE, pool_maxsize=POOL_SIZE, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+    """One keep-alive session per process, shared by the notifier's worker threads.
+
+    It keeps a connection pool per webhook host (the most recent ``TARGET_POOLS`` of them).
+    """
+    return webhook_session(pool_connections=TARGET_POOLS, pool_maxsize=POOL_SIZE)
 
 
 class WebhookPoster:
@@ -51,21 +53,25 @@ class WebhookPoster:
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         read_timeout: float = READ_TIMEOUT_SECONDS,
     ) -> None:
-        self._session = session or shared_session()
+        self._session = session or shared_session()  # another session must come from ``webhook_session``
         self._allowed_private_hosts = tuple(allowed_private_hosts)
         self._resolve = resolve
         self._timeout = (connect_timeout, read_timeout)
 
     def post(self, url: str, body: bytes, authorization: str) -> PostResult:
         try:
-            check_webhook_url(url, self._allowed_private_hosts, self._resolve)
+            target = resolve_webhook_target(url, self._allowed_private_hosts, self._resolve)
         except UnsafeWebhookUrl as refused:
             return PostResult(False, error=f"unsafe url: {refused}")
-        headers = {"Content-Type": "application/json", "Authorization": authorization, "User-Agent": USER_AGENT}
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": authorization,
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+        }
+        request = pinned_request(target, "POST", headers, body)
         try:
-            response = self._session.post(
-                url, data=body, headers=headers, timeout=self._timeout, allow_redirects=False, stream=True
-            )
+            response = self._session.send(request, timeout=self._timeout, allow_redirects=False, stream=True)
         except requests.Timeout:
             return PostResult(False, error="timeout")
         except requests.ConnectionError:
