@@ -42,6 +42,7 @@ class Settings:
     provider_connect_timeout: float
     provider_read_timeout: float
     secrets_max_age_seconds: int
+    auth_cache_ttl_seconds: int  # how long a warm function trusts a cached account/application record
 
     @property
     def retention_seconds(self) -> int:
@@ -73,6 +74,7 @@ def settings() -> Settings:
         provider_connect_timeout=float(env.get("PROVIDER_CONNECT_TIMEOUT", "3.05")),
         provider_read_timeout=float(env.get("PROVIDER_READ_TIMEOUT", "10")),
         secrets_max_age_seconds=_int("SECRETS_MAX_AGE_SECONDS", 300),
+        auth_cache_ttl_seconds=_int("AUTH_CACHE_TTL_SECONDS", 60),
     )
 
 

@@ -16,9 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from switchboard import clock
 from switchboard.auth import Authenticator
-from switchboard.auth.bearer import LEEWAY_SECONDS
+from switchboard.auth.authenticator import APPLICATION_ACCOUNT_GONE, BAD_CREDENTIALS
+from switchboard.auth.bearer import BAD_SIGNATURE, LEEWAY_SECONDS
+from switchboard.auth.failure import AuthenticationFailed
 from switchboard.domain.message import Principal
-from switchboard.errors import Unauthorized
 from switchboard.provisioning import generate_jwt
 from switchboard.store.accounts import AccountStore, Application
 
@@ -117,9 +118,11 @@ def bearer(token: str | bytes) -> str:
 
 
 def reject(authenticator: Authenticator, token: str) -> str:
-    with pytest.raises(Unauthorized) as raised:
+    """Why ``token`` was refused (the log's reason); the client's detail is always the same."""
+    with pytest.raises(AuthenticationFailed) as raised:
         authenticator.authenticate(bearer(token))
-    return raised.value.detail
+    assert raised.value.detail == BAD_CREDENTIALS
+    return raised.value.reason
 
 
 # -- accepted tokens -----------------------------------------------------------------------------
@@ -186,7 +189,7 @@ def test_application_whose_account_was_deleted_is_rejected(
     aws.client("dynamodb").delete_item(TableName="AccountsTable", Key={"pk": {"S": f"account#{app.api_key}"}})
 
     assert reject(authenticator, generate_jwt(app.application_id, keys.private_pem, now=T0)) == (
-        "The application's account no longer exists"
+        APPLICATION_ACCOUNT_GONE
     )
 
 
@@ -410,7 +413,7 @@ class TestClaimsAndAlgorithms:
     ) -> None:
         token = generate_jwt(app.application_id, other_keys.private_pem, now=T0)
 
-        assert reject(authenticator, token) == "JWT signature does not verify with the application's public key"
+        assert reject(authenticator, token) == BAD_SIGNATURE
 
     @pytest.mark.parametrize(
         "token", ["abc", "a.b.c", "a.b", "not a jwt", "x" * 5000], ids=["word", "three", "two", "spaces", "huge"]
@@ -420,8 +423,9 @@ class TestClaimsAndAlgorithms:
 
     @pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Bearer  "])
     def test_bearer_without_a_token_is_rejected(self, authenticator: Authenticator, header: str) -> None:
-        with pytest.raises(Unauthorized):
+        with pytest.raises(AuthenticationFailed) as raised:
             authenticator.authenticate(header)
+        assert raised.value.detail == BAD_CREDENTIALS
 
 
 # -- generate_jwt --------------------------------------------------------------------------------
