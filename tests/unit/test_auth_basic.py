@@ -11,7 +11,13 @@ import pytest
 
 from switchboard import clock
 from switchboard.auth import Authenticator
-from switchboard.auth.authenticator import BAD_CREDENTIALS, MISSING_HEADER, UNKNOWN_KEY, WRONG_SECRET
+from switchboard.auth.authenticator import (
+    ACCOUNT_DISABLED,
+    BAD_CREDENTIALS,
+    MISSING_HEADER,
+    UNKNOWN_KEY,
+    WRONG_SECRET,
+)
 from switchboard.auth.failure import AuthenticationFailed
 from switchboard.auth.ttl_cache import MISSING, TtlCache
 from switchboard.domain.message import Principal
@@ -327,3 +333,24 @@ def test_a_cached_unknown_key_and_a_cached_wrong_secret_do_the_same_work(
 
     assert store.account_reads == reads  # the miss is cached exactly as the hit is
     assert len(wrong_secret) == len(unknown_key) == 2
+
+
+def test_a_disabled_account_is_refused_after_the_same_work(store: CountingStore, credentials: tuple[str, str]) -> None:
+    api_key, api_secret = credentials
+    store.set_disabled(api_key, True)
+    hasher = CountingHasher()
+
+    assert reject(Authenticator(store, hasher=hasher), basic(api_key, api_secret)) == ACCOUNT_DISABLED
+    assert len(hasher.take()) == 2
+
+
+def test_the_cache_ttl_comes_from_the_auth_cache_ttl_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from switchboard.config import reset_settings
+
+    monkeypatch.setenv("AUTH_CACHE_TTL_SECONDS", "7")
+    reset_settings()
+    try:
+        assert Authenticator(NoLookups()).cache_ttl_seconds == 7  # type: ignore[arg-type]
+    finally:
+        monkeypatch.delenv("AUTH_CACHE_TTL_SECONDS")
+        reset_settings()
