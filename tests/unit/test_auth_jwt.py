@@ -76,8 +76,9 @@ class MemoryStore(AccountStore):
         self.items[str(item["pk"])] = {k: v for k, v in item.items() if v is not None}
         return True
 
-    def _get(self, pk: str) -> dict[str, str] | None:
-        return self.items.get(pk)
+    def _get_raw(self, pk: str) -> dict[str, dict[str, str]] | None:
+        item = self.items.get(pk)
+        return None if item is None else {k: {"S": v} for k, v in item.items()}
 
 
 @pytest.fixture
