@@ -4,6 +4,7 @@ from __future__ import annotations
 MEASUREMENTS: dict[str, str] = {
     "cold_start": "bench.cold_start",
     "send_overhead": "bench.send_overhead",
+    "auth_probes": "bench.auth_probes",
     "batch_concurrency": "bench.batch_concurrency",
     "aws_requests": "bench.aws_requests",
     "load_run": "bench.load_run",

@@ -53,6 +53,9 @@ DEFAULT_AWS_PORT = 5010
 CHANNELS_SECRET = "ChannelsSecret"  # the template's logical id of the provider configuration
 # The template parameter listing private hosts customer webhooks may target: locally, the sink.
 PRIVATE_WEBHOOK_HOSTS_PARAMETER = "AllowedPrivateWebhookHosts"
+# Locally a disabled account, a rotated secret or a removed key shows within seconds (the template says 60).
+AUTH_CACHE_TTL_PARAMETER = "AuthCacheTtlSeconds"
+LOCAL_AUTH_CACHE_TTL_SECONDS = "5"
 # Function event types the local stack runs; others are reported at start and not run.
 RUN_EVENT_TYPES = frozenset({"HttpApi", "SQS"})
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
@@ -221,6 +224,8 @@ class LocalStack:
 
         if PRIVATE_WEBHOOK_HOSTS_PARAMETER in template.get("Parameters", {}):
             local.parameters[PRIVATE_WEBHOOK_HOSTS_PARAMETER] = f"{sink.host}:{sink.port}"
+        if AUTH_CACHE_TTL_PARAMETER in template.get("Parameters", {}):
+            local.parameters[AUTH_CACHE_TTL_PARAMETER] = LOCAL_AUTH_CACHE_TTL_SECONDS
         warn_about_events_not_run(template)
         configs = function_configs(template, local)
         apply_function_environment([c.environment for c in configs.values()])

@@ -1,9 +1,16 @@
-"""``switchboard``: create accounts and applications, link channels to them, and generate JWTs.
+"""``switchboard``: create accounts and applications, change their credentials, link channels to
+them, and generate JWTs.
 
     switchboard accounts create [--inbound-url URL] [--status-url URL]
     switchboard accounts set-rate-limit --api-key KEY (--per-second N | --default)
-    switchboard apps create --api-key KEY --name NAME [--inbound-url URL] [--status-url URL] [--private-key-out FILE]
     switchboard links list --api-key KEY
+    switchboard accounts rotate-secret --api-key KEY --grace-seconds N
+    switchboard accounts rotate-signature-secret --api-key KEY [--effective-at ISO8601]
+    switchboard accounts disable|enable --api-key KEY
+    switchboard apps create --api-key KEY --name NAME [--inbound-url URL] [--status-url URL] [--private-key-out FILE]
+    switchboard apps keys --application-id ID
+    switchboard apps add-key --application-id ID [--private-key-out FILE]
+    switchboard apps remove-key --application-id ID --key-id KEY_ID
     switchboard links create --api-key KEY --channel CHANNEL --address ADDRESS [--application-id ID]
     switchboard links delete --channel CHANNEL --address ADDRESS [--api-key KEY]
     switchboard jwt generate --application-id ID --private-key FILE [--ttl SECONDS]
@@ -78,9 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     webhooks.add_argument("--inbound-url", metavar="URL", help="webhook for inbound messages")
     webhooks.add_argument("--status-url", metavar="URL", help="webhook for message status updates")
 
+    account_key = _Parser(add_help=False)
+    account_key.add_argument("--api-key", required=True, metavar="KEY", help="the account")
+
     accounts = commands.add_parser("accounts", help="accounts (API key and secret)")
     accounts_cmds = accounts.add_subparsers(
-        dest="command", required=True, metavar="{create,set-rate-limit}", parser_class=_Parser
+        dest="command", required=True, metavar="{create,set-rate-limit,rotate-secret,rotate-signature-secret,disable,enable}",
+        parser_class=_Parser,
     )
     accounts_cmds.add_parser(
         "create", parents=[target, webhooks], help="create an account; prints its credentials as JSON"
@@ -95,15 +106,51 @@ def build_parser() -> argparse.ArgumentParser:
     limit.add_argument(
         "--default", action="store_true", help="remove the account's own limit: the deployment's default applies"
     )
+    rotate_secret = accounts_cmds.add_parser(
+        "rotate-secret", parents=[target, account_key],
+        help="give the account a new API secret (printed once); the old one works for a grace period",
+    )
+    rotate_secret.add_argument(
+        "--grace-seconds", required=True, type=int, metavar="N",
+        help="seconds the old secret keeps working (0: it stops now; at most 30 days)",
+    )
+    rotate_signature = accounts_cmds.add_parser(
+        "rotate-signature-secret", parents=[target, account_key],
+        help="a new webhook signature secret, signing from --effective-at (default: now)",
+    )
+    rotate_signature.add_argument(
+        "--effective-at", metavar="ISO8601",
+        help="when webhooks start being signed with the new secret, e.g. 2026-12-01T09:00:00Z (default: now)",
+    )
+    accounts_cmds.add_parser(
+        "disable", parents=[target, account_key], help="refuse every request of the account and its applications"
+    )
+    accounts_cmds.add_parser("enable", parents=[target, account_key], help="accept a disabled account's requests again")
+
+    application = _Parser(add_help=False)
+    application.add_argument("--application-id", required=True, metavar="ID")
 
     apps = commands.add_parser("apps", help="applications (JWT authentication)")
-    apps_cmds = apps.add_subparsers(dest="command", required=True, metavar="{create}", parser_class=_Parser)
+    apps_cmds = apps.add_subparsers(
+        dest="command", required=True, metavar="{create,keys,add-key,remove-key}", parser_class=_Parser
+    )
     apps_create = apps_cmds.add_parser("create", parents=[target, webhooks],
                                        help="create an application and its key pair; prints JSON")
     apps_create.add_argument("--api-key", required=True, metavar="KEY", help="the owning account")
     apps_create.add_argument("--name", required=True, metavar="NAME")
     apps_create.add_argument("--private-key-out", metavar="FILE",
                              help="where to write the private key (default: ./<application_id>.key)")
+    apps_cmds.add_parser("keys", parents=[target, application], help="list the ids of the application's public keys")
+    add_key = apps_cmds.add_parser(
+        "add-key", parents=[target, application],
+        help="a second key pair for the application; tokens signed by either key verify",
+    )
+    add_key.add_argument("--private-key-out", metavar="FILE",
+                         help="where to write the private key (default: ./<application_id>-<key id>.key)")
+    remove_key = apps_cmds.add_parser(
+        "remove-key", parents=[target, application], help="stop accepting tokens signed with one of the keys"
+    )
+    remove_key.add_argument("--key-id", required=True, metavar="KEY_ID", help="as `apps keys` or `add-key` print it")
 
     links = commands.add_parser(
         "links", help="which account owns (sends from, receives for) a page, Viber service or SMS sender"
@@ -167,19 +214,34 @@ def run(args: argparse.Namespace) -> str:
 
     from switchboard import provisioning
 
+    effective_at = None
+    if args.group == "accounts" and args.command == "rotate-signature-secret" and args.effective_at is not None:
+        effective_at = provisioning.parse_instant(args.effective_at)  # a bad time fails before any AWS call
     store = _store(args)
     if args.group == "links":
         return json.dumps(_run_links(args, store), indent=2)
-    if args.group == "accounts" and args.command == "set-rate-limit":
-        result: dict[str, Any] = provisioning.set_account_rate_limit(
-            store, args.api_key, None if args.default else args.per_second
-        )
-    elif args.group == "accounts":
-        result = provisioning.provision_account(store, args.inbound_url, args.status_url)
-    else:
+    result: dict[str, Any]
+    if args.group == "accounts":
+        if args.command == "create":
+            result = provisioning.provision_account(store, args.inbound_url, args.status_url)
+        elif args.command == "set-rate-limit":
+            result = provisioning.set_account_rate_limit(store, args.api_key, None if args.default else args.per_second)
+        elif args.command == "rotate-secret":
+            result = provisioning.rotate_api_secret(store, args.api_key, args.grace_seconds)
+        elif args.command == "rotate-signature-secret":
+            result = provisioning.rotate_signature_secret(store, args.api_key, effective_at)
+        else:
+            result = provisioning.set_account_disabled(store, args.api_key, args.command == "disable")
+    elif args.command == "create":
         result = provisioning.provision_application(
             store, args.api_key, args.name, args.inbound_url, args.status_url, args.private_key_out
         )
+    elif args.command == "keys":
+        result = provisioning.application_keys(store, args.application_id)
+    elif args.command == "add-key":
+        result = provisioning.add_application_key(store, args.application_id, args.private_key_out)
+    else:
+        result = provisioning.remove_application_key(store, args.application_id, args.key_id)
     return json.dumps(result, indent=2)
 
 

@@ -45,6 +45,7 @@ class Settings:
     secrets_max_age_seconds: int
     rate_limit_table: str
     account_rate_limit_per_second: int  # the template's AccountRateLimitPerSecond; accounts may override it
+    auth_cache_ttl_seconds: int  # how long a warm function trusts a cached account/application record
 
     @property
     def retention_seconds(self) -> int:
@@ -79,6 +80,7 @@ def settings() -> Settings:
         secrets_max_age_seconds=_int("SECRETS_MAX_AGE_SECONDS", 300),
         rate_limit_table=env.get("RATE_LIMIT_TABLE", "switchboard-rate-limit"),
         account_rate_limit_per_second=_int("ACCOUNT_RATE_LIMIT_PER_SECOND", 30),
+        auth_cache_ttl_seconds=_int("AUTH_CACHE_TTL_SECONDS", 60),
     )
 
 

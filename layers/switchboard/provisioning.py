@@ -1,4 +1,5 @@
-"""Creating accounts and applications, and generating JWTs for them (used by the CLI and the local stack).
+"""Creating accounts and applications, changing their credentials over their lifetime, and generating
+JWTs for them (used by the CLI and the local stack). See ``docs/security.md``, "Credentials and rotation".
 
 ``cryptography`` and ``jwt`` are imported inside the functions that need them: this module is
 imported by code that otherwise never touches them.
@@ -7,10 +8,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from switchboard import clock
-from switchboard.store.accounts import AccountStore, UnknownAccount, check_rate_limit
+from switchboard.store.accounts import AccountStore, Application, NoSuchApplication, UnknownAccount, check_rate_limit
 
 MAX_URL_LENGTH = 2000
 MAX_APPLICATION_NAME_LENGTH = 200
@@ -87,11 +90,141 @@ def provision_application(
     if store.get_account(api_key) is None:
         raise UnknownAccount(f"no account with api key {api_key!r}")
 
+    application_id = str(uuid.uuid4())
+    path = Path(private_key_out if private_key_out is not None else f"{application_id}.key").absolute()
+    private_pem, public_pem = _new_key_pair()
+
+    def create() -> None:
+        store.create_application(api_key, name.strip(), public_pem, inbound_url, status_url, application_id=application_id)
+
+    _write_private_key_then(path, private_pem, create)
+    return {"application_id": application_id, "private_key_path": str(path)}
+
+
+# -- credentials over their lifetime --------------------------------------------------------------
+
+
+def rotate_api_secret(store: AccountStore, api_key: str, grace_seconds: int) -> dict:
+    """A new API secret: ``{"api_key", "api_secret", "previous_secret_expires_at"}``, the secret shown only here.
+
+    The old secret keeps working until ``previous_secret_expires_at`` (ISO-8601; ``None`` when
+    ``grace_seconds`` is 0 and it stops at once).
+    """
+    account, api_secret = store.rotate_api_secret(api_key, grace_seconds)
+    expires_at = account.previous_secret_expires_at
+    return {
+        "api_key": account.api_key,
+        "api_secret": api_secret,
+        "previous_secret_expires_at": None if expires_at is None else clock.iso(expires_at),
+    }
+
+
+def rotate_signature_secret(store: AccountStore, api_key: str, effective_at: float | None = None) -> dict:
+    """A new webhook signature secret, signing from ``effective_at`` (epoch seconds; default and at the
+    earliest: now): ``{"api_key", "signature_secret", "effective_at"}``. The old secret signs until then."""
+    now = clock.now()
+    effective = now if effective_at is None else max(float(effective_at), now)
+    account = store.rotate_signature_secret(api_key, effective, now=now)
+    return {
+        "api_key": account.api_key,
+        "signature_secret": account.next_signature_secret,
+        "effective_at": clock.iso(effective),
+    }
+
+
+def set_account_disabled(store: AccountStore, api_key: str, disabled: bool) -> dict:
+    """Disable or enable an account: ``{"api_key", "disabled"}``."""
+    account = store.set_disabled(api_key, disabled)
+    return {"api_key": account.api_key, "disabled": account.disabled}
+
+
+def application_keys(store: AccountStore, application_id: str) -> dict:
+    """``{"application_id", "key_ids"}``: the ids (RFC 7638 thumbprints) of the application's public keys."""
+    return {"application_id": application_id, "key_ids": list(_key_ids(_application(store, application_id)))}
+
+
+def add_application_key(
+    store: AccountStore, application_id: str, private_key_out: str | Path | None = None
+) -> dict:
+    """A new key pair for an application, its public key stored beside the current one (both verify).
+
+    The PKCS#8 private key is written to ``private_key_out`` (default ``./<application_id>-<key id
+    prefix>.key``), mode 0600, never over an existing file. Returns ``{"application_id", "key_id",
+    "private_key_path", "key_ids"}``. ``ValueError`` when the application already has two keys.
+    """
+    from switchboard.auth.key_ids import key_id_of_pem
+
+    application = _application(store, application_id)
+    if application.second_public_key_pem:
+        raise ValueError(f"application {application_id} already has two keys; remove one first (apps remove-key)")
+    private_pem, public_pem = _new_key_pair()
+    new_key_id = key_id_of_pem(public_pem)
+    path = Path(
+        private_key_out if private_key_out is not None else f"{application_id}-{new_key_id[:8]}.key"
+    ).absolute()
+    updated: list[Application] = []
+
+    def store_key() -> None:
+        updated.append(store.add_public_key(application_id, public_pem))
+
+    _write_private_key_then(path, private_pem, store_key)
+    return {
+        "application_id": application_id,
+        "key_id": new_key_id,
+        "private_key_path": str(path),
+        "key_ids": list(_key_ids(updated[0])),
+    }
+
+
+def remove_application_key(store: AccountStore, application_id: str, key_id: str) -> dict:
+    """Stop accepting tokens signed with the key ``key_id``: ``{"application_id", "removed_key_id", "key_ids"}``.
+
+    ``ValueError`` if it is the application's only key or not one of its keys.
+    """
+    application = _application(store, application_id)
+    pems = dict(zip(_key_ids(application), application.public_key_pems))
+    if key_id not in pems:
+        known = ", ".join(pems) or "none"
+        raise ValueError(f"application {application_id} has no key {key_id!r} (its keys: {known})")
+    updated = store.remove_public_key(application_id, pems[key_id])
+    return {"application_id": application_id, "removed_key_id": key_id, "key_ids": list(_key_ids(updated))}
+
+
+def parse_instant(text: str) -> float:
+    """Epoch seconds of an ISO-8601 date and time with a UTC offset (``2026-12-01T09:00:00Z``); ``ValueError`` otherwise."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except (AttributeError, ValueError):
+        raise ValueError(f"not an ISO-8601 date and time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset; add Z or +HH:MM")
+    return moment.timestamp()
+
+
+def _application(store: AccountStore, application_id: str) -> Application:
+    application = store.get_application(application_id)
+    if application is None:
+        raise NoSuchApplication(f"no application with id {application_id!r}")
+    return application
+
+
+def _key_ids(application: Application) -> tuple[str, ...]:
+    from switchboard.auth.key_ids import key_id_of_pem
+
+    ids = []
+    for pem in application.public_key_pems:
+        try:
+            ids.append(key_id_of_pem(pem))
+        except ValueError:
+            ids.append("unusable-key")
+    return tuple(ids)
+
+
+def _new_key_pair() -> tuple[bytes, str]:
+    """A new RSA key pair: (PKCS#8 private key PEM, SubjectPublicKeyInfo public key PEM)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    application_id = str(uuid.uuid4())
-    path = Path(private_key_out if private_key_out is not None else f"{application_id}.key").absolute()
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
     private_pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -99,19 +232,22 @@ def provision_application(
     public_pem = private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode("ascii")
+    return private_pem, public_pem
 
-    # Claim the file before creating the application, so a bad path leaves no keyless application.
+
+def _write_private_key_then(path: Path, private_pem: bytes, store_public_key: Callable[[], None]) -> None:
+    """Claim ``path`` (mode 0600, never an existing file), run ``store_public_key``, then write the key.
+
+    Claiming the file first means a bad path stores no key nobody holds; if storing fails, the file goes.
+    """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
-            store.create_application(
-                api_key, name.strip(), public_pem, inbound_url, status_url, application_id=application_id
-            )
+            store_public_key()
             fh.write(private_pem)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return {"application_id": application_id, "private_key_path": str(path)}
 
 
 def generate_jwt(

@@ -322,3 +322,96 @@ def test_validate_webhook_url_allows_a_configured_private_host(monkeypatch: pyte
     finally:
         monkeypatch.delenv("ALLOWED_PRIVATE_WEBHOOK_HOSTS")
         reset_settings()
+
+
+# -- credentials over their lifetime ---------------------------------------------------------------
+
+
+def test_rotate_api_secret_keeps_the_old_hash_with_its_expiry(store: AccountStore) -> None:
+    account, old_secret = store.create_account()
+
+    rotated, new_secret = store.rotate_api_secret(account.api_key, grace_seconds=120, now=1_000.0)
+
+    assert rotated == store.get_account(account.api_key)
+    assert (rotated.previous_secret_salt, rotated.previous_secret_hash) == (account.secret_salt, account.secret_hash)
+    assert rotated.previous_secret_expires_at == 1_120.0
+    assert rotated.secret_salt != account.secret_salt
+    assert rotated.secret_matches(new_secret, now=1_000.0) and rotated.secret_matches(old_secret, now=1_119.9)
+    assert not rotated.secret_matches(old_secret, now=1_120.0)
+
+
+def test_a_rotation_racing_another_change_retries_on_what_is_stored(
+    store: AccountStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two rotations at once: the second one's first write is refused and it re-reads, so the
+    secret issued by the first is the one kept as previous, not lost."""
+    account, _ = store.create_account()
+    real_get = AccountStore._get
+    raced: list[str] = []
+
+    def get_then_race(self: AccountStore, pk: str):
+        item = real_get(self, pk)
+        if not raced:
+            raced.append("racing")
+            raced[0] = store.rotate_api_secret(account.api_key, grace_seconds=60)[1]
+        return item
+
+    monkeypatch.setattr(AccountStore, "_get", get_then_race)
+    rotated, _ = store.rotate_api_secret(account.api_key, grace_seconds=60)
+
+    assert rotated.secret_matches(raced[0])  # accepted as the previous secret of the second rotation
+
+
+def test_an_update_that_keeps_losing_races_gives_up_without_writing(
+    store: AccountStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, _ = store.create_account()
+    real_get = AccountStore._get
+
+    def stale_get(self: AccountStore, pk: str):
+        item = real_get(self, pk)
+        return {**item, "secret_hash": "0" * 64}  # never what is stored: every write's condition fails
+
+    monkeypatch.setattr(AccountStore, "_get", stale_get)
+    with pytest.raises(accounts_module.ConcurrentChange):
+        store.rotate_api_secret(account.api_key, grace_seconds=60)
+    monkeypatch.undo()
+
+    assert store.get_account(account.api_key) == account
+
+
+def test_disabled_round_trips_as_a_boolean(aws, store: AccountStore) -> None:
+    account, _ = store.create_account()
+
+    assert store.set_disabled(account.api_key, True).disabled is True
+    (item,) = scan_items(aws)
+    assert item["disabled"] == {"BOOL": True}
+    assert store.get_account(account.api_key).disabled is True  # type: ignore[union-attr]
+    assert store.set_disabled(account.api_key, False).disabled is False
+
+
+@pytest.mark.parametrize("change", ["rotate", "disable", "signature"])
+def test_changing_an_unknown_account_writes_nothing(aws, store: AccountStore, change: str) -> None:
+    with pytest.raises(UnknownAccount):
+        if change == "rotate":
+            store.rotate_api_secret("ffffffff", grace_seconds=0)
+        elif change == "disable":
+            store.set_disabled("ffffffff", True)
+        else:
+            store.rotate_signature_secret("ffffffff", effective_at=0.0)
+    assert scan_items(aws) == []
+
+
+def test_an_applications_second_key_round_trips_and_either_key_can_go(store: AccountStore) -> None:
+    account, _ = store.create_account()
+    app = store.create_application(account.api_key, "App", "pem-1")
+
+    both = store.add_public_key(app.application_id, "pem-2")
+    assert both.public_key_pems == ("pem-1", "pem-2") and store.get_application(app.application_id) == both
+    assert store.remove_public_key(app.application_id, "pem-1").public_key_pems == ("pem-2",)
+    store.add_public_key(app.application_id, "pem-3")
+    assert store.remove_public_key(app.application_id, "pem-3").public_key_pems == ("pem-2",)
+    with pytest.raises(ValueError, match="only key"):
+        store.remove_public_key(app.application_id, "pem-2")
+    with pytest.raises(accounts_module.NoSuchApplication):
+        store.add_public_key("0b6f7a3e-2f7c-4d7e-9c4e-1f2a3b4c5d6e", "pem")

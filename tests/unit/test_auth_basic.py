@@ -11,11 +11,17 @@ import pytest
 
 from switchboard import clock
 from switchboard.auth import Authenticator
-from switchboard.auth.authenticator import BAD_CREDENTIALS, MISSING_HEADER
+from switchboard.auth.authenticator import (
+    ACCOUNT_DISABLED,
+    BAD_CREDENTIALS,
+    MISSING_HEADER,
+    UNKNOWN_KEY,
+    WRONG_SECRET,
+)
+from switchboard.auth.failure import AuthenticationFailed
 from switchboard.auth.ttl_cache import MISSING, TtlCache
 from switchboard.domain.message import Principal
-from switchboard.errors import Unauthorized
-from switchboard.store.accounts import Account, AccountStore, hash_api_secret
+from switchboard.store.accounts import DUMMY_SALT, Account, AccountStore, hash_api_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000.0
@@ -72,9 +78,11 @@ def authenticator(store: CountingStore) -> Authenticator:
 
 
 def reject(authenticator: Authenticator, header: str | None) -> str:
-    with pytest.raises(Unauthorized) as raised:
+    """Why ``header`` was refused (the log's reason); the client's detail is always the same."""
+    with pytest.raises(AuthenticationFailed) as raised:
         authenticator.authenticate(header)
-    return raised.value.detail
+    assert raised.value.detail == BAD_CREDENTIALS
+    return raised.value.reason
 
 
 def test_good_credentials_give_a_basic_principal(authenticator: Authenticator, credentials: tuple[str, str]) -> None:
@@ -111,8 +119,8 @@ def test_scheme_is_case_insensitive(authenticator: Authenticator, credentials: t
 def test_wrong_secret_is_rejected(authenticator: Authenticator, credentials: tuple[str, str]) -> None:
     api_key, api_secret = credentials
 
-    assert reject(authenticator, basic(api_key, api_secret[::-1])) == BAD_CREDENTIALS
-    assert reject(authenticator, basic(api_key, api_secret + "x")) == BAD_CREDENTIALS
+    assert reject(authenticator, basic(api_key, api_secret[::-1])) == WRONG_SECRET
+    assert reject(authenticator, basic(api_key, api_secret + "x")) == WRONG_SECRET
 
 
 def test_unknown_key_gets_the_same_answer_as_a_wrong_secret(
@@ -121,14 +129,15 @@ def test_unknown_key_gets_the_same_answer_as_a_wrong_secret(
     api_key, api_secret = credentials
     unknown = "0" * 8 if api_key != "0" * 8 else "1" * 8
 
-    assert reject(authenticator, basic(unknown, api_secret)) == reject(authenticator, basic(api_key, "wrong"))
+    assert reject(authenticator, basic(unknown, api_secret)) == UNKNOWN_KEY
+    assert reject(authenticator, basic(api_key, "wrong")) == WRONG_SECRET  # both with the detail BAD_CREDENTIALS
 
 
 def test_a_secret_is_never_echoed(authenticator: Authenticator, credentials: tuple[str, str]) -> None:
     api_key, api_secret = credentials
-    detail = reject(authenticator, basic(api_key, api_secret + "Z"))
+    reason = reject(authenticator, basic(api_key, api_secret + "Z"))
 
-    assert api_secret not in detail and api_key not in detail
+    assert api_secret not in reason and api_key not in reason
 
 
 def test_a_verified_header_is_served_from_memory(
@@ -174,7 +183,7 @@ def test_deleted_account_stops_working_after_the_cache_ttl(
     assert authenticator.authenticate(header).api_key == api_key
 
     fixed_clock[0] = T0 + 61
-    assert reject(authenticator, header) == BAD_CREDENTIALS
+    assert reject(authenticator, header) == UNKNOWN_KEY
 
 
 def test_changed_secret_takes_effect_after_the_cache_ttl(
@@ -196,7 +205,7 @@ def test_changed_secret_takes_effect_after_the_cache_ttl(
     assert authenticator.authenticate(basic(api_key, old_secret)).api_key == api_key
 
     fixed_clock[0] = T0 + 60
-    assert reject(authenticator, basic(api_key, old_secret)) == BAD_CREDENTIALS
+    assert reject(authenticator, basic(api_key, old_secret)) == WRONG_SECRET
     assert authenticator.authenticate(basic(api_key, new_secret)).api_key == api_key
 
 
@@ -267,3 +276,81 @@ print(",".join(heavy))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
 
     assert result.stdout.strip() == ""
+
+
+# -- the same work for an unknown key as for a wrong secret ---------------------------------------
+
+
+class CountingHasher:
+    """The real salted hash, recording the salt of every call."""
+
+    def __init__(self) -> None:
+        self.salts: list[str] = []
+
+    def __call__(self, salt: str, api_secret: str) -> str:
+        self.salts.append(salt)
+        return hash_api_secret(salt, api_secret)
+
+    def take(self) -> list[str]:
+        salts, self.salts = self.salts, []
+        return salts
+
+
+def test_an_unknown_key_is_checked_against_a_dummy_hash_doing_what_a_wrong_secret_does(
+    store: CountingStore, credentials: tuple[str, str]
+) -> None:
+    api_key, _ = credentials
+    account = store.get_account(api_key)
+    assert account is not None
+    store.account_reads = 0
+    hasher = CountingHasher()
+    authenticator = Authenticator(store, hasher=hasher)
+
+    assert reject(authenticator, basic(api_key, "wrong-secret")) == WRONG_SECRET
+    wrong_secret = (hasher.take(), store.account_reads)
+    assert reject(authenticator, basic("deadbeef", "wrong-secret")) == UNKNOWN_KEY
+    unknown_key = (hasher.take(), store.account_reads - wrong_secret[1])
+
+    # Both: one account lookup, then two salted hashes (current secret and previous-or-dummy).
+    assert wrong_secret == ([account.secret_salt, DUMMY_SALT], 1)
+    assert unknown_key == ([DUMMY_SALT, DUMMY_SALT], 1)
+
+
+def test_a_cached_unknown_key_and_a_cached_wrong_secret_do_the_same_work(
+    store: CountingStore, credentials: tuple[str, str]
+) -> None:
+    api_key, _ = credentials
+    hasher = CountingHasher()
+    authenticator = Authenticator(store, hasher=hasher)
+    reject(authenticator, basic(api_key, "first-probe"))
+    reject(authenticator, basic("deadbeef", "first-probe"))
+    reads, _ = store.account_reads, hasher.take()
+
+    reject(authenticator, basic(api_key, "second-probe"))
+    wrong_secret = hasher.take()
+    reject(authenticator, basic("deadbeef", "second-probe"))
+    unknown_key = hasher.take()
+
+    assert store.account_reads == reads  # the miss is cached exactly as the hit is
+    assert len(wrong_secret) == len(unknown_key) == 2
+
+
+def test_a_disabled_account_is_refused_after_the_same_work(store: CountingStore, credentials: tuple[str, str]) -> None:
+    api_key, api_secret = credentials
+    store.set_disabled(api_key, True)
+    hasher = CountingHasher()
+
+    assert reject(Authenticator(store, hasher=hasher), basic(api_key, api_secret)) == ACCOUNT_DISABLED
+    assert len(hasher.take()) == 2
+
+
+def test_the_cache_ttl_comes_from_the_auth_cache_ttl_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from switchboard.config import reset_settings
+
+    monkeypatch.setenv("AUTH_CACHE_TTL_SECONDS", "7")
+    reset_settings()
+    try:
+        assert Authenticator(NoLookups()).cache_ttl_seconds == 7  # type: ignore[arg-type]
+    finally:
+        monkeypatch.delenv("AUTH_CACHE_TTL_SECONDS")
+        reset_settings()

@@ -5,9 +5,11 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import jwt
 import pytest
@@ -16,9 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from switchboard import clock
 from switchboard.auth import Authenticator
-from switchboard.auth.bearer import LEEWAY_SECONDS
+from switchboard.auth.authenticator import APPLICATION_ACCOUNT_GONE, BAD_CREDENTIALS
+from switchboard.auth.bearer import BAD_SIGNATURE, LEEWAY_SECONDS
+from switchboard.auth.failure import AuthenticationFailed
 from switchboard.domain.message import Principal
-from switchboard.errors import Unauthorized
 from switchboard.provisioning import generate_jwt
 from switchboard.store.accounts import AccountStore, Application
 
@@ -73,8 +76,9 @@ class MemoryStore(AccountStore):
         self.items[str(item["pk"])] = {k: v for k, v in item.items() if v is not None}
         return True
 
-    def _get(self, pk: str) -> dict[str, str] | None:
-        return self.items.get(pk)
+    def _get_raw(self, pk: str) -> dict[str, dict[str, str]] | None:
+        item = self.items.get(pk)
+        return None if item is None else {k: {"S": v} for k, v in item.items()}
 
 
 @pytest.fixture
@@ -99,8 +103,10 @@ def claims_for(app: Application, **overrides: object) -> dict[str, object]:
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def signed(claims: dict[str, object], keys: KeyPair, algorithm: str = "RS256") -> str:
-    return jwt.encode(claims, keys.private_pem, algorithm=algorithm)
+def signed(
+    claims: dict[str, object], keys: KeyPair, algorithm: str = "RS256", headers: dict[str, object] | None = None
+) -> str:
+    return jwt.encode(claims, keys.private_pem, algorithm=algorithm, headers=headers)
 
 
 def b64url(data: bytes) -> str:
@@ -117,9 +123,11 @@ def bearer(token: str | bytes) -> str:
 
 
 def reject(authenticator: Authenticator, token: str) -> str:
-    with pytest.raises(Unauthorized) as raised:
+    """Why ``token`` was refused (the log's reason); the client's detail is always the same."""
+    with pytest.raises(AuthenticationFailed) as raised:
         authenticator.authenticate(bearer(token))
-    return raised.value.detail
+    assert raised.value.detail == BAD_CREDENTIALS
+    return raised.value.reason
 
 
 # -- accepted tokens -----------------------------------------------------------------------------
@@ -186,7 +194,7 @@ def test_application_whose_account_was_deleted_is_rejected(
     aws.client("dynamodb").delete_item(TableName="AccountsTable", Key={"pk": {"S": f"account#{app.api_key}"}})
 
     assert reject(authenticator, generate_jwt(app.application_id, keys.private_pem, now=T0)) == (
-        "The application's account no longer exists"
+        APPLICATION_ACCOUNT_GONE
     )
 
 
@@ -410,7 +418,7 @@ class TestClaimsAndAlgorithms:
     ) -> None:
         token = generate_jwt(app.application_id, other_keys.private_pem, now=T0)
 
-        assert reject(authenticator, token) == "JWT signature does not verify with the application's public key"
+        assert reject(authenticator, token) == BAD_SIGNATURE
 
     @pytest.mark.parametrize(
         "token", ["abc", "a.b.c", "a.b", "not a jwt", "x" * 5000], ids=["word", "three", "two", "spaces", "huge"]
@@ -420,8 +428,9 @@ class TestClaimsAndAlgorithms:
 
     @pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Bearer  "])
     def test_bearer_without_a_token_is_rejected(self, authenticator: Authenticator, header: str) -> None:
-        with pytest.raises(Unauthorized):
+        with pytest.raises(AuthenticationFailed) as raised:
             authenticator.authenticate(header)
+        assert raised.value.detail == BAD_CREDENTIALS
 
 
 # -- generate_jwt --------------------------------------------------------------------------------
@@ -498,3 +507,106 @@ def rs256_signer(keys: KeyPair):
         return private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
 
     return sign
+
+
+# -- key ids, two keys, and headers that point elsewhere ------------------------------------------
+
+
+def test_key_ids_are_rfc_7638_thumbprints() -> None:
+    """The example of RFC 7638, section 3.1."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
+
+    from switchboard.auth.key_ids import key_id
+
+    n = (
+        "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknj"
+        "hMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQ"
+        "vRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKn"
+        "qDKgw"
+    )
+    modulus = int.from_bytes(base64.urlsafe_b64decode(n + "=" * (-len(n) % 4)), "big")
+
+    assert key_id(RSAPublicNumbers(65537, modulus).public_key()) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+def test_an_application_with_two_keys_accepts_tokens_signed_by_either(
+    fixed_clock: list[float], authenticator: Authenticator, store: AccountStore, app: Application, keys: KeyPair,
+    other_keys: KeyPair,
+) -> None:
+    store.add_public_key(app.application_id, other_keys.public_pem)
+
+    for signer in (keys, other_keys):
+        token = generate_jwt(app.application_id, signer.private_pem, now=T0)
+        assert authenticator.authenticate(bearer(token)).application_id == app.application_id
+    assert reject(authenticator, generate_jwt(app.application_id, new_rsa_key_pair().private_pem, now=T0)) == (
+        BAD_SIGNATURE
+    )
+
+
+def test_a_kid_naming_one_key_checks_only_that_key(
+    fixed_clock: list[float], authenticator: Authenticator, store: AccountStore, app: Application, keys: KeyPair,
+    other_keys: KeyPair, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from switchboard.auth.key_ids import key_id_of_pem
+
+    store.add_public_key(app.application_id, other_keys.public_pem)
+    verifications: list[object] = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **kw: verifications.append(a[1]) or real_decode(*a, **kw))
+    second_kid = key_id_of_pem(other_keys.public_pem)
+
+    accepted = signed(claims_for(app), other_keys, headers={"kid": second_kid})
+    refused = signed(claims_for(app), keys, headers={"kid": second_kid})
+
+    assert authenticator.authenticate(bearer(accepted)).application_id == app.application_id
+    assert len(verifications) == 1
+    assert reject(authenticator, refused) == BAD_SIGNATURE
+    assert len(verifications) == 2  # the named key only, not the key that signed it
+
+
+class _CountingHandler(BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        type(self).requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def key_server() -> Iterator[str]:
+    """An HTTP server an attacker's jku/x5u would point at; it records every request it gets."""
+    _CountingHandler.requests = []
+    server = HTTPServer(("127.0.0.1", 0), _CountingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_jku_x5u_jwk_and_x5c_headers_are_never_used_or_fetched(
+    fixed_clock: list[float], authenticator: Authenticator, app: Application, keys: KeyPair, other_keys: KeyPair,
+    key_server: str,
+) -> None:
+    foreign_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(
+        serialization.load_pem_public_key(other_keys.public_pem.encode())
+    ))
+    pointing_elsewhere = {
+        "jku": f"{key_server}/jwks.json",
+        "x5u": f"{key_server}/cert.pem",
+        "jwk": foreign_jwk,
+        "x5c": ["MIIB"],
+        "kid": foreign_jwk.get("kid", "attacker-key"),
+    }
+
+    forged = signed(claims_for(app), other_keys, headers=pointing_elsewhere)
+    genuine = signed(claims_for(app), keys, headers=pointing_elsewhere)
+
+    assert reject(authenticator, forged) == BAD_SIGNATURE
+    assert authenticator.authenticate(bearer(genuine)).application_id == app.application_id  # headers ignored
+    assert _CountingHandler.requests == []

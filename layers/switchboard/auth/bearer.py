@@ -13,7 +13,14 @@ Rules (Nexmo's 2018 documentation; the leeway is our choice, as the docs are sil
   not blocked, because clients (and the CLI flow in the docs) generate one token and send several
   requests with it. A token whose signature verified is remembered (keyed by its SHA-256) for the
   cache TTL, so a reused token skips the RSA check; its time claims are still checked every time,
-  and it is verified again if the application's public key changed.
+  and it is verified again if the key it verified with is no longer one of the application's keys.
+- An application has one public key, or two while its key is being switched (``switchboard apps
+  add-key``). A ``kid`` header naming one of them (its RFC 7638 thumbprint, ``key_ids.py``) picks
+  that key; otherwise each key is tried (at most two RSA checks). Key material is only ever taken
+  from the application's stored keys: ``jku``, ``x5u``, ``jwk`` and ``x5c`` headers are ignored,
+  and nothing is ever fetched.
+- Every failure raises ``AuthenticationFailed``, whose client-facing detail is always the same
+  (``failure.py``); the reasons below are for the log and tests.
 
 ``jwt`` and ``cryptography`` are imported on first use so that Basic-only traffic never pays for
 importing them on a cold start.
@@ -22,11 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from switchboard import clock
+from switchboard.auth.failure import AuthenticationFailed
 from switchboard.auth.ttl_cache import MISSING, TtlCache
-from switchboard.errors import Unauthorized
 from switchboard.store.accounts import Application
 
 ALGORITHM = "RS256"
@@ -36,6 +44,18 @@ MAX_LIFETIME_SECONDS = 24 * 60 * 60
 MAX_TOKEN_LENGTH = 4096  # SDK tokens are ~500 characters
 
 MALFORMED = "Malformed JWT"
+UNSUPPORTED_ALGORITHM = "Unsupported JWT algorithm; only RS256 is accepted"
+MISSING_APPLICATION_ID = "JWT is missing the application_id claim"
+UNKNOWN_APPLICATION = "JWT application_id does not match a known application"
+BAD_SIGNATURE = "JWT signature does not verify with the application's public keys"
+NO_USABLE_KEY = "The application has no usable RSA public key"
+
+
+@dataclass(frozen=True)
+class _PublicKey:
+    pem: str
+    key_id: str
+    key: Any  # cryptography's RSAPublicKey
 
 
 class JwtVerifier:
@@ -43,104 +63,124 @@ class JwtVerifier:
 
     def __init__(self, find_application: Callable[[str], Application | None], cache_ttl_seconds: float = 60.0) -> None:
         self._find_application = find_application
-        # application_id -> (public key PEM, loaded key). Reloaded when the stored PEM changes.
-        self._public_keys: dict[str, tuple[str, Any]] = {}
+        # application_id -> (its stored key PEMs, those of them that load as RSA keys). Reloaded when the PEMs change.
+        self._public_keys: dict[str, tuple[tuple[str, ...], tuple[_PublicKey, ...]]] = {}
         # sha256(token) -> (public key PEM it verified with, verified claims)
         self._verified: TtlCache[bytes, tuple[str, dict[str, Any]]] = TtlCache(cache_ttl_seconds)
 
     def verify(self, token: str) -> Application:
-        """The application that signed ``token``; raises ``Unauthorized`` with the reason otherwise."""
+        """The application that signed ``token``; raises ``AuthenticationFailed`` otherwise."""
         token = token.strip()
         if not token or len(token) > MAX_TOKEN_LENGTH:
-            raise Unauthorized(MALFORMED)
+            raise AuthenticationFailed(MALFORMED)
         token_digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         remembered = self._verified.get(token_digest)
         if remembered is not MISSING:
             public_key_pem, claims = remembered  # type: ignore[misc]
             application = self._find_application(claims["application_id"])
-            if application is not None and application.public_key_pem == public_key_pem:
+            if application is not None and public_key_pem in application.public_key_pems:
                 check_claims(claims, clock.now())
                 return application
-        application, claims = self._verify_signature(token)
+        application, claims, public_key_pem = self._verify_signature(token)
         check_claims(claims, clock.now())
-        self._verified.put(token_digest, (application.public_key_pem, claims))
+        self._verified.put(token_digest, (public_key_pem, claims))
         return application
 
-    def _verify_signature(self, token: str) -> tuple[Application, dict[str, Any]]:
+    def _verify_signature(self, token: str) -> tuple[Application, dict[str, Any], str]:
         import jwt
 
         try:
             # Unverified: only used to find the key the signature must verify with.
             unverified = jwt.decode_complete(token, options={"verify_signature": False})
         except (jwt.PyJWTError, ValueError, TypeError):
-            raise Unauthorized(MALFORMED) from None
+            raise AuthenticationFailed(MALFORMED) from None
         header, unverified_claims = unverified["header"], unverified["payload"]
         if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
-            raise Unauthorized("Unsupported JWT algorithm; only RS256 is accepted")
+            raise AuthenticationFailed(UNSUPPORTED_ALGORITHM)
         if not isinstance(unverified_claims, dict):
-            raise Unauthorized(MALFORMED)
+            raise AuthenticationFailed(MALFORMED)
         application_id = unverified_claims.get("application_id")
         if not isinstance(application_id, str) or not application_id:
-            raise Unauthorized("JWT is missing the application_id claim")
+            raise AuthenticationFailed(MISSING_APPLICATION_ID)
         application = self._find_application(application_id)
         if application is None:
-            raise Unauthorized("JWT application_id does not match a known application")
+            raise AuthenticationFailed(UNKNOWN_APPLICATION)
 
-        try:
-            claims = jwt.decode(
-                token,
-                self._public_key(application),
-                algorithms=[ALGORITHM],
-                # Time claims are checked by check_claims against switchboard.clock, not the system time.
-                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
-            )
-        except jwt.InvalidSignatureError:
-            raise Unauthorized("JWT signature does not verify with the application's public key") from None
-        except (jwt.PyJWTError, ValueError, TypeError):
-            raise Unauthorized(MALFORMED) from None
-        return application, claims
+        candidates = self._candidate_keys(application, header.get("kid"))
+        for public_key in candidates:
+            try:
+                claims = jwt.decode(
+                    token,
+                    public_key.key,
+                    algorithms=[ALGORITHM],
+                    # Time claims are checked by check_claims against switchboard.clock, not the system time.
+                    options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
+                )
+            except jwt.InvalidSignatureError:
+                continue
+            except (jwt.PyJWTError, ValueError, TypeError):
+                raise AuthenticationFailed(MALFORMED) from None
+            return application, claims, public_key.pem
+        raise AuthenticationFailed(BAD_SIGNATURE if candidates else NO_USABLE_KEY)
 
-    def _public_key(self, application: Application) -> Any:
+    def _candidate_keys(self, application: Application, kid: object) -> tuple[_PublicKey, ...]:
+        """The key a ``kid`` names, else every usable key of the application, current key first."""
+        keys = self._keys_of(application)
+        if isinstance(kid, str):
+            named = tuple(k for k in keys if k.key_id == kid)
+            if named:
+                return named
+        return keys
+
+    def _keys_of(self, application: Application) -> tuple[_PublicKey, ...]:
+        pems = application.public_key_pems
         cached = self._public_keys.get(application.application_id)
-        if cached is not None and cached[0] == application.public_key_pem:
+        if cached is not None and cached[0] == pems:
             return cached[1]
-        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+        keys = tuple(k for k in (_load_public_key(pem) for pem in pems) if k is not None)
+        self._public_keys[application.application_id] = (pems, keys)
+        return keys
 
-        try:
-            key = load_pem_public_key(application.public_key_pem.encode("utf-8"))
-        except (ValueError, TypeError):
-            key = None
-        if not isinstance(key, RSAPublicKey):
-            raise Unauthorized("The application has no usable RSA public key")
-        self._public_keys[application.application_id] = (application.public_key_pem, key)
-        return key
+
+def _load_public_key(pem: str) -> _PublicKey | None:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from switchboard.auth.key_ids import key_id
+
+    try:
+        key = load_pem_public_key(pem.encode("utf-8"))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(key, RSAPublicKey):
+        return None
+    return _PublicKey(pem=pem, key_id=key_id(key), key=key)
 
 
 def check_claims(claims: dict[str, Any], now: float) -> None:
-    """Required claims and the token's validity window at ``now``; raises ``Unauthorized``."""
+    """Required claims and the token's validity window at ``now``; raises ``AuthenticationFailed``."""
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti:
-        raise Unauthorized("JWT is missing the jti claim")
+        raise AuthenticationFailed("JWT is missing the jti claim")
     iat = _numeric_claim(claims, "iat")
     if iat is None:
-        raise Unauthorized("JWT is missing the iat claim")
+        raise AuthenticationFailed("JWT is missing the iat claim")
     if iat > now + LEEWAY_SECONDS:
-        raise Unauthorized("JWT iat is in the future")
+        raise AuthenticationFailed("JWT iat is in the future")
 
     exp = _numeric_claim(claims, "exp")
     if exp is None:
         exp = iat + DEFAULT_LIFETIME_SECONDS
     elif exp <= iat:
-        raise Unauthorized("JWT exp must be after iat")
+        raise AuthenticationFailed("JWT exp must be after iat")
     elif exp - iat > MAX_LIFETIME_SECONDS:
-        raise Unauthorized("JWT lifetime exceeds 24 hours")
+        raise AuthenticationFailed("JWT lifetime exceeds 24 hours")
     if now - LEEWAY_SECONDS >= exp:
-        raise Unauthorized("JWT has expired")
+        raise AuthenticationFailed("JWT has expired")
 
     nbf = _numeric_claim(claims, "nbf")
     if nbf is not None and nbf > now + LEEWAY_SECONDS:
-        raise Unauthorized("JWT is not valid yet (nbf)")
+        raise AuthenticationFailed("JWT is not valid yet (nbf)")
 
 
 def _numeric_claim(claims: dict[str, Any], name: str) -> float | None:
@@ -148,5 +188,5 @@ def _numeric_claim(claims: dict[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise Unauthorized(f"JWT {name} claim must be a number")
+        raise AuthenticationFailed(f"JWT {name} claim must be a number")
     return float(value)

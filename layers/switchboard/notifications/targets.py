@@ -2,13 +2,16 @@
 
 Status webhooks: the message's v1 ``webhook_url``, else its application's status URL (JWT-sent
 messages), else its account's status URL. Inbound webhooks: the application's inbound URL, else
-the account's. The account's signature secret signs every webhook of the account.
+the account's. The account's signature secret signs every webhook of the account: the one in effect
+when the webhook is delivered (after ``switchboard accounts rotate-signature-secret``, the new
+secret from its effective time on, the old one before; a retry is signed anew).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from switchboard import clock
 from switchboard.notifications.messages import INBOUND_URL
 from switchboard.store.accounts import Account, Application
 
@@ -49,6 +52,7 @@ class WebhookTargets:
         account = self._accounts.account(api_key) if api_key else None
         if account is None:
             return ResolvedTarget(None, None, None, api_key, application_id, problem="account not found")
+        signature_secret = account.signature_secret_at(clock.now())
         url_kind = target.get("url_kind")
         candidates: list[tuple[str, str | None]] = []
         if url_kind != INBOUND_URL:
@@ -60,10 +64,8 @@ class WebhookTargets:
         candidates.append((FROM_ACCOUNT, _url_of(account, url_kind)))
         for source, url in candidates:
             if url:
-                return ResolvedTarget(url, source, account.signature_secret, api_key, application_id)
-        return ResolvedTarget(
-            None, None, account.signature_secret, api_key, application_id, problem="no webhook URL configured"
-        )
+                return ResolvedTarget(url, source, signature_secret, api_key, application_id)
+        return ResolvedTarget(None, None, signature_secret, api_key, application_id, problem="no webhook URL configured")
 
 
 def _url_of(owner: Account | Application, url_kind: object) -> str | None:

@@ -10,6 +10,19 @@ API secrets are never stored. Each account keeps a random per-account salt and
 alphanumerics), so brute force against a leaked hash is infeasible however fast the hash is, and
 checking a request's credentials has to cost well under a millisecond. A slow KDF only protects
 low-entropy, human-chosen passwords, at a cost we would pay on every request.
+
+Credentials over their lifetime (``docs/security.md``, "Credentials and rotation"):
+
+- ``rotate_api_secret``: a new secret; the old one's salt and hash move to ``previous_secret_salt``
+  / ``previous_secret_hash`` and are accepted until ``previous_secret_expires_at`` (epoch seconds).
+- ``rotate_signature_secret``: the new webhook signing secret goes to ``next_signature_secret`` and
+  signs from ``next_signature_secret_effective_at``; ``signature_secret`` signs before that.
+- ``set_disabled``: ``disabled`` (bool) refuses every request of the account and its applications.
+- ``add_public_key`` / ``remove_public_key``: an application has a ``public_key_pem`` and, while
+  its key is being switched, a ``second_public_key_pem``; tokens signed by either verify.
+
+Every change is one conditional ``UpdateItem`` on the values it was computed from, so two changes
+made at once never lose one of them (the loser re-reads and tries again).
 """
 from __future__ import annotations
 
@@ -19,7 +32,7 @@ import secrets
 import string
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from switchboard import aws, clock
 from switchboard.config import settings
@@ -32,6 +45,11 @@ API_SECRET_LENGTH = 16
 _MAX_ID_LENGTH = 256  # longer keys/ids cannot be ours; refuse them before they reach DynamoDB
 _CREATE_ATTEMPTS = 5  # api keys are 32 random bits: a collision is rare, several in a row is not credible
 MAX_RATE_LIMIT_PER_SECOND = 1_000_000
+_UPDATE_ATTEMPTS = 5  # optimistic updates: re-read and retry when another change landed in between
+# Hashed in place of a missing previous secret, so a check always costs two hashes (see matching_secret_hash).
+DUMMY_SALT = "0" * 32
+DUMMY_HASH = "0" * 64
+MAX_GRACE_SECONDS = 30 * 86400
 
 
 class UnknownAccount(LookupError):
@@ -45,6 +63,15 @@ def check_rate_limit(per_second: object) -> int:
     if not 1 <= per_second <= MAX_RATE_LIMIT_PER_SECOND:
         raise ValueError(f"the rate limit must be between 1 and {MAX_RATE_LIMIT_PER_SECOND} requests per second")
     return per_second
+class NoSuchApplication(LookupError):
+    """No application has this id."""
+
+
+class ConcurrentChange(RuntimeError):
+    """The item kept changing under an update; nothing was written."""
+
+
+SecretHasher = Callable[[str, str], str]
 
 
 def hash_api_secret(salt: str, api_secret: str) -> str:
@@ -57,14 +84,72 @@ class Account:
     api_key: str
     secret_salt: str
     secret_hash: str
-    signature_secret: str  # HMAC key for signing this account's webhooks; stored retrievable on purpose
+    # HMAC key for signing this account's webhooks (stored retrievable on purpose); it signs until
+    # next_signature_secret_effective_at, when there is a next one (see signature_secret_at).
+    signature_secret: str
     inbound_url: str | None
     status_url: str | None
     rate_limit_per_second: int | None = None  # None: the deployment's AccountRateLimitPerSecond
+    disabled: bool = False
+    previous_secret_salt: str | None = None
+    previous_secret_hash: str | None = None
+    previous_secret_expires_at: float | None = None
+    next_signature_secret: str | None = None
+    next_signature_secret_effective_at: float | None = None
 
-    def secret_matches(self, api_secret: str) -> bool:
-        """Constant-time check of a presented secret against the stored hash."""
-        return hmac.compare_digest(hash_api_secret(self.secret_salt, api_secret), self.secret_hash)
+    def matching_secret_hash(self, api_secret: str, now: float, hasher: SecretHasher | None = None) -> str | None:
+        """The stored hash ``api_secret`` matches: the current one, or the previous one before its
+        grace period ends; None if neither.
+
+        Always two hashes and two constant-time comparisons (a dummy salt and hash stand in for a
+        missing previous secret), so the time taken does not depend on what matched or on whether
+        the account has a previous secret. The authenticator runs the same check against a dummy
+        account for an unknown key.
+        """
+        hash_ = hasher or hash_api_secret
+        previous_salt, previous_hash = DUMMY_SALT, DUMMY_HASH
+        if self.previous_secret_salt is not None and self.previous_secret_hash is not None:
+            previous_salt, previous_hash = self.previous_secret_salt, self.previous_secret_hash
+        current_ok = hmac.compare_digest(hash_(self.secret_salt, api_secret), self.secret_hash)
+        previous_ok = hmac.compare_digest(hash_(previous_salt, api_secret), previous_hash)
+        if current_ok:
+            return self.secret_hash
+        if previous_ok and self.previous_secret_live(now):
+            return self.previous_secret_hash
+        return None
+
+    def secret_matches(self, api_secret: str, now: float | None = None) -> bool:
+        """Whether ``api_secret`` is accepted at ``now`` (default: the clock)."""
+        return self.matching_secret_hash(api_secret, clock.now() if now is None else now) is not None
+
+    def previous_secret_live(self, now: float) -> bool:
+        """Whether the secret replaced by the last rotation is still in its grace period."""
+        return (
+            self.previous_secret_hash is not None
+            and self.previous_secret_expires_at is not None
+            and now < self.previous_secret_expires_at
+        )
+
+    def still_accepts(self, secret_hash: str, now: float) -> bool:
+        """Whether a secret that matched ``secret_hash`` earlier is still accepted (not disabled, not
+        rotated away, grace period not over): the check for credentials remembered as verified."""
+        if self.disabled:
+            return False
+        if hmac.compare_digest(secret_hash, self.secret_hash):
+            return True
+        return self.previous_secret_hash is not None and self.previous_secret_live(now) and hmac.compare_digest(
+            secret_hash, self.previous_secret_hash
+        )
+
+    def signature_secret_at(self, now: float) -> str:
+        """The secret that signs this account's webhooks at ``now``."""
+        if (
+            self.next_signature_secret
+            and self.next_signature_secret_effective_at is not None
+            and now >= self.next_signature_secret_effective_at
+        ):
+            return self.next_signature_secret
+        return self.signature_secret
 
 
 @dataclass(frozen=True)
@@ -75,6 +160,15 @@ class Application:
     public_key_pem: str
     inbound_url: str | None
     status_url: str | None
+    # A second key while the application's key is being switched (``switchboard apps add-key``).
+    second_public_key_pem: str | None = None
+
+    @property
+    def public_key_pems(self) -> tuple[str, ...]:
+        """Every public key a token of this application may be signed with (one or two)."""
+        if self.second_public_key_pem:
+            return (self.public_key_pem, self.second_public_key_pem)
+        return (self.public_key_pem,)
 
 
 def new_api_key() -> str:
@@ -127,18 +221,75 @@ class AccountStore:
     def get_account(self, api_key: str) -> Account | None:
         if not _plausible_id(api_key):
             return None
-        item = self._get(ACCOUNT_PREFIX + api_key)
-        if item is None:
-            return None
-        return Account(
-            api_key=item["api_key"],
-            secret_salt=item["secret_salt"],
-            secret_hash=item["secret_hash"],
-            signature_secret=item["signature_secret"],
-            inbound_url=item.get("inbound_url"),
-            status_url=item.get("status_url"),
-            rate_limit_per_second=item.get("rate_limit_per_second"),
-        )
+        raw = self._get_raw(ACCOUNT_PREFIX + api_key)
+        # A miss converts a stand-in item of the same shape, so looking up an unknown key costs our
+        # code what a known key costs (the authenticator then checks a dummy secret hash).
+        account = _account_from(_plain(raw if raw is not None else _STAND_IN_ACCOUNT_ITEM))
+        return None if raw is None else account
+
+    def rotate_api_secret(self, api_key: str, grace_seconds: int, now: float | None = None) -> tuple[Account, str]:
+        """A new API secret for ``api_key``; returns the account and the plaintext secret (only here).
+
+        The replaced secret keeps working for ``grace_seconds`` (0: it stops at once). A secret
+        still in its grace period from an earlier rotation stops now: there is one previous secret.
+        Raises ``UnknownAccount`` and ``ValueError`` (grace out of range).
+        """
+        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int):
+            raise ValueError("grace period must be a whole number of seconds")
+        if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+            raise ValueError(f"grace period must be between 0 and {MAX_GRACE_SECONDS} seconds")
+        now = clock.now() if now is None else now
+        api_secret = new_api_secret()
+        salt = secrets.token_hex(16)
+        new_hash = hash_api_secret(salt, api_secret)
+
+        def change(item: dict[str, Any]) -> _Update:
+            values: dict[str, Any] = {":salt": salt, ":hash": new_hash, ":at": clock.iso(now)}
+            sets = ["secret_salt = :salt", "secret_hash = :hash", "secret_rotated_at = :at"]
+            removes: list[str] = []
+            previous = ("previous_secret_salt", "previous_secret_hash", "previous_secret_expires_at")
+            if grace_seconds > 0:
+                values.update({":psalt": item["secret_salt"], ":phash": item["secret_hash"], ":pexp": now + grace_seconds})
+                sets += ["previous_secret_salt = :psalt", "previous_secret_hash = :phash",
+                         "previous_secret_expires_at = :pexp"]
+            else:
+                removes += previous
+            return _Update(sets, removes, values, {"secret_hash": item["secret_hash"]})
+
+        item = self._update(ACCOUNT_PREFIX + api_key, change, UnknownAccount(f"no account with api key {api_key!r}"))
+        return _account_from(item), api_secret
+
+    def rotate_signature_secret(self, api_key: str, effective_at: float, now: float | None = None) -> Account:
+        """A new webhook signature secret for ``api_key``, signing from ``effective_at`` (epoch seconds).
+
+        Until then the current secret signs. A next secret that is already in effect becomes the
+        current one first; one that is not yet in effect is replaced (it never signed anything).
+        """
+        now = clock.now() if now is None else now
+        new_secret = new_signature_secret()
+
+        def change(item: dict[str, Any]) -> _Update:
+            current = _account_from(item).signature_secret_at(now)
+            values = {":cur": current, ":next": new_secret, ":eff": float(effective_at)}
+            sets = ["signature_secret = :cur", "next_signature_secret = :next", "next_signature_secret_effective_at = :eff"]
+            expected = {
+                "signature_secret": item["signature_secret"],
+                "next_signature_secret": item.get("next_signature_secret"),
+            }
+            return _Update(sets, [], values, expected)
+
+        item = self._update(ACCOUNT_PREFIX + api_key, change, UnknownAccount(f"no account with api key {api_key!r}"))
+        return _account_from(item)
+
+    def set_disabled(self, api_key: str, disabled: bool) -> Account:
+        """Disable (refuse every request of) or enable the account ``api_key``; ``UnknownAccount`` if none."""
+
+        def change(item: dict[str, Any]) -> _Update:
+            values = {":d": bool(disabled), ":at": clock.iso()}
+            return _Update(["disabled = :d", "disabled_changed_at = :at"], [], values, {})
+
+        item = self._update(ACCOUNT_PREFIX + api_key, change, UnknownAccount(f"no account with api key {api_key!r}"))
+        return _account_from(item)
 
     def set_rate_limit(self, api_key: str, per_second: int | None) -> None:
         """Give the account its own request limit (``None``: back to the deployment's default).
@@ -213,16 +364,47 @@ class AccountStore:
         if not _plausible_id(application_id):
             return None
         item = self._get(APPLICATION_PREFIX + application_id)
-        if item is None:
-            return None
-        return Application(
-            application_id=item["application_id"],
-            api_key=item["api_key"],
-            name=item["name"],
-            public_key_pem=item["public_key_pem"],
-            inbound_url=item.get("inbound_url"),
-            status_url=item.get("status_url"),
-        )
+        return None if item is None else _application_from(item)
+
+    def add_public_key(self, application_id: str, public_key_pem: str) -> Application:
+        """Store ``public_key_pem`` beside the application's current key: tokens signed by either verify.
+
+        ``ValueError`` if the application already has two keys (remove one first) or has this one;
+        ``NoSuchApplication`` if there is no such application.
+        """
+
+        def change(item: dict[str, Any]) -> _Update:
+            if item.get("second_public_key_pem"):
+                raise ValueError(
+                    f"application {application_id} already has two keys; remove one first (apps remove-key)"
+                )
+            if item["public_key_pem"] == public_key_pem:
+                raise ValueError(f"application {application_id} already has this key")
+            values = {":k": public_key_pem, ":at": clock.iso()}
+            expected = {"public_key_pem": item["public_key_pem"], "second_public_key_pem": None}
+            return _Update(["second_public_key_pem = :k", "keys_changed_at = :at"], [], values, expected)
+
+        item = self._update(APPLICATION_PREFIX + application_id, change, _unknown_application(application_id))
+        return _application_from(item)
+
+    def remove_public_key(self, application_id: str, public_key_pem: str) -> Application:
+        """Stop accepting tokens signed with ``public_key_pem``; the other key stays (and becomes the only one).
+
+        ``ValueError`` if that is the application's only key or not one of its keys.
+        """
+
+        def change(item: dict[str, Any]) -> _Update:
+            first, second = item["public_key_pem"], item.get("second_public_key_pem")
+            if public_key_pem not in (first, second):
+                raise ValueError(f"application {application_id} has no such key")
+            if not second:
+                raise ValueError(f"that is application {application_id}'s only key; add a new one first (apps add-key)")
+            values = {":k": second if public_key_pem == first else first, ":at": clock.iso()}
+            expected = {"public_key_pem": first, "second_public_key_pem": second}
+            return _Update(["public_key_pem = :k", "keys_changed_at = :at"], ["second_public_key_pem"], values, expected)
+
+        item = self._update(APPLICATION_PREFIX + application_id, change, _unknown_application(application_id))
+        return _application_from(item)
 
     # -- DynamoDB ---------------------------------------------------------------------------
 
@@ -240,14 +422,146 @@ class AccountStore:
         return True
 
     def _get(self, pk: str) -> dict[str, Any] | None:
+        raw = self._get_raw(pk)
+        return None if raw is None else _plain(raw)
+
+    def _get_raw(self, pk: str) -> dict[str, Any] | None:
+        """The item in DynamoDB's attribute-value format."""
         # Consistent read: a key provisioned a moment ago must work on its first request.
         response: dict[str, Any] = aws.client("dynamodb").get_item(
             TableName=self.table_name, Key={"pk": {"S": pk}}, ConsistentRead=True
         )
-        item = response.get("Item")
-        if item is None:
-            return None
-        return {k: v["S"] if "S" in v else int(v["N"]) for k, v in item.items() if "S" in v or "N" in v}
+        return response.get("Item")
+
+    def _update(self, pk: str, change: Callable[[dict[str, Any]], "_Update"], missing: Exception) -> dict[str, Any]:
+        """Read the item, compute ``change`` from it, and write it only if the item is still as read.
+
+        Retries on a concurrent change; raises ``missing`` if there is no item, ``ConcurrentChange``
+        if the item kept changing. Returns the item as written.
+        """
+        ddb = aws.client("dynamodb")
+        for _ in range(_UPDATE_ATTEMPTS):
+            item = self._get(pk)
+            if item is None:
+                raise missing
+            update = change(item)
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {}
+            conditions = ["attribute_exists(pk)"]
+            for index, (attribute, expected) in enumerate(sorted(update.expected.items())):
+                names[f"#e{index}"] = attribute
+                if expected is None:
+                    conditions.append(f"attribute_not_exists(#e{index})")
+                else:
+                    values[f":e{index}"] = _attribute_value(expected)
+                    conditions.append(f"#e{index} = :e{index}")
+            values.update({name: _attribute_value(value) for name, value in update.values.items()})
+            expression = "SET " + ", ".join(update.sets)
+            if update.removes:
+                expression += " REMOVE " + ", ".join(update.removes)
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "Key": {"pk": {"S": pk}},
+                "UpdateExpression": expression,
+                "ConditionExpression": " AND ".join(conditions),
+                "ExpressionAttributeValues": values,
+                "ReturnValues": "ALL_NEW",
+            }
+            if names:
+                request["ExpressionAttributeNames"] = names
+            try:
+                response = ddb.update_item(**request)
+            except ddb.exceptions.ConditionalCheckFailedException:
+                continue
+            return _plain(response["Attributes"])
+        raise ConcurrentChange(f"{pk} kept changing while it was being updated; try again")
+
+
+@dataclass(frozen=True)
+class _Update:
+    sets: list[str]
+    removes: list[str]
+    values: dict[str, Any]  # ":name" -> a str, bool or number
+    expected: dict[str, Any]  # attribute -> the value read (None: absent) that the write is conditional on
+
+
+def _attribute_value(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, float)):
+        return {"N": repr(float(value)) if isinstance(value, float) else str(value)}
+    return {"S": str(value)}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """An item's string, number and boolean attributes as Python values."""
+    plain: dict[str, Any] = {}
+    for name, value in item.items():
+        if "S" in value:
+            plain[name] = value["S"]
+        elif "N" in value:
+            plain[name] = float(value["N"])
+        elif "BOOL" in value:
+            plain[name] = bool(value["BOOL"])
+    return plain
+
+
+def _optional_float(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _account_from(item: dict[str, Any]) -> Account:
+    return Account(
+        api_key=item["api_key"],
+        secret_salt=item["secret_salt"],
+        secret_hash=item["secret_hash"],
+        signature_secret=item["signature_secret"],
+        inbound_url=item.get("inbound_url"),
+        status_url=item.get("status_url"),
+        disabled=item.get("disabled") is True,
+        previous_secret_salt=item.get("previous_secret_salt"),
+        previous_secret_hash=item.get("previous_secret_hash"),
+        previous_secret_expires_at=_optional_float(item.get("previous_secret_expires_at")),
+        next_signature_secret=item.get("next_signature_secret"),
+        next_signature_secret_effective_at=_optional_float(item.get("next_signature_secret_effective_at")),
+        rate_limit_per_second=_optional_int(item.get("rate_limit_per_second")),
+    )
+
+
+def _application_from(item: dict[str, Any]) -> Application:
+    return Application(
+        application_id=item["application_id"],
+        api_key=item["api_key"],
+        name=item["name"],
+        public_key_pem=item["public_key_pem"],
+        inbound_url=item.get("inbound_url"),
+        status_url=item.get("status_url"),
+        second_public_key_pem=item.get("second_public_key_pem") or None,
+    )
+
+
+def _unknown_application(application_id: str) -> NoSuchApplication:
+    return NoSuchApplication(f"no application with id {application_id!r}")
+
+
+# What create_account stores, for get_account to convert when there is no item (values never used).
+_STAND_IN_ACCOUNT_ITEM: dict[str, Any] = {
+    name: {"S": value}
+    for name, value in {
+        "pk": ACCOUNT_PREFIX + "00000000",
+        "kind": "account",
+        "api_key": "00000000",
+        "secret_salt": DUMMY_SALT,
+        "secret_hash": DUMMY_HASH,
+        "signature_secret": "0" * 64,
+        "status_url": "https://stand-in.invalid/status",
+        "created_at": "1970-01-01T00:00:00.000Z",
+    }.items()
+}
 
 
 def _plausible_id(value: object) -> bool:
