@@ -32,6 +32,7 @@ STACK_SUITES = {TESTS / "integration": "integration", TESTS / "security": "secur
 STACK_GROUP = "local_stack"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks (--dist loadgroup)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         parents = Path(str(item.fspath)).resolve().parents
@@ -75,6 +76,7 @@ class RunningStack:
     local_dir: Path
     log_path: Path
     session: requests.Session = field(default_factory=requests.Session, repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.session.trust_env = False  # no proxies, and no machine-wide CA bundle overriding ``verify``
@@ -117,13 +119,16 @@ class RunningStack:
         return _read_jsonl(self.webhook_log)
 
     def boto3_client(self, service: str) -> Any:
-        return boto3.session.Session().client(
-            service,
-            endpoint_url=self.aws_endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        """A client of the stack's moto server, made once per service (making one takes a quarter second)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.session.Session().client(
+                service,
+                endpoint_url=self.aws_endpoint_url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return self._clients[service]
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = 15, interval: float = 0.05, what: str = "") -> T:
         """``predicate()``'s first truthy value, polled until ``timeout`` seconds; fails the test otherwise."""
