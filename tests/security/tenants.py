@@ -1,7 +1,8 @@
 """The tenants the attacks involve: the stack's demo account (the victim) and accounts made for the attacks.
 
 New accounts are made as an operator makes them, with the CLI's provisioning functions
-(``switchboard.provisioning``, ``switchboard.store.links``) run against the stack's moto server. Each
+(``switchboard.provisioning``, and ``switchboard.store.links`` through the local stack's
+``link_senders``) run against the stack's moto server. Each
 gets an application with its own key pair, one SMS number linked to it (a sender it owns), and
 webhook URLs at the stack's webhook sink under ``/tenants/<name>/`` so what reaches it can be told
 apart from the demo account's webhooks.
@@ -18,10 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_VIBER_SERVICE_ID
+from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_SMS_SENDER_ID, DEMO_VIBER_SERVICE_ID
 from tests.support.stack import RunningStack
-
-DEMO_SENDER_ID = "Acme"  # the alphanumeric SMS sender ID the demo account owns
 # What the rate limit lets a test account do (the attribute and value the rate-limit contract names),
 # so attacks sent back to back are never throttled unless a test asks for a low limit.
 RATE_LIMIT_ATTRIBUTE = "rate_limit_per_second"
@@ -68,7 +67,7 @@ def demo_tenant(stack: RunningStack) -> Tenant:
         sms_number=DEMO_SMS_NUMBER,
         page_id=DEMO_PAGE_ID,
         viber_service_id=DEMO_VIBER_SERVICE_ID,
-        sender_id=DEMO_SENDER_ID,
+        sender_id=DEMO_SMS_SENDER_ID,
     )
 
 
@@ -141,9 +140,9 @@ def provision_tenant(
     stack: RunningStack, name: str, key_dir: Path, rate_limit_per_second: int = UNTHROTTLED_PER_SECOND
 ) -> Tenant:
     """A new account, its application and a linked SMS number, with webhooks at the sink under ``/tenants/<name>/``."""
+    from local_stack.provision import link_senders
     from switchboard.provisioning import provision_account, provision_application
     from switchboard.store.accounts import AccountStore
-    from switchboard.store.links import ChannelLinkStore, provision_link
 
     base = f"http://{sink_netloc(stack)}/tenants/{name}"
     inbound_url, status_url = f"{base}/inbound", f"{base}/status"
@@ -161,10 +160,7 @@ def provision_tenant(
             status_url=status_url,
             private_key_out=key_dir / f"{name}.key",
         )
-        provision_link(
-            store, ChannelLinkStore(table_name=store.table_name), "sms", number, account["api_key"],
-            application["application_id"],
-        )
+        link_senders(account["api_key"], [("sms", number)], application["application_id"])
     return Tenant(
         name=name,
         api_key=account["api_key"],
