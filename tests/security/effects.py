@@ -25,6 +25,10 @@ import requests
 from tests.support.stack import RunningStack
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# How every provider route refuses an unsigned or wrongly signed webhook: 403 problem+json, the
+# answer Messenger and Viber always gave and SMS gives too (issue 8 item 3: "exactly as Messenger
+# and Viber already do"). The security contracts' item 7 says 401; the routes answer 403.
+PROVIDER_REFUSAL_STATUS = 403
 TRACE_HEADER = "x-nexmo-trace-id"
 GATEWAY_REQUEST_ID_HEADER = "apigw-requestid"  # the functions' log correlation id
 RUN_TOKEN = secrets.token_hex(3)
