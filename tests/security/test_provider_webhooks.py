@@ -41,7 +41,8 @@ from tests.security.effects import (
 from tests.security.tenants import Tenant
 from tests.support.stack import RunningStack
 
-MESSENGER, VIBER, SMS_DLR, SMS_INBOUND = "/webhooks/messenger", "/webhooks/viber", "/webhooks/sms/dlr", "/webhooks/sms/inbound"
+MESSENGER, VIBER = "/webhooks/messenger", "/webhooks/viber"
+SMS_DLR, SMS_INBOUND = "/webhooks/sms/dlr", "/webhooks/sms/inbound"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 VICTIM_STATUS_PATH = "/webhooks/status"
@@ -166,7 +167,9 @@ SMS_FORGERIES: dict[str, Callable[[dict[str, str], dict[str, Any]], ProviderRequ
     "unsigned": lambda p, c: sms_form(p),
     "unsigned-get": lambda p, c: ProviderRequest("GET", SMS_DLR, query=urlencode(p)),
     "garbage-sig": lambda p, c: sms_form({**p, "timestamp": str(int(time.time())), "nonce": "n", "sig": garbage_hex(32)}),
-    "signed-with-another-secret": lambda p, c: sms_form(sms_signed_params(p, "not-the-secret", c["sms"]["signature_method"])),
+    "signed-with-another-secret": lambda p, c: sms_form(
+        sms_signed_params(p, "not-the-secret", c["sms"]["signature_method"])
+    ),
     "signed-by-another-method": lambda p, c: sms_form(sms_signed_params(p, c["sms"]["signature_secret"], "sha256")),
     "changed-after-signing": _sms_tampered,
     "signed-an-hour-ago": lambda p, c: sms_form(sms_signed(p, c, now=time.time() - HOUR)),

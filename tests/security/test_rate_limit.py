@@ -49,7 +49,8 @@ def test_a_tenant_over_its_limit_gets_429_and_nothing_is_sent_for_those_requests
         to, text = unique_msisdn(), marker("flood")
         sent.append((stack.post(route, json=send_body(route, flooder, to, text), auth=flooder.auth), to, text))
     # The victim, right after the burst, in the same second.
-    victims = stack.post(V1_MESSAGES, json=flat_sms(victim.sms_number, unique_msisdn(), marker("not starved")), auth=victim.auth)
+    not_starved = flat_sms(victim.sms_number, unique_msisdn(), marker("not starved"))
+    victims = stack.post(V1_MESSAGES, json=not_starved, auth=victim.auth)
 
     throttled = [(response, to, text) for response, to, text in sent if response.status_code == 429]
     assert throttled, [response.status_code for response, _, _ in sent]

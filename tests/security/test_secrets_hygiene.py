@@ -81,7 +81,10 @@ def exercised(stack: RunningStack, victim: Tenant, attacker: Tenant, channels: d
     assert stack.get("/webhooks/messenger?" + urlencode(handshake)).text == "4711"
 
     sms = channels["sms"]
-    dlr = {"messageId": f"unknown-{uuid.uuid4().hex}", "status": "delivered", "msisdn": "447700900123", "to": victim.sms_number}
+    dlr = {
+        "messageId": f"unknown-{uuid.uuid4().hex}", "status": "delivered", "msisdn": "447700900123",
+        "to": victim.sms_number,
+    }
     signed = sms_signed_params(dlr, sms["signature_secret"], sms["signature_method"], now=time.time())
     assert stack.get("/webhooks/sms/dlr?" + urlencode(signed)).status_code == 200
     return {**jwts, "sms sig in a query string": signed["sig"], "messenger verify token": messenger["verify_token"]}
@@ -131,7 +134,9 @@ def test_the_lookup_shows_no_secret_of_the_webhooks_it_sent(
     wanted = long_lived_secrets(victim, attacker, channels)
     signed_webhooks = [r for r in stack.webhooks() if r.get("signature_valid") and isinstance(r.get("body"), dict)]
     message_uuid = next(r["body"]["message_uuid"] for r in signed_webhooks if "message_uuid" in r["body"])
-    authorizations = {f"webhook authorization {i}": r["headers"].get("Authorization", "") for i, r in enumerate(signed_webhooks)}
+    authorizations = {
+        f"webhook authorization {i}": r["headers"].get("Authorization", "") for i, r in enumerate(signed_webhooks)
+    }
 
     response = stack.get(f"/v1/messages/{message_uuid}", auth=victim.auth)
 

@@ -180,7 +180,11 @@ def items_mentioning(stack: RunningStack, text: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(
     ("command", "option"),
-    [(("accounts", "create"), "--status-url"), (("accounts", "create"), "--inbound-url"), (("apps", "create"), "--status-url")],
+    [
+        (("accounts", "create"), "--status-url"),
+        (("accounts", "create"), "--inbound-url"),
+        (("apps", "create"), "--status-url"),
+    ],
     ids=["accounts-status-url", "accounts-inbound-url", "apps-status-url"],
 )
 def test_the_cli_refuses_a_backslash_webhook_url(

@@ -75,7 +75,8 @@ class VictimData:
 def victim_data(stack: RunningStack, victim: Tenant) -> VictimData:
     """A message, a v0.1 dispatch and a beta workflow of the victim (recipients that get no reports)."""
     to = unique_msisdn()
-    message = accepted(stack.post(V1_MESSAGES, json=flat_sms(victim.sms_number, to, marker("victim")), auth=victim.auth))
+    sent = stack.post(V1_MESSAGES, json=flat_sms(victim.sms_number, to, marker("victim")), auth=victim.auth)
+    message = accepted(sent)
     first = nested_messenger(str(victim.page_id), unique_psid(), marker("victim workflow"))
     last = nested_sms(victim.sms_number, unique_msisdn(), marker("victim workflow fallback"))
     dispatch = accepted(stack.post(V0_1_DISPATCH, json=workflow(first, last), auth=victim.auth))
@@ -258,9 +259,8 @@ def test_sending_from_another_tenants_sender_is_refused_and_sends_nothing(
 
 def test_the_attacker_may_send_from_its_own_number(stack: RunningStack, attacker: Tenant) -> None:
     to = unique_msisdn()
-    message_uuid = accepted(stack.post(V1_MESSAGES, json=flat_sms(attacker.sms_number, to, marker("own")), auth=attacker.auth))[
-        "message_uuid"
-    ]
+    response = stack.post(V1_MESSAGES, json=flat_sms(attacker.sms_number, to, marker("own")), auth=attacker.auth)
+    message_uuid = accepted(response)["message_uuid"]
     assert record(stack, message_uuid)["api_key"] == attacker.api_key
 
 
