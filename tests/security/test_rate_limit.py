@@ -17,7 +17,7 @@ from tests.security.effects import assert_no_effects, assert_problem, marker, re
 from tests.security.tenants import Tenant, provision_tenant
 from tests.support.stack import RunningStack
 
-BURST = 8
+BURST = 10
 TOO_MANY_REQUESTS = "Too Many Requests"
 
 
