@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit integration lint sam-check bench replay clean
+.PHONY: run test unit integration security lint sam-check bench replay clean
 
 $(STAMP): pyproject.toml layers/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml layers/requirements.txt
 run: $(STAMP)
 	$(BIN)/python -m local_stack
 
-## Template lint and the whole test suite (unit + integration on a local stack the tests start).
+## Template lint and the whole test suite (unit, then integration and attack suites on one local stack the tests start).
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -p no:cacheprovider -n auto --dist loadgroup tests
 
@@ -25,6 +25,10 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests/integration
+
+## The attack suite alone (docs/security.md): hostile tenants, forged webhooks, SSRF, bad input against a local stack.
+security: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider tests/security
 
 ## cfn-lint on the SAM template (make test also lints its offline CloudFormation translation: tests/unit/test_template.py).
 lint: $(STAMP)

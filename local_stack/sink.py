@@ -1,5 +1,8 @@
 """A webhook receiver for the local stack: answers 200 to any request and records what it got.
 
+One exception, for trying the notifier's redirect rule: a request to ``/redirect?location=URL`` is
+answered ``307 Temporary Redirect`` to ``URL`` (the notifier must not follow it).
+
 Each request is appended to ``<state_dir>/webhooks.jsonl`` before the answer goes out, with
 ``signature_valid`` telling whether a Vonage-style signed webhook checks out: the
 ``Authorization: Bearer`` JWT verifies with HS256 against one of the signature secrets and its
@@ -21,6 +24,8 @@ from local_stack.simulators.http_server import BackgroundHttpServer, HttpRequest
 from local_stack.simulators.jsonl import JsonLinesLog, iso_utc_now
 
 WEBHOOKS_FILE = "webhooks.jsonl"
+REDIRECT_PATH = "/redirect"
+REDIRECT_LOCATION_PARAM = "location"
 
 _DECODE_OPTIONS = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
 
@@ -112,4 +117,7 @@ class WebhookSink:
                 "signature_valid": self._signature_valid(request),
             }
         )
+        location = request.query.get(REDIRECT_LOCATION_PARAM)
+        if request.path == REDIRECT_PATH and location:
+            return HttpResponse(307, json.dumps({"location": location}).encode(), headers=(("Location", location),))
         return HttpResponse.json(200, {"status": "ok"})

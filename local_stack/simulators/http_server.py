@@ -50,6 +50,7 @@ class HttpResponse:
     status: int
     body: bytes = b""
     content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()  # sent after Content-Type and Content-Length
 
     @classmethod
     def json(cls, status: int, payload: Any) -> HttpResponse:
@@ -94,6 +95,8 @@ def _handler_class(handle: RequestHandler) -> type[BaseHTTPRequestHandler]:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers:
+                self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(response.body)

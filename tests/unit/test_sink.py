@@ -81,6 +81,25 @@ def test_any_method_and_path_gets_200_and_is_recorded(sink: WebhookSink, method:
     assert record["received_at"].endswith("Z")
 
 
+def test_the_redirect_path_answers_307_to_its_location_and_is_recorded(sink: WebhookSink) -> None:
+    target = "http://127.0.0.1:9/elsewhere?a=1"
+    response = requests.post(
+        sink.url("/redirect"), params={"location": target}, data=b"{}", allow_redirects=False, timeout=5
+    )
+
+    assert response.status_code == 307
+    assert response.headers["Location"] == target
+    (record,) = sink.received
+    assert (record["method"], record["path"], record["query"]) == ("POST", "/redirect", {"location": target})
+
+
+def test_the_redirect_path_without_a_location_is_an_ordinary_200(sink: WebhookSink) -> None:
+    response = requests.post(sink.url("/redirect"), data=b"{}", allow_redirects=False, timeout=5)
+
+    assert response.status_code == 200
+    assert "Location" not in response.headers
+
+
 def test_json_body_is_parsed_and_raw_body_kept_byte_for_byte(sink: WebhookSink) -> None:
     raw = '{"status":  "delivered",\n "text": "caf\u00e9 \u2713", "n": 1.50}'.encode("utf-8")
     post(sink, raw, {"Content-Type": "application/json", "X-Custom": "yes"})
