@@ -7,6 +7,9 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
+# The session's local stack (``stack`` fixture) for tests/integration/ and tests/security/.
+pytest_plugins = ("tests.support.stack",)
+
 # Credentials and region for moto before anything creates a client.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ["AWS_ACCESS_KEY_ID"] = "testing"
