@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from local_stack.console.views import INBOUND, PROVIDER_OF_CHANNEL, address, direction
+from local_stack.console.views import INBOUND, PROVIDER_OF_CHANNEL, address, direction, pretty_raw
 from local_stack.replay import (
     CapturedWebhook,
     ReplayError,
@@ -216,6 +216,7 @@ class ConsoleActions:
                 "url": f"{self.api_url}{webhook.target}",
                 "headers": dict(webhook.headers),
                 "body": webhook.body.decode("utf-8", errors="replace"),
+                "body_text": pretty_raw(webhook.body.decode("utf-8", errors="replace")),
             },
-            "response": {"status": response.status, "body": response.body},
+            "response": {"status": response.status, "body": response.body, "body_text": pretty_raw(response.body)},
         }

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import json
+
 import jwt
 
 from local_stack.console.sms_parts import API_TYPES, split_sms
@@ -30,6 +32,22 @@ WEBHOOK_UNDELIVERABLE = "webhook_undeliverable"
 
 
 # -- small readers -------------------------------------------------------------------------------
+
+
+def pretty(value: Any) -> str:
+    """JSON as the page shows it. Made here, where integers are exact: a browser's JSON.parse rounds
+    those past 2**53, and Viber's message tokens and seq numbers are such integers."""
+    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def pretty_raw(text: Any) -> str:
+    """A raw body shown indented when it is JSON, as it is otherwise."""
+    if not isinstance(text, str):
+        return pretty(text)
+    try:
+        return pretty(json.loads(text))
+    except ValueError:
+        return text
 
 
 def epoch(iso: Any) -> float | None:
@@ -291,7 +309,8 @@ def provider_exchanges(
         else:
             matched_by = None
         if matched_by:
-            found.append({**request, "matched_by": matched_by})
+            shown = {"body_text": pretty(request.get("body")), "response_body_text": pretty(request.get("response_body"))}
+            found.append({**request, "matched_by": matched_by, **shown})
     return found
 
 
@@ -301,7 +320,11 @@ def provider_reports(record: Mapping[str, Any], reports: Sequence[Mapping[str, A
     provider_id = _text(record.get("provider_message_id"))
     if provider_id is None or direction(record) == INBOUND:
         return []
-    return [dict(r) for r in reports if r.get("provider") == provider and _text(r.get("message_id")) == provider_id]
+    return [
+        {**r, "body_text": pretty(r.get("body"))}
+        for r in reports
+        if r.get("provider") == provider and _text(r.get("message_id")) == provider_id
+    ]
 
 
 # -- one message: customer webhooks -----------------------------------------------------------------
@@ -341,6 +364,7 @@ def sink_delivery(sink_record: Mapping[str, Any]) -> dict[str, Any]:
         "url": f"http://{host}{sink_record.get('path', '')}",
         "body": sink_record.get("body"),
         "raw_body": sink_record.get("raw_body"),
+        "body_text": pretty_raw(sink_record.get("raw_body")),
         "signature": signature_view(sink_record),
         "answered": 200,  # the sink answers every request 200
     }
@@ -426,6 +450,7 @@ def workflow_view(
         "outcome": item.get("outcome"),
         "steps": steps,
         "history": list(item.get("history") or []),
+        "history_text": pretty(list(item.get("history") or [])),
     }
 
 
@@ -502,4 +527,5 @@ def message_detail(
         "workflow": workflow_view(workflow, messages_by_uuid, now) if workflow else None,
         "actions": dict(actions),
         "record": dict(record),
+        "record_text": pretty(dict(record)),
     }

@@ -53,15 +53,11 @@ function timeEl(iso, withDate) {
   return h("time", { datetime: iso, title: iso }, timeText(iso, withDate));
 }
 
-function json(value) {
-  if (typeof value === "string") {
-    try { return JSON.stringify(JSON.parse(value), null, 2); } catch (e) { return value; }
-  }
-  return JSON.stringify(value, null, 2);
-}
-
+// Text is shown as the stack formatted it: it carries integers too large for JavaScript's numbers
+// exactly (Viber's message tokens). Only small objects (a JWT's header and claims) are formatted here.
 function codeBlock(value, label) {
-  return h("pre", { tabindex: "0", "aria-label": label || "JSON" }, json(value));
+  const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  return h("pre", { tabindex: "0", "aria-label": label || "JSON" }, text);
 }
 
 function messageHref(uuid) { return `${BASE}/messages/${encodeURIComponent(uuid)}`; }
@@ -230,6 +226,11 @@ function debounce(fn, ms) {
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
 
+function rowLabel(m) {
+  const who = m.direction === "inbound" ? `inbound ${m.channel_label} message from ${m.from}` : `${m.channel_label} message to ${m.to}`;
+  return `${who}, ${m.status}: ${m.preview || "(no text)"}`;
+}
+
 function messagesTable(messages, known) {
   if (messages.length === 0) {
     return h("p", { class: "empty panel" },
@@ -251,7 +252,7 @@ function messagesTable(messages, known) {
     h("td", { class: "addr" }, m.from),
     h("td", { class: "addr" }, m.to),
     h("td", { class: "preview" },
-      h("a", { href, "data-key": `row-${m.message_uuid}`, "aria-label": `${m.direction} ${m.channel_label} message to ${m.to}: ${m.preview || "(no text)"}` },
+      h("a", { href, "data-key": `row-${m.message_uuid}`, "aria-label": rowLabel(m) },
         m.preview || "(no text)"),
       m.client_ref ? h("div", { class: "muted" }, `client_ref ${m.client_ref}`) : null),
     h("td", {}, statusBadge(m.status)),
@@ -321,7 +322,7 @@ function renderMessage(node, data, actionsPanel) {
   node.append(h("section", { class: "panel", "aria-labelledby": "record-title" },
     h("h2", { id: "record-title" }, "Stored record"),
     h("details", { "data-key": "record" }, h("summary", { "data-key": "record-summary" }, "The message record as DynamoDB holds it"),
-      codeBlock(data.record, "message record"))));
+      codeBlock(data.record_text, "message record"))));
 }
 
 function timelinePanel(steps) {
@@ -464,8 +465,8 @@ function buildActions(panel, data, refresh) {
         h("p", { class: "result-head" }, `${label}: the API answered ${outcome.response.status}`),
         h("details", {}, h("summary", {}, `${outcome.request.method} ${outcome.request.url}`),
           h("h3", {}, "Headers"), codeBlock(outcome.request.headers, "request headers"),
-          h("h3", {}, "Body"), codeBlock(outcome.request.body, "request body"),
-          h("h3", {}, "Answer"), codeBlock(outcome.response.body, "API answer")));
+          h("h3", {}, "Body"), codeBlock(outcome.request.body_text, "request body"),
+          h("h3", {}, "Answer"), codeBlock(outcome.response.body_text, "API answer")));
       refresh();
     } catch (error) {
       result.dataset.kind = "error";
@@ -508,8 +509,8 @@ function providerPanel(data) {
         h("span", { class: `badge ${ok ? "ok" : "bad"}` }, `HTTP ${ex.response_status}`),
         h("span", { class: "muted" }, `matched by ${ex.matched_by}`)),
       h("div", { class: "two-col" },
-        h("div", {}, h("h4", { class: "muted" }, "Request we sent (secrets as ***)"), codeBlock(ex.body, "request body")),
-        h("div", {}, h("h4", { class: "muted" }, "Provider's answer"), codeBlock(ex.response_body === undefined ? "(not logged)" : ex.response_body, "answer body")))));
+        h("div", {}, h("h4", { class: "muted" }, "Request we sent (secrets as ***)"), codeBlock(ex.body_text, "request body")),
+        h("div", {}, h("h4", { class: "muted" }, "Provider's answer"), codeBlock(ex.response_body === undefined ? "(not logged)" : ex.response_body_text, "answer body")))));
   });
   if (data.provider_reports.length) {
     panel.append(h("h3", { class: "section-gap" }, "Receipts the provider sent back"));
@@ -518,7 +519,7 @@ function providerPanel(data) {
       list.append(h("li", {}, timeEl(r.sent_at), " ", statusBadge(r.report), " ",
         r.skipped ? h("span", { class: "muted" }, r.skipped)
           : [h("code", {}, `${r.method} ${r.path}`), ` answered ${r.response_status ?? r.error}`, r.attempt > 1 ? ` (attempt ${r.attempt})` : "",
-            h("details", { "data-key": `report-${r.report}-${r.attempt}` }, h("summary", {}, "body"), codeBlock(r.body, "receipt body"))]));
+            h("details", { "data-key": `report-${r.report}-${r.attempt}` }, h("summary", {}, "body"), codeBlock(r.body_text, "receipt body"))]));
     }
     panel.append(list);
   }
@@ -554,7 +555,7 @@ function webhooksPanel(webhooks) {
       block.append(h("p", {}, h("code", {}, `${delivery.method} ${delivery.url}`), " ", verdict));
       block.append(h("details", { "data-key": `webhook-${index}` },
         h("summary", { "data-key": `webhook-summary-${index}` }, "Body and signature"), h("div", { class: "two-col" },
-        h("div", {}, h("h4", { class: "muted" }, "Body"), codeBlock(delivery.raw_body, "webhook body")),
+        h("div", {}, h("h4", { class: "muted" }, "Body"), codeBlock(delivery.body_text, "webhook body")),
         h("div", {}, h("h4", { class: "muted" }, "Our signature (Authorization: Bearer JWT, HS256)"),
           sig.claims ? codeBlock({ header: sig.header, claims: sig.claims }, "signature claims") : h("p", { class: "muted" }, sig.decode_error || "no token"),
           sig.token ? h("details", { "data-key": `token-${index}` }, h("summary", {}, "the token"), h("pre", { tabindex: "0" }, sig.token)) : null))));
@@ -601,7 +602,7 @@ function workflowPanel(workflow, onMessagePage, currentUuid) {
   }
   panel.append(h("details", { "data-key": `history-${workflow.workflow_uuid}` },
     h("summary", { "data-key": `history-summary-${workflow.workflow_uuid}` }, `History (${workflow.history.length} events)`),
-    codeBlock(workflow.history, "workflow history")));
+    codeBlock(workflow.history_text, "workflow history")));
   return panel;
 }
 
