@@ -155,7 +155,8 @@ class ConsoleActions:
             raise ActionRefused(offered.reason)
         sender, recipient = address(record.get("from")), address(record.get("to"))
         if record.get("channel") == Channel.MESSENGER.value:
-            webhook = resign(webhook_from_provider_body(json.dumps(self._messenger_message(sender, recipient, text))), channels)
+            body = self._messenger_message(sender, recipient, text)
+            webhook = resign(webhook_from_provider_body(json.dumps(body)), channels)
         else:
             body = self._inbound_sms(recipient, text)
             webhook = resign(webhook_from_provider_body(json.dumps(body)), channels, sms_number=sender)
@@ -193,7 +194,8 @@ class ConsoleActions:
         return {"object": "page", "entry": [{"id": page_id, "time": now_ms, "messaging": [event]}]}
 
     def _inbound_sms(self, user_number: str, text: str) -> dict[str, str]:
-        """The SMS API's inbound message; ``to`` (our number), ``timestamp``, ``nonce`` and ``sig`` come with signing."""
+        """The SMS API's inbound message; ``to`` (our number), ``timestamp``, ``nonce`` and ``sig`` come with
+        signing."""
         received = datetime.fromtimestamp(self._clock(), timezone.utc)
         words = text.split()
         return {

@@ -97,6 +97,26 @@ def host_name(host_header: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+ACCESS_LOGGER = "local_stack.http_listener"
+
+
+class QuietBackgroundReads(logging.Filter):
+    """Leaves the pages' background reads (data and the event stream) out of the stack's access log.
+
+    An open console reads after every change and holds an event stream open: logged, they would
+    bury the requests a developer is looking for. Page loads and actions are still logged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f'"GET {API_PATH}/' not in record.getMessage()
+
+
+def quiet_background_reads(logger_name: str = ACCESS_LOGGER) -> None:
+    access_log = logging.getLogger(logger_name)
+    if not any(isinstance(existing, QuietBackgroundReads) for existing in access_log.filters):
+        access_log.addFilter(QuietBackgroundReads())
+
+
 @dataclass
 class _Stack:
     state: StackState
@@ -129,6 +149,7 @@ class Console:
         self._event_wait = event_wait_seconds
         self._stack: _Stack | None = None
         self._lock = threading.Lock()
+        quiet_background_reads()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.handle(request)

@@ -267,6 +267,10 @@ def _text(value: Any) -> str | None:
     return None if value is None or isinstance(value, (dict, list)) else str(value)
 
 
+def _received(request: Mapping[str, Any]) -> float:
+    return epoch(request.get("received_at")) or 0.0
+
+
 def _send_window(record: Mapping[str, Any], now: float) -> tuple[float, float]:
     start = (epoch(record.get("created_at")) or 0.0) - MATCH_SLACK_SECONDS
     for entry in record.get("history") or []:
@@ -304,13 +308,16 @@ def provider_exchanges(
             matched_by = "client-ref" if client_ref == message_uuid else None
         elif provider_id is not None and answered == provider_id:
             matched_by = "provider message id"
-        elif answered is None and request_content(request) == content and start <= (epoch(request.get("received_at")) or 0.0) <= end:
+        elif answered is None and request_content(request) == content and start <= _received(request) <= end:
             matched_by = "recipient, content and time"
         else:
             matched_by = None
         if matched_by:
-            shown = {"body_text": pretty(request.get("body")), "response_body_text": pretty(request.get("response_body"))}
-            found.append({**request, "matched_by": matched_by, **shown})
+            texts = {
+                "body_text": pretty(request.get("body")),
+                "response_body_text": pretty(request.get("response_body")),
+            }
+            found.append({**request, "matched_by": matched_by, **texts})
     return found
 
 
@@ -492,7 +499,8 @@ def channel_preview(record: Mapping[str, Any], exchanges: Sequence[Mapping[str, 
     if record.get("channel") == Channel.SMS.value and parts.get("text") is not None:
         encoding, source = sms_encoding(record, exchanges)
         preview_view["kind"] = "sms"
-        preview_view["sms"] = split_sms(parts["text"], encoding).to_json() | {"encoding_from": source}  # type: ignore[arg-type]
+        sms = split_sms(parts["text"], encoding)  # type: ignore[arg-type]
+        preview_view["sms"] = sms.to_json() | {"encoding_from": source}
     else:
         preview_view["kind"] = "chat"
     return preview_view

@@ -81,7 +81,9 @@ class ConsolePage:
         return [url for url in self.requested if not url.startswith(self.stack.api_url + "/")]
 
 
-def _page(chromium: Any, stack: RunningStack, request: pytest.FixtureRequest, color_scheme: str) -> Iterator[ConsolePage]:
+def _page(
+    chromium: Any, stack: RunningStack, request: pytest.FixtureRequest, color_scheme: str
+) -> Iterator[ConsolePage]:
     context = chromium.new_context(viewport=VIEWPORT, color_scheme=color_scheme)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -34,8 +35,8 @@ VIBER_SERVICE = "16273"
 SMS_FROM = "447700900001"
 SIGNATURE_SECRET = "webhook-signature-secret-of-32-bytes!"
 CHANNELS = {
-    "messenger": {"api_base": "http://127.0.0.1:9/messenger", "api_version": "v18.0", "app_secret": "messenger-app-secret",
-                  "verify_token": "verify", "pages": {PAGE: "EAApage"}},
+    "messenger": {"api_base": "http://127.0.0.1:9/messenger", "api_version": "v18.0",
+                  "app_secret": "messenger-app-secret", "verify_token": "verify", "pages": {PAGE: "EAApage"}},
     "viber": {"api_base": "http://127.0.0.1:9/viber", "callback_secret": "viber-callback-secret",
               "service_ids": [VIBER_SERVICE]},
     "sms": {"api_base": "http://127.0.0.1:9/sms", "api_key": "k", "api_secret": "s",
@@ -666,3 +667,20 @@ def test_before_the_stack_wrote_its_state_the_console_says_it_is_not_ready(tmp_p
 
     assert response.status == 503
     assert "not ready" in json.loads(response.body)["detail"]
+
+
+def test_background_reads_stay_out_of_the_stacks_access_log_and_actions_do_not(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    access_log = logging.getLogger("local_stack.http_listener")
+    with caplog.at_level(logging.INFO, logger="local_stack.http_listener"):
+        for line in ('"GET /_console/api/events?since=abc HTTP/1.1" 200 -',
+                     '"GET /_console/api/messages HTTP/1.1" 200 -',
+                     '"GET /_console/ HTTP/1.1" 200 -',
+                     '"POST /_console/api/messages/m-1/reply HTTP/1.1" 200 -',
+                     '"GET /v1/messages/m-1 HTTP/1.1" 200 -'):
+            access_log.info("%s %s", "127.0.0.1", line)
+
+    assert [record.getMessage().split('"')[1] for record in caplog.records] == [
+        "GET /_console/ HTTP/1.1", "POST /_console/api/messages/m-1/reply HTTP/1.1", "GET /v1/messages/m-1 HTTP/1.1",
+    ]

@@ -69,7 +69,8 @@ def test_a_message_appears_live_reaches_read_and_the_recipients_reply_arrives(co
     page.locator("h1", has_text=f"Messenger message to {user}").wait_for()
     page.evaluate("window.notReloaded = true")
     wait_for_badge(page, "ol.timeline", "read")
-    assert [s.inner_text() for s in page.locator("ol.timeline .badge").all()][:3] == ["accepted", "sending", "submitted"]
+    badges = [badge.inner_text() for badge in page.locator("ol.timeline .badge").all()]
+    assert badges[:3] == ["accepted", "sending", "submitted"]
     wait_for_badge(page, ".title-row", "read")
     page.locator(".exchange", has_text="status:read").locator(".badge", has_text="signature verifies").wait_for()
     provider_call = page.locator("#provider-title").locator("..")
