@@ -7,6 +7,7 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from local_stack.console import CONSOLE_PATH
 from local_stack.stack import StackInfo
 from local_stack.template import ROOT
 
@@ -44,6 +45,7 @@ def replay_command(info: StackInfo) -> str:
 def banner(info: StackInfo, urls: Mapping[str, str], channel_ids: Mapping[str, str] | None = None) -> str:
     rows = [
         ("API", info.api_url),
+        ("Console", f"{info.api_url}{CONSOLE_PATH}/  (messages, webhooks, provider calls, live)"),
         ("API over HTTPS", f"https://{info.https_api_host}  (certificate {info.tls_cert_path})"),
         ("AWS endpoint (moto)", info.aws_endpoint_url),
         ("Webhook sink", f"{urls.get('webhook_sink', '')}  (log {info.webhook_log})"),

@@ -6,6 +6,11 @@ unless its content type is text), the route's function is invoked, and its resul
 as API Gateway maps it. API Gateway's own answers keep its wording: 404 ``Not Found`` when no
 route matches, 413 past the 10 MB payload limit, 500 ``Internal Server Error`` when the function
 fails, 503 ``Service Unavailable`` past the 30 s integration timeout.
+
+``local_handlers`` are the local stack's own pages (the console under ``/_console``): a request
+whose path is one of their prefixes, or under one, is answered by that handler before any of the
+template's routes, its ``$default`` catch-all included. They exist only locally, never in the
+deployed API.
 """
 
 from __future__ import annotations
@@ -220,6 +225,9 @@ def _header_text(value: Any) -> str:
 _HTTP_INVOCATIONS = threading.Lock()
 
 
+LocalHandler = Callable[[HttpRequest], HttpResponse]
+
+
 class HttpApiGateway:
     """Routes requests to functions. ``functions`` maps a route's function (logical id) to it."""
 
@@ -230,18 +238,24 @@ class HttpApiGateway:
         api: ApiIdentity,
         clock: Callable[[], float] = time.time,
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        local_handlers: Mapping[str, LocalHandler] | None = None,
     ) -> None:
         self.routes = routes
         self.functions = functions
         self.api = api
         self._clock = clock
         self._integration_timeout = integration_timeout
+        self._local_handlers = dict(local_handlers or {})
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id()
         if len(request.body) > MAX_REQUEST_BODY_BYTES:
             return gateway_error(413, "Request Entity Too Large", request_id)
-        match = self.routes.select(request.method, unquote(urlsplit(request.target).path))
+        path = unquote(urlsplit(request.target).path)
+        for prefix, local_handler in self._local_handlers.items():
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                return local_handler(request)
+        match = self.routes.select(request.method, path)
         if match is None:
             return gateway_error(404, "Not Found", request_id)
         function = self.functions[match.route.function]

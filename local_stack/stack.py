@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 import boto3
 
 from local_stack.aws_server import AwsServer, use_local_aws
+from local_stack.console import CONSOLE_PATH, Console
 from local_stack.event_sources import DEFAULT_CONCURRENCY, SqsPoller, sqs_event_sources
 from local_stack.functions import LocalFunction, function_configs, load_functions
 from local_stack.gateway import ApiIdentity, HttpApiGateway
@@ -266,7 +267,12 @@ class LocalStack:
         self, template: dict[str, Any], api_id: str, tls: TlsFiles
     ) -> tuple[HttpListener, HttpListener]:
         """The API's HTTP and HTTPS listeners, bound now (a busy port fails the start) and started last."""
-        gateway = HttpApiGateway(routes_from_template(template), self.functions, ApiIdentity(api_id))
+        gateway = HttpApiGateway(
+            routes_from_template(template),
+            self.functions,
+            ApiIdentity(api_id),
+            local_handlers={CONSOLE_PATH: Console(self.local_dir)},
+        )
         tls_context = server_tls_context(str(tls.cert_path), str(tls.key_path))
         for port, context in ((self.settings.http_port, None), (self.settings.https_port, tls_context)):
             self._listeners.append(HttpListener(gateway, self.settings.host, port, context))

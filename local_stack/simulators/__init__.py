@@ -7,7 +7,8 @@
 Credentials are random per instance; ``channels_secret()`` gives the ChannelsSecret JSON that
 points the adapters here. What each simulator does is chosen by the recipient's last four digits
 (see ``scenarios``). Every request under a provider prefix is appended to
-``<state_dir>/provider-requests.jsonl``, with ``access_token`` and ``api_secret`` values as ``***``.
+``<state_dir>/provider-requests.jsonl`` with the simulator's answer beside it (``response_status``,
+``response_body``), ``access_token`` and ``api_secret`` values as ``***``.
 
 Once ``send_reports_to(api_url)`` is called, the delivery and read reports of accepted messages are
 sent to the API's provider webhook routes as signed provider webhooks (``reports``), each attempt
@@ -84,11 +85,19 @@ def _logged_body(request: HttpRequest) -> Any:
     text = request.body.decode("utf-8", errors="replace")
     if request.media_type() == "application/x-www-form-urlencoded":
         return _redacted(dict(parse_qsl(text, keep_blank_values=True)))
+    return _logged_json_or_text(text)
+
+
+def _logged_json_or_text(text: str) -> Any:
     try:
         parsed = json.loads(text)
     except ValueError:
         return text
     return _redacted(parsed) if isinstance(parsed, dict) else parsed
+
+
+def _logged_response_body(response: HttpResponse) -> Any:
+    return _logged_json_or_text(response.body.decode("utf-8", errors="replace")) if response.body else None
 
 
 class ProviderSimulators:
@@ -222,6 +231,7 @@ class ProviderSimulators:
                 "path": _logged_path(request),
                 "body": _logged_body(request),
                 "response_status": response.status,
+                "response_body": _logged_response_body(response),
                 "received_at": received_at,
             }
         )

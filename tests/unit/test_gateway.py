@@ -360,6 +360,25 @@ def test_an_unknown_route_is_api_gateways_404() -> None:
     assert recorder.events == []
 
 
+def test_local_handlers_answer_their_prefix_before_any_template_route() -> None:
+    recorder = Recorder()
+    seen: list[str] = []
+
+    def console(request: HttpRequest) -> HttpResponse:
+        seen.append(request.target)
+        return HttpResponse(200, [("Content-Type", "text/plain")], b"console")
+
+    gateway = _gateway(recorder, local_handlers={"/_console": console})
+
+    for target in ("/_console", "/_console/", "/_console/messages/abc?x=1"):
+        assert gateway.handle(_request("GET", target)).body == b"console"
+    # Only the prefix and paths under it: the catch-all route still gets everything else.
+    assert gateway.handle(_request("GET", "/_consoles")).status == 204
+    assert gateway.handle(_request("GET", "/beta/_console")).status == 204
+    assert seen == ["/_console", "/_console/", "/_console/messages/abc?x=1"]
+    assert [event["rawPath"] for event in recorder.events] == ["/_consoles", "/beta/_console"]
+
+
 def test_a_body_over_10_mb_is_413() -> None:
     recorder = Recorder()
     response = _gateway(recorder).handle(_request(body=b"x" * (MAX_REQUEST_BODY_BYTES + 1)))

@@ -640,6 +640,27 @@ def test_every_request_is_logged_with_secrets_redacted(
     assert "EAAforged" not in text
 
 
+def test_every_logged_request_carries_the_answer_it_got(
+    simulators: ProviderSimulators, secret: dict[str, Any]
+) -> None:
+    answers = [
+        post_messenger(secret, messenger_body()),
+        post_viber(secret, viber_body(with_suffix(MSISDN, "0001"), seq=12)),
+        post_sms(secret, sms_form(secret)),
+        post_sms(secret, sms_form(secret, api_secret="wrong-secret")),
+        post_messenger(secret, messenger_body(), token="EAAforged"),
+        post_viber(secret, b"{nope"),
+    ]
+
+    logged = [(line["response_status"], line["response_body"]) for line in log_lines(simulators)]
+    assert logged == [(answer.status_code, answer.json()) for answer in answers]
+    assert logged[0][1]["message_id"].startswith("mid.$")
+    assert logged[1][1]["status_message"] == "SRVC_NOT_VIBER_USER"
+    assert logged[2][1]["messages"][0]["client-ref"] == "msg-1"
+    assert logged[3][1]["messages"][0]["error-text"] == "Bad Credentials"
+    assert "wrong-secret" not in simulators.requests_log_path.read_text(encoding="utf-8")
+
+
 def test_unparseable_bodies_are_logged_as_text(
     simulators: ProviderSimulators, secret: dict[str, Any]
 ) -> None:
