@@ -36,7 +36,8 @@ integration: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
-## Needs the AWS SAM CLI on PATH (pip install aws-sam-cli) and python3.11: validate with its linter, then build (arm64).
+## Needs the AWS SAM CLI on PATH (pip install aws-sam-cli) and python3.11: validate with its linter, then build
+## (for the Architecture in samconfig.toml; docs/deploy.md).
 sam-check:
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} sam validate --lint
 	sam build

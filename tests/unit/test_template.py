@@ -284,3 +284,17 @@ def test_the_translated_template_carries_the_resolved_policies(template: dict[st
     assert translated["MessagesTable"]["DeletionPolicy"] == "Retain"
     assert translated["ChannelsSecret"]["UpdateReplacePolicy"] == "Retain"
     assert "DeletionPolicy" not in translated["OutboundQueue"]  # queues hold messages in flight only
+
+
+def _overrides(text: str) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in text.split())
+
+
+def test_samconfig_builds_the_layer_for_the_architecture_it_deploys(template: dict[str, Any]) -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]
+    built = _overrides(config["build"]["parameters"]["parameter_overrides"])
+    deployed = _overrides(config["deploy"]["parameters"]["parameter_overrides"])
+    assert built["Architecture"] == deployed["Architecture"] == template["Parameters"]["Architecture"]["Default"]
+    assert set(deployed) <= set(template["Parameters"])
