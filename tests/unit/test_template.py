@@ -65,8 +65,12 @@ def translate(template: dict[str, Any]) -> dict[str, Any]:
     return transform(packaged, {}, _NoManagedPolicies())
 
 
-def test_cfn_lint_passes_on_the_translated_template(template: dict[str, Any], tmp_path: Path) -> None:
-    translated = translate(template)
+@pytest.fixture(scope="module")
+def translated(template: dict[str, Any]) -> dict[str, Any]:
+    return translate(template)
+
+
+def test_cfn_lint_passes_on_the_translated_template(translated: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "translated.json"
     out.write_text(json.dumps(translated))
     # W2001 (unused parameter): DataDeletionPolicy is consumed by the LanguageExtensions step, as in CloudFormation.
@@ -203,7 +207,9 @@ def _local(template: dict[str, Any], **parameters: str) -> LocalResources:
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"
 
 
-def test_the_custom_domain_maps_the_whole_api_at_its_root(template: dict[str, Any]) -> None:
+def test_the_custom_domain_maps_the_whole_api_at_its_root(
+    template: dict[str, Any], translated: dict[str, Any]
+) -> None:
     domain = template["Resources"]["ApiDomain"]
     mapping = template["Resources"]["ApiDomainMapping"]
     assert domain["Type"] == "AWS::ApiGatewayV2::DomainName"
@@ -214,7 +220,8 @@ def test_the_custom_domain_maps_the_whole_api_at_its_root(template: dict[str, An
                              "SecurityPolicy": "TLS_1_2"}  # fmt: skip
     assert mapping["Properties"]["ApiId"] == {"Ref": "HttpApi"}
     assert "ApiMappingKey" not in mapping["Properties"]  # no path prefix: /v1/messages stays /v1/messages
-    stage = translate(template)["Resources"][mapping["Properties"]["Stage"]["Ref"]]
+    resources = translated["Resources"]
+    stage = resources[resources["ApiDomainMapping"]["Properties"]["Stage"]["Ref"]]
     assert stage["Type"] == "AWS::ApiGatewayV2::Stage" and stage["Properties"]["StageName"] == "$default"
 
 
@@ -279,11 +286,11 @@ def test_tables_and_the_channels_secret_are_retained_unless_the_operator_opts_ou
         assert resource.get("UpdateReplacePolicy") == {"Ref": "DataDeletionPolicy"}, name
 
 
-def test_the_translated_template_carries_the_resolved_policies(template: dict[str, Any]) -> None:
-    translated = translate(template)["Resources"]
-    assert translated["MessagesTable"]["DeletionPolicy"] == "Retain"
-    assert translated["ChannelsSecret"]["UpdateReplacePolicy"] == "Retain"
-    assert "DeletionPolicy" not in translated["OutboundQueue"]  # queues hold messages in flight only
+def test_the_translated_template_carries_the_resolved_policies(translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    assert resources["MessagesTable"]["DeletionPolicy"] == "Retain"
+    assert resources["ChannelsSecret"]["UpdateReplacePolicy"] == "Retain"
+    assert "DeletionPolicy" not in resources["OutboundQueue"]  # queues hold messages in flight only
 
 
 def _overrides(text: str) -> dict[str, str]:
