@@ -17,6 +17,9 @@ import time
 import traceback
 import uuid
 
+# Where these were loaded from (``None``: not loaded).
+REPORTED_MODULES = ("boto3", "botocore", "aws_xray_sdk", "aws_xray_sdk.core", "switchboard")
+
 
 class LambdaContext:
     """What the Python runtime passes as ``context``."""
@@ -49,14 +52,22 @@ def standard_library_dirs(entries):
     ]
 
 
-def foreign_modules(roots):
-    """Loaded modules whose file is outside ``roots`` (this runner aside): things this process should not have seen."""
+def foreign_modules(code_roots, stdlib):
+    """Loaded modules from neither ``code_roots`` nor the standard library (this runner aside).
+
+    A module under a ``site-packages`` folder of the installation is foreign too: only the layer
+    may bring third-party packages.
+    """
     foreign = {}
     runner = os.path.abspath(__file__)
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if file and os.path.abspath(file) != runner and not _under(os.path.abspath(file), roots):
-            foreign[name] = file
+        if not file or os.path.abspath(file) == runner:
+            continue
+        path = os.path.abspath(file)
+        if _under(path, code_roots) or (_under(path, stdlib) and "site-packages" not in path):
+            continue
+        foreign[name] = file
     return foreign
 
 
@@ -83,8 +94,8 @@ def main(request_path):
         report["result"] = json.loads(json.dumps(handler(request["event"], context), default=float))
     except BaseException:  # noqa: BLE001 - reported to the caller, as Lambda reports an invocation error
         report["error"] = traceback.format_exc()
-    report["foreign_modules"] = foreign_modules([code_dir, layer_dir, *stdlib])
-    report["modules"] = {name: module_file(name) for name in ("boto3", "botocore", "aws_xray_sdk", "aws_xray_sdk.core", "switchboard")}
+    report["foreign_modules"] = foreign_modules([code_dir, layer_dir], stdlib)
+    report["modules"] = {name: module_file(name) for name in REPORTED_MODULES}
     sys.stdout.write("\nREPORT " + json.dumps(report) + "\n")
     return 0
 
