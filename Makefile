@@ -2,14 +2,20 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/requirements.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
+# `make lock` resolves with uv, kept in its own small virtualenv (not part of the project's environment).
+UV_VERSION := 0.13.9
+UV := build/lock-tool/bin/uv
+LOCK_FLAGS := --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: run test unit integration security lint sam-check bench replay clean
+.PHONY: run test unit integration security lint sam-check bench replay clean lock
 
-$(STAMP): pyproject.toml layers/requirements.txt
+# The dev environment is exactly requirements.lock (hash-checked), plus this project in editable mode.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
 ## Start the whole local stack in the foreground (Ctrl-C to stop).
@@ -34,7 +40,8 @@ security: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
-## Needs the AWS SAM CLI on PATH (pip install aws-sam-cli) and python3.11: validate with its linter, then build (arm64).
+## Needs the AWS SAM CLI on PATH (pip install aws-sam-cli) and python3.11: validate with its linter, then build
+## (for the Architecture in samconfig.toml; docs/deploy.md).
 sam-check:
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} sam validate --lint
 	sam build
@@ -43,7 +50,17 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf .aws-sam .local
+	rm -rf .aws-sam .local build
+
+## Re-pin after editing dependencies in pyproject.toml (UPGRADE=1 also moves to newer releases): requirements.lock
+## for the dev environment, then its runtime part, layers/requirements.txt, which `sam build` puts in the layer.
+lock: $(UV)
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --extra dev $(if $(UPGRADE),--upgrade) -o requirements.lock
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --constraint requirements.lock -o layers/requirements.txt
+
+$(UV):
+	$(PYTHON) -m venv build/lock-tool
+	build/lock-tool/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
 ## Sign a provider webhook for the running local stack (`make run`) and send it: make replay EVENT=events/webhooks_messenger_text.json
 replay: $(STAMP)

@@ -2,8 +2,11 @@
 
 Each sample is a fresh interpreter (``cold_start_probe.py``) timing the import of the handler
 module, which builds what the module builds at load time (Powertools Logger/Tracer/Metrics, the
-API resolver, ...). The process gets the function's environment from the template plus what Lambda
-sets, so Powertools behaves as deployed (Tracer active, as ``Tracing: Active``).
+API resolver, ...). It measures the artifact we ship: the interpreter sees only the standard
+library, the function folder and the shared layer built from the lock as ``sam build`` builds it
+(``local_stack.artifact``, for this machine's architecture), never the dev virtualenv; the baseline
+imports the layer's boto3. The process gets the function's environment from the template plus what
+Lambda sets, so Powertools behaves as deployed (Tracer active, as ``Tracing: Active``).
 
 Fairness: every subject shares one bytecode cache (``-X pycache_prefix``) filled by a discarded
 warm-up run, so no sample pays for compiling; samples go round-robin over the subjects, in a
@@ -11,9 +14,7 @@ rotating order, so a noisy moment hurts them all alike.
 """
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from bench.results import Measurement, not_measured
 from bench.run_options import RunOptions, progress
 from bench.stats import median
 from bench.template_functions import FunctionSpec, function_specs, missing_reason
+from local_stack.artifact import build_layer, lambda_environment, lambda_python
 
 PROBE = Path(__file__).resolve().with_name("cold_start_probe.py")
 BASELINE_SERVICE = "dynamodb"
@@ -31,10 +33,6 @@ TARGET_RATIO = 1.5
 PROBE_TIMEOUT_SECONDS = 120
 IMPORT_TIME_RUNS = 3
 TOP_MODULES = 10
-REGION = "us-east-1"
-# Environment variables the probes must not inherit: they change where or whether bytecode is cached,
-# or point AWS clients somewhere else.
-_DROPPED_PREFIXES = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "AWS_ENDPOINT_URL", "AWS_PROFILE")
 
 
 @dataclass(frozen=True)
@@ -44,50 +42,27 @@ class Subject:
     env: Mapping[str, str]
 
 
-def lambda_environment(function_name: str, memory_mb: int, task_root: str) -> dict[str, str]:
-    """What the Lambda Python runtime sets for every invocation environment (credentials are dummies)."""
-    return {
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
-        "AWS_LAMBDA_FUNCTION_NAME": function_name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "LAMBDA_TASK_ROOT": task_root,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_SESSION_TOKEN": "bench",
-    }
-
-
-def _base_environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
-
-
-def function_subject(spec: FunctionSpec) -> Subject:
+def function_subject(spec: FunctionSpec, layer_dir: Path) -> Subject:
+    """The handler's import with the built layer: nothing but the Lambda runtime's variables and the function's own."""
     config = spec.config
     env = {
-        **_base_environment(),
-        **config.environment,
         **lambda_environment(spec.name, config.memory_mb, str(config.code_dir)),
+        **config.environment,
         "_HANDLER": config.handler,
     }
     attribute = config.handler.rpartition(".")[2]
-    argv = ("function", str(config.code_dir), spec.handler_module, attribute, *map(str, config.layer_dirs))
+    argv = ("function", str(config.code_dir), spec.handler_module, attribute, str(layer_dir))
     return Subject(spec.name, argv, env)
 
 
-def baseline_subject() -> Subject:
-    env = {**_base_environment(), **lambda_environment("Baseline", 512, tempfile.gettempdir())}
-    return Subject(f"boto3 + {BASELINE_SERVICE} client", ("boto3-client", BASELINE_SERVICE), env)
+def baseline_subject(layer_dir: Path) -> Subject:
+    env = lambda_environment("Baseline", 512, tempfile.gettempdir())
+    return Subject(f"boto3 + {BASELINE_SERVICE} client", ("boto3-client", BASELINE_SERVICE, str(layer_dir)), env)
 
 
 def run_probe(subject: Subject, pycache_dir: Path, importtime: bool = False) -> tuple[float, str]:
     """(elapsed ms, stderr) of one fresh interpreter."""
-    command = [sys.executable, "-X", f"pycache_prefix={pycache_dir}"]
-    if importtime:
-        command += ["-X", "importtime"]
+    command = lambda_python("-X", f"pycache_prefix={pycache_dir}", *(("-X", "importtime") if importtime else ()))
     command += [str(PROBE), *subject.argv]
     done = subprocess.run(
         command, env=dict(subject.env), capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=False
@@ -122,11 +97,14 @@ def run(options: RunOptions) -> list[Measurement]:
     runs = options.pick(full=11, quick=7)
     specs = function_specs()
     present = [spec for spec in specs.values() if spec.exists]
-    baseline = baseline_subject()
-    subjects = [baseline, *(function_subject(spec) for spec in present)]
-    progress(f"cold start: {len(present)} functions + baseline, {runs} fresh processes each")
-
-    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
+    progress("cold start: building the layer from the lock")
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache, tempfile.TemporaryDirectory(
+        prefix="bench-layer-"
+    ) as layer_root:
+        layer_dir = build_layer(Path(layer_root))
+        baseline = baseline_subject(layer_dir)
+        subjects = [baseline, *(function_subject(spec, layer_dir) for spec in present)]
+        progress(f"cold start: {len(present)} functions + baseline, {runs} fresh processes each")
         pycache_dir = Path(pycache)
         samples = sample_round_robin(subjects, runs, pycache_dir)
         baseline_ms = median(samples[baseline.name])
@@ -149,14 +127,14 @@ def run(options: RunOptions) -> list[Measurement]:
             )
         if present:
             slowest = max(present, key=lambda spec: median(samples[spec.name]))
-            measurements += import_breakdown(slowest, pycache_dir)
+            measurements += import_breakdown(slowest, layer_dir, pycache_dir)
     return measurements
 
 
-def import_breakdown(spec: FunctionSpec, pycache_dir: Path) -> list[Measurement]:
+def import_breakdown(spec: FunctionSpec, layer_dir: Path, pycache_dir: Path) -> list[Measurement]:
     """Where the slowest function's cold start goes (median of a few ``-X importtime`` runs)."""
     progress(f"cold start: import-time breakdown of {spec.name}")
-    subject = function_subject(spec)
+    subject = function_subject(spec, layer_dir)
     runs = [
         attributed_costs(parse_importtime(run_probe(subject, pycache_dir, importtime=True)[1]), spec.handler_module)
         for _ in range(IMPORT_TIME_RUNS)

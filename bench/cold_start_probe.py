@@ -4,8 +4,8 @@ Subjects:
     function <code dir> <handler module> <handler attribute> [<layer dir> ...]
         import the handler module as Lambda does (code dir first on ``sys.path``, then the layers),
         which builds whatever the module builds at import time;
-    boto3-client <service>
-        the baseline: ``import boto3`` and create one client.
+    boto3-client <service> [<layer dir> ...]
+        the baseline: ``import boto3`` (from the layers, when given) and create one client.
 
 Prints ``elapsed_ms <milliseconds>``: the time from just before the import to just after it.
 Only ``sys`` and ``time`` are imported before the clock starts (both are loaded at startup anyway).
@@ -27,7 +27,8 @@ def main(argv: list[str]) -> int:
             print(f"{module_name}.{attribute} is not callable", file=sys.stderr)
             return 2
     elif kind == "boto3-client":
-        service = argv[2]
+        service, *layer_dirs = argv[2:]
+        sys.path[:0] = layer_dirs
         start = time.perf_counter()
         import boto3
 

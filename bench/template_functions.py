@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.functions import FUNCTION_TYPE, FunctionConfig, function_configs, function_property
-from local_stack.template import LocalResources, load_template, parameter_defaults, resources_of_type
+from local_stack.template import LocalResources, load_template, parameter_defaults, resolve, resources_of_type
 
 DEFAULT_ARCHITECTURE = "x86_64"  # Lambda's default when neither the function nor Globals set one
 
@@ -43,13 +43,14 @@ def function_specs(
         local = LocalResources(parameters=parameter_defaults(template), conditions=template.get("Conditions", {}))
     configs = function_configs(template, local)
     return {
-        logical_id: FunctionSpec(config=configs[logical_id], architecture=_architecture(template, logical_id))
+        logical_id: FunctionSpec(config=configs[logical_id], architecture=_architecture(template, logical_id, local))
         for logical_id in resources_of_type(template, FUNCTION_TYPE)
     }
 
 
-def _architecture(template: dict[str, Any], logical_id: str) -> str:
-    architectures = function_property(template, logical_id, "Architectures", [DEFAULT_ARCHITECTURE])
+def _architecture(template: dict[str, Any], logical_id: str, local: LocalResources) -> str:
+    """``arm64`` or ``x86_64``, with the template's ``Architecture`` parameter resolved."""
+    architectures = resolve(function_property(template, logical_id, "Architectures", [DEFAULT_ARCHITECTURE]), local)
     return str(architectures[0]) if architectures else DEFAULT_ARCHITECTURE
 
 

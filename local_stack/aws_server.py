@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -43,16 +43,20 @@ class SerializedDynamoDB:
 
 
 class AwsServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, middleware: Callable[[Any], Any] | None = None) -> None:
+        """``middleware`` wraps moto's WSGI application (e.g. to observe the requests it answers)."""
         self.host = host
         self.port = port
+        self._middleware = middleware
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         # werkzeug logs every request moto serves at INFO.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+        app: Any = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+        if self._middleware is not None:
+            app = self._middleware(app)
         try:
             self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
         except (OSError, SystemExit) as exc:  # werkzeug exits on a busy port

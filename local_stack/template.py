@@ -89,6 +89,12 @@ def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str,
     return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
 
 
+def is_included(entry: dict[str, Any], local: LocalResources) -> bool:
+    """Whether a resource or output exists with these parameters (its ``Condition``, if any, holds)."""
+    name = entry.get("Condition")
+    return name is None or evaluate_condition({"Condition": name}, local)
+
+
 def resolve(value: Any, local: LocalResources) -> Any:
     """Resolve the intrinsic functions this template uses, with local physical ids."""
     if isinstance(value, dict) and len(value) == 1:
@@ -165,6 +171,8 @@ def create_resources(template: dict[str, Any], session: Any, overrides: dict[str
 
     dynamodb = session.client("dynamodb", region_name=LOCAL_REGION)
     for logical_id, res in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        if not is_included(res, local):
+            continue
         props = res["Properties"]
         dynamodb.create_table(**_table_args(logical_id, props))
         ttl = props.get("TimeToLiveSpecification")
@@ -174,7 +182,7 @@ def create_resources(template: dict[str, Any], session: Any, overrides: dict[str
         local.attrs[(logical_id, "Arn")] = f"arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{logical_id}"
 
     sqs = session.client("sqs", region_name=LOCAL_REGION)
-    queues = resources_of_type(template, "AWS::SQS::Queue")
+    queues = {k: v for k, v in resources_of_type(template, "AWS::SQS::Queue").items() if is_included(v, local)}
     # Dead-letter queues first, so redrive policies can point at them.
     ordered = sorted(queues.items(), key=lambda kv: "RedrivePolicy" in kv[1].get("Properties", {}))
     for logical_id, res in ordered:
@@ -195,6 +203,8 @@ def create_resources(template: dict[str, Any], session: Any, overrides: dict[str
 
     secrets = session.client("secretsmanager", region_name=LOCAL_REGION)
     for logical_id, res in resources_of_type(template, "AWS::SecretsManager::Secret").items():
+        if not is_included(res, local):
+            continue
         props = resolve(res.get("Properties", {}), local)
         arn = secrets.create_secret(Name=props.get("Name", logical_id), SecretString=props.get("SecretString", "{}"))["ARN"]
         local.refs[logical_id] = arn
@@ -209,5 +219,7 @@ def function_environment(template: dict[str, Any], logical_id: str, local: Local
 
 
 def outputs(template: dict[str, Any], local: LocalResources) -> dict[str, str]:
-    """The template's Outputs resolved locally (what ``describe-stacks`` would print)."""
-    return {k: str(resolve(v["Value"], local)) for k, v in template.get("Outputs", {}).items()}
+    """The template's Outputs resolved locally (what ``describe-stacks`` would print: not those whose condition fails)."""
+    return {
+        k: str(resolve(v["Value"], local)) for k, v in template.get("Outputs", {}).items() if is_included(v, local)
+    }
