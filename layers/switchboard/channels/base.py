@@ -5,15 +5,16 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from switchboard.domain.error_codes import REASONS
+from switchboard.domain.error_codes import (  # noqa: F401 -- the adapters import the codes from here until they move
+    COMMUNICATION_FAILED,
+    ILLEGAL_SENDER,
+    INTERNAL_ERROR,
+    INVALID_MESSAGE,
+    INVALID_PARAMS,
+    REASONS,
+    THROTTLED,
+)
 from switchboard.domain.message import Channel, OutboundMessage
-
-THROTTLED = 1000
-INVALID_PARAMS = 1020
-INTERNAL_ERROR = 1030
-INVALID_MESSAGE = 1040
-COMMUNICATION_FAILED = 1100
-ILLEGAL_SENDER = 1120
 
 _MAX_DETAIL_CHARS = 300
 

@@ -51,7 +51,7 @@ from botocore.exceptions import ClientError
 from switchboard import aws, clock
 from switchboard.config import settings
 from switchboard.domain import status
-from switchboard.domain.error_codes import error
+from switchboard.domain.error_codes import INTERNAL_ERROR, error
 from switchboard.domain.message import OutboundMessage, Principal
 from switchboard.domain.provider_events import InboundMessage
 from switchboard.observability import logger
@@ -59,7 +59,6 @@ from switchboard.observability import logger
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-ENQUEUE_FAILED_CODE = 1030
 _IN_PROGRESS = frozenset({status.ACCEPTED, status.SENDING})
 
 RECEIVED = "received"  # the status of an inbound record
@@ -298,7 +297,7 @@ class MessageStore:
         stored it) and a sender picked it up, so the message is on its way and must not be refused.
         """
         timestamp = clock.iso()
-        err = error(ENQUEUE_FAILED_CODE, detail)
+        err = error(INTERNAL_ERROR, detail)
         update = (
             _Update()
             .set("status", status.REJECTED)
