@@ -36,9 +36,11 @@ integration: $(STAMP)
 security: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests/security
 
-## cfn-lint on the SAM template (make test also lints its offline CloudFormation translation: tests/unit/test_template.py).
+## cfn-lint on the SAM template (make test also lints its offline CloudFormation translation: tests/unit/test_template.py),
+## then the import contracts of [tool.importlinter] in pyproject.toml (the package layering).
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
+	PYTHONPATH=layers:. $(BIN)/lint-imports --no-cache
 
 ## Needs the AWS SAM CLI on PATH (pip install aws-sam-cli) and python3.11: validate with its linter, then build
 ## (for the Architecture in samconfig.toml; docs/deploy.md).

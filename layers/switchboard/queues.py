@@ -9,8 +9,7 @@ import json
 
 from switchboard import aws
 from switchboard.config import settings
-
-MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds and for a visibility change used as a delay
+from switchboard.domain.message_record import MAX_DELAY_SECONDS  # noqa: F401 -- re-exported until the restructuring completes
 
 
 def outbound_body(message_uuid: str) -> str:

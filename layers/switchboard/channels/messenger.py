@@ -35,20 +35,21 @@ from switchboard.channels.base import (
     retry,
 )
 from switchboard.channels.transport import ProviderReply
+from switchboard.domain.error_codes import (
+    DESTINATION_UNREACHABLE,
+    EXPIRED_ACCESS_TOKEN,
+    FACILITY_NOT_ALLOWED,
+    INVALID_TAG,
+    NOT_ON_PROVIDER_NETWORK,
+    OUTSIDE_ALLOWED_WINDOW,
+    PHONE_MATCHING_FEE,
+    TOO_MANY_SEND_REQUESTS,
+)
 from switchboard.domain.message import Channel, MessengerOptions, OutboundMessage
 
 PROVIDER = "messenger"
 DEFAULT_API_BASE = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v18.0"
-
-INVALID_TAG = 1021
-FACILITY_NOT_ALLOWED = 1140
-DESTINATION_UNREACHABLE = 1260
-NOT_ON_PROVIDER_NETWORK = 1300
-OUTSIDE_ALLOWED_WINDOW = 1340
-PHONE_MATCHING_FEE = 1350
-EXPIRED_ACCESS_TOKEN = 1370
-TOO_MANY_SEND_REQUESTS = 1241
 
 MESSAGING_TYPES = {"response": "RESPONSE", "update": "UPDATE", "message_tag": "MESSAGE_TAG"}
 ATTACHMENT_TYPES = frozenset({"image", "audio", "video", "file"})

@@ -1,6 +1,25 @@
 """Nexmo Messages API asynchronous error codes (protocols.md 1.5), used in status ``error.code``/``reason``."""
 from __future__ import annotations
 
+# The codes the code names; each is defined here only.
+THROTTLED = 1000
+INVALID_PARAMS = 1020
+INVALID_TAG = 1021
+INTERNAL_ERROR = 1030
+INVALID_MESSAGE = 1040
+COMMUNICATION_FAILED = 1100
+ILLEGAL_SENDER = 1120
+FACILITY_NOT_ALLOWED = 1140
+TOO_MANY_SEND_REQUESTS = 1241
+DESTINATION_UNREACHABLE = 1260
+NOT_ON_PROVIDER_NETWORK = 1300
+ALREADY_SENT = 1320
+UNKNOWN = 1330
+OUTSIDE_ALLOWED_WINDOW = 1340
+PHONE_MATCHING_FEE = 1350
+TTL_EXPIRED = 1360
+EXPIRED_ACCESS_TOKEN = 1370
+
 REASONS: dict[int, str] = {
     1000: "Throttled",
     1010: "Missing params",

@@ -26,7 +26,7 @@ from typing import Any
 from switchboard import clock
 from switchboard.config import settings
 from switchboard.domain import status
-from switchboard.domain.error_codes import error
+from switchboard.domain.error_codes import ALREADY_SENT, COMMUNICATION_FAILED, INTERNAL_ERROR, UNKNOWN, error
 from switchboard.domain.message import Channel, OutboundMessage
 from switchboard.domain.provider_events import conversation_key
 from switchboard.observability import logger
@@ -46,10 +46,6 @@ from switchboard.sender.ports import (
 )
 from switchboard.store.messages import ClaimState, StaleClaim, status_notification
 
-INTERNAL_ERROR = 1030
-COMMUNICATION_FAILED = 1100
-UNKNOWN_REJECTION = 1330
-ALREADY_SENT = 1320
 OUTCOME_UNKNOWN_REASON = (
     "Internal error: the send was interrupted and its outcome is unknown; it was not repeated"
 )
@@ -211,7 +207,7 @@ class OutboundSender:
             if outcome is Outcome.ACCEPTED or already_sent:
                 return self._submitted(message_uuid, message, claim_token, result, attempt, sent_at_ms)
             if outcome is Outcome.REJECTED:
-                code = result.error_code or UNKNOWN_REJECTION
+                code = result.error_code or UNKNOWN
                 return self._reject(message_uuid, message, claim_token, error(code, result.error_reason), attempt)
             return self._retry_or_give_up(message_uuid, message, claim_token, result, attempt, delivery)
         except StaleClaim:

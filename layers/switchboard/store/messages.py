@@ -38,11 +38,8 @@ writes (``apply_status``) are conditional on the current status and ``seen_statu
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -51,94 +48,41 @@ from botocore.exceptions import ClientError
 from switchboard import aws, clock
 from switchboard.config import settings
 from switchboard.domain import status
-from switchboard.domain.error_codes import error
+from switchboard.domain.error_codes import INTERNAL_ERROR, error
 from switchboard.domain.message import OutboundMessage, Principal
+from switchboard.domain.message_record import (  # noqa: F401 -- re-exported until the restructuring completes
+    CONVERSATION_INDEX,
+    INBOUND_DIRECTION,
+    PROVIDER_REF_INDEX,
+    RECEIVED,
+    ClaimAttempt,
+    ClaimState,
+    MessageAlreadyExists,
+    StaleClaim,
+    StatusWrite,
+    StatusWriteOutcome,
+    transition_entry,
+)
+from switchboard.domain.outbox_markers import (  # noqa: F401 -- re-exported until the restructuring completes
+    INBOUND_NOTIFICATION,
+    NOTIFY_LEASE_SECONDS,
+    LeaseState,
+    NotifyLease,
+    lease_until,
+    notify_lease_attribute,
+    status_notification,
+)
 from switchboard.domain.provider_events import InboundMessage
 from switchboard.observability import logger
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-ENQUEUE_FAILED_CODE = 1030
 _IN_PROGRESS = frozenset({status.ACCEPTED, status.SENDING})
 
-RECEIVED = "received"  # the status of an inbound record
-INBOUND_DIRECTION = "inbound"
-INBOUND_NOTIFICATION = "inbound"
-# Longer than any function's timeout, so a lease holder whose lease ran out is certainly gone.
-NOTIFY_LEASE_SECONDS = 60
-PROVIDER_REF_INDEX = "ProviderRefIndex"
-CONVERSATION_INDEX = "ConversationIndex"
 _DEDUPE_PREFIX = "inbound-dedupe#"
 # Each round of apply_status follows a status change made under it; statuses only move forward.
 _MAX_STATUS_ROUNDS = 8
-
-
-def status_notification(state: str) -> str:
-    """The outbox marker of a status webhook: ``"status:<status>"``."""
-    return f"status:{state}"
-
-
-def notify_lease_attribute(marker: str) -> str:
-    """The attribute holding a pending marker's lease: ``notify_lease_status_delivered``, ..."""
-    return "notify_lease_" + marker.replace(":", "_")
-
-
-def transition_entry(record: dict[str, Any], state: str) -> dict[str, Any] | None:
-    """The history entry of the (non-late) change to ``state``; the latest one if there are several."""
-    for entry in reversed(record.get("history") or []):
-        if entry.get("status") == state and not entry.get("late"):
-            return entry
-    return None
-
-
-class MessageAlreadyExists(Exception):
-    """A record with this message uuid exists already (``create`` never overwrites)."""
-
-
-class StaleClaim(Exception):
-    """A conditional update lost: the record is no longer held under the given claim token."""
-
-
-class ClaimState(Enum):
-    CLAIMED = "claimed"  # the caller now holds the record
-    MISSING = "missing"  # no record with this uuid
-    FINAL = "final"  # past sending: nothing left to do
-    IN_FLIGHT = "in_flight"  # another worker holds it under a live lease
-    LEASE_EXPIRED = "lease_expired"  # held by a worker that died mid-send: the provider outcome is unknown
-
-
-@dataclass(frozen=True)
-class ClaimAttempt:
-    state: ClaimState
-    record: dict[str, Any] | None  # the claimed record (CLAIMED) or the record as found (otherwise)
-
-
-class StatusWriteOutcome(Enum):
-    APPLIED = "applied"  # the status changed (and its webhook is marked pending)
-    LATE = "late"  # the message is already past it: recorded in history and seen_statuses only
-    DUPLICATE = "duplicate"  # this status was seen before: nothing written
-    NOT_READY = "not_ready"  # the message is not submitted yet: nothing written
-    MISSING = "missing"  # no record with this uuid
-
-
-@dataclass(frozen=True)
-class StatusWrite:
-    outcome: StatusWriteOutcome
-    record: dict[str, Any] | None  # the record after the write (APPLIED, LATE) or as found
-
-
-class LeaseState(Enum):
-    TAKEN = "taken"  # the caller may queue the notification now
-    NOT_PENDING = "not_pending"  # nothing to do: the marker is gone (queued by someone else)
-    HELD = "held"  # another writer holds the lease and is queuing it
-    MISSING = "missing"
-
-
-@dataclass(frozen=True)
-class NotifyLease:
-    state: LeaseState
-    record: dict[str, Any] | None
 
 
 def to_python(value: Any) -> Any:
@@ -298,7 +242,7 @@ class MessageStore:
         stored it) and a sender picked it up, so the message is on its way and must not be refused.
         """
         timestamp = clock.iso()
-        err = error(ENQUEUE_FAILED_CODE, detail)
+        err = error(INTERNAL_ERROR, detail)
         update = (
             _Update()
             .set("status", status.REJECTED)
@@ -451,7 +395,7 @@ class MessageStore:
             update = _Update().set("status", new_status).set("updated_at", timestamp).append_history(entry)
             if error is not None:
                 update.set("error", error)
-            update.notify(new_status, _lease_until())
+            update.notify(new_status, lease_until())
             condition = f"{self._status_in(update, allowed_from)} AND {self._not_seen(update, new_status)}"
             written, record = self._try_update(message_uuid, update, condition)
             if written:
@@ -525,7 +469,7 @@ class MessageStore:
         """Take the lease of a pending marker whose lease ran out (its writer failed to queue it)."""
         update = _Update()
         lease = update.name(notify_lease_attribute(marker))
-        update.set(notify_lease_attribute(marker), _lease_until())
+        update.set(notify_lease_attribute(marker), lease_until())
         condition = (
             f"contains({update.name('pending_notifications')}, {update.value('marker', marker)}) "
             f"AND (attribute_not_exists({lease}) OR {lease} <= {update.value('now', int(clock.now()))})"
@@ -581,7 +525,7 @@ class MessageStore:
         """
         now = clock.now()
         timestamp = clock.iso(now)
-        lease_until = _lease_until()
+        until = lease_until()
         expires_at = int(now) + settings().retention_seconds
         item: dict[str, Any] = {
             "message_uuid": message_uuid,
@@ -598,7 +542,7 @@ class MessageStore:
             "updated_at": timestamp,
             "expires_at": expires_at,
             "pending_notifications": {INBOUND_NOTIFICATION},
-            notify_lease_attribute(INBOUND_NOTIFICATION): lease_until,
+            notify_lease_attribute(INBOUND_NOTIFICATION): until,
         }
         optional = {
             "application_id": application_id,
@@ -675,7 +619,7 @@ class MessageStore:
             .set("updated_at", timestamp)
             .append_history(_history_entry(state, timestamp, **details))
             .remove("claim_token", "lease_expires_at")
-            .notify(state, _lease_until())
+            .notify(state, lease_until())
         )
 
     @staticmethod
@@ -742,10 +686,6 @@ class MessageStore:
             found = exc.response.get("Item")
             return False, deserialize(found) if found else self.get(message_uuid)
         return True, deserialize(response.get("Attributes"))
-
-
-def _lease_until() -> int:
-    return math.ceil(clock.now()) + NOTIFY_LEASE_SECONDS
 
 
 def _seen(record: dict[str, Any]) -> set[str]:

@@ -34,14 +34,11 @@ from botocore.exceptions import ClientError
 
 from switchboard import aws, clock
 from switchboard.config import settings
+from switchboard.domain.message_record import WorkflowAlreadyExists  # noqa: F401 -- re-exported until the restructuring completes
+from switchboard.domain.workflow import IN_PROGRESS
 from switchboard.store.messages import deserialize
-from switchboard.workflows.model import IN_PROGRESS
 
 _serializer = TypeSerializer()
-
-
-class WorkflowAlreadyExists(Exception):
-    pass
 
 
 def _serialize(value: Any) -> dict[str, Any]:

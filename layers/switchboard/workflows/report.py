@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from switchboard import clock
 from switchboard.domain import status
-from switchboard.notifications.messages import STATUS_URL, WORKFLOW_KIND, Notification, owner_target
-from switchboard.workflows.model import FLAVOUR_V1, TEMPLATE, id_field
+from switchboard.domain.notification import STATUS_URL, WORKFLOW_KIND, Notification, owner_target
+from switchboard.domain.workflow import FLAVOUR_V1, TEMPLATE, id_field
 
 _V1_CHANNEL_NAMES = {"viber_service_msg": "viber_service"}
 _PRE_SEND = frozenset({status.ACCEPTED, status.SENDING})

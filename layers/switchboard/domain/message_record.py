@@ -1,0 +1,64 @@
+"""The words of a message record's life: claim and status-write outcomes, and their failures.
+
+The record itself is described in ``switchboard.store.messages``; these are the names the sender,
+the receipts and the API use to talk about it without knowing how it is stored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+RECEIVED = "received"  # the status of an inbound record
+INBOUND_DIRECTION = "inbound"
+PROVIDER_REF_INDEX = "ProviderRefIndex"
+CONVERSATION_INDEX = "ConversationIndex"
+MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds and for a visibility change used as a delay
+
+
+def transition_entry(record: dict[str, Any], state: str) -> dict[str, Any] | None:
+    """The history entry of the (non-late) change to ``state``; the latest one if there are several."""
+    for entry in reversed(record.get("history") or []):
+        if entry.get("status") == state and not entry.get("late"):
+            return entry
+    return None
+
+
+class MessageAlreadyExists(Exception):
+    """A record with this message uuid exists already (``create`` never overwrites)."""
+
+
+class WorkflowAlreadyExists(Exception):
+    """A workflow record with this uuid exists already."""
+
+
+class StaleClaim(Exception):
+    """A conditional update lost: the record is no longer held under the given claim token."""
+
+
+class ClaimState(Enum):
+    CLAIMED = "claimed"  # the caller now holds the record
+    MISSING = "missing"  # no record with this uuid
+    FINAL = "final"  # past sending: nothing left to do
+    IN_FLIGHT = "in_flight"  # another worker holds it under a live lease
+    LEASE_EXPIRED = "lease_expired"  # held by a worker that died mid-send: the provider outcome is unknown
+
+
+@dataclass(frozen=True)
+class ClaimAttempt:
+    state: ClaimState
+    record: dict[str, Any] | None  # the claimed record (CLAIMED) or the record as found (otherwise)
+
+
+class StatusWriteOutcome(Enum):
+    APPLIED = "applied"  # the status changed (and its webhook is marked pending)
+    LATE = "late"  # the message is already past it: recorded in history and seen_statuses only
+    DUPLICATE = "duplicate"  # this status was seen before: nothing written
+    NOT_READY = "not_ready"  # the message is not submitted yet: nothing written
+    MISSING = "missing"  # no record with this uuid
+
+
+@dataclass(frozen=True)
+class StatusWrite:
+    outcome: StatusWriteOutcome
+    record: dict[str, Any] | None  # the record after the write (APPLIED, LATE) or as found

@@ -1,0 +1,92 @@
+"""The one contract between the sender and the channel adapters: what a send achieved, and how.
+
+An adapter turns one ``OutboundMessage`` into one provider request and reads the reply as a
+``SendResult``; the sender records it. What the sender must do differently per channel is an
+adapter capability (``abandoned_send``, ``contact_after_submit``), not a test of the channel name.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from switchboard.domain.error_codes import ALREADY_SENT, REASONS
+from switchboard.domain.message import Channel, OutboundMessage
+
+_MAX_DETAIL_CHARS = 300
+
+
+class SendOutcome(str, Enum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one send attempt achieved.
+
+    ``provider_message_id``: for ACCEPTED, the Messenger ``message_id``, the Viber ``message_token``
+    (as a string) or the SMS ``message-id``.
+    ``error_code``: for REJECTED, the Nexmo asynchronous code; for RETRY, the code to report if this
+    was the last attempt (1000 throttled or 1100 communication failed).
+    ``error_reason``: the code's reason text, optionally followed by provider detail (never secrets).
+    """
+
+    outcome: SendOutcome
+    provider_message_id: str | None = None
+    error_code: int | None = None
+    error_reason: str | None = None
+
+    @property
+    def already_sent(self) -> bool:
+        """The provider refused a repeat of this request as a duplicate (so the first one went through)."""
+        return self.outcome is SendOutcome.REJECTED and self.error_code == ALREADY_SENT
+
+
+class AbandonedSend(Enum):
+    """What the sender does with a message whose sender died mid-send (its lease expired)."""
+
+    RESEND = "resend"  # the provider de-duplicates a repeat (Viber: ``seq`` derived from the uuid)
+    REJECT_UNKNOWN = "reject_unknown"  # no idempotency key (Messenger, SMS): reject 1030, outcome unknown
+
+
+@dataclass(frozen=True)
+class TransactionContact:
+    """A Viber service and number that exchanged a transaction message (recorded after the submit)."""
+
+    service_id: str
+    number: str
+
+
+class ChannelAdapter(Protocol):
+    channel: Channel
+    abandoned_send: AbandonedSend
+
+    def send(self, message: OutboundMessage, message_uuid: str, config: Mapping[str, Any]) -> SendResult:
+        """Send ``message`` through the provider. ``config`` is the whole channels configuration."""
+        ...
+
+    def contact_after_submit(self, message: OutboundMessage) -> TransactionContact | None:
+        """The contact to record once ``message`` is submitted, if the channel keeps one."""
+        ...
+
+
+def accepted(provider_message_id: str | None) -> SendResult:
+    return SendResult(SendOutcome.ACCEPTED, provider_message_id=provider_message_id)
+
+
+def rejected(code: int, detail: str | None = None) -> SendResult:
+    return SendResult(SendOutcome.REJECTED, error_code=code, error_reason=reason(code, detail))
+
+
+def retry(code: int, detail: str | None = None) -> SendResult:
+    return SendResult(SendOutcome.RETRY, error_code=code, error_reason=reason(code, detail))
+
+
+def reason(code: int, detail: str | None = None) -> str:
+    text = REASONS.get(code, "Unknown")
+    if detail:
+        text = f"{text}: {detail}"
+    return text[:_MAX_DETAIL_CHARS]
