@@ -73,6 +73,11 @@ def _parse(kind: Any, raw: str) -> Any:
             return float(raw)
         except ValueError:
             raise ValueError("is not a number") from None
+    if kind is bool:
+        value = raw.strip().lower()
+        if value not in ("true", "false"):
+            raise ValueError("is not true or false")
+        return value == "true"
     if kind == tuple[str, ...]:
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     return raw
@@ -99,6 +104,9 @@ class ApiSettings(_Retention):
     notify_dlq_url: str = required("NOTIFY_DLQ_URL")
     workflow_events_queue_url: str = required("WORKFLOW_EVENTS_QUEUE_URL")
     channels_secret_id: str = required("CHANNELS_SECRET_ID")
+    rate_limit_table: str = required("RATE_LIMIT_TABLE")
+    account_rate_limit_per_second: int = optional("ACCOUNT_RATE_LIMIT_PER_SECOND", 30)
+    auth_cache_ttl_seconds: int = optional("AUTH_CACHE_TTL_SECONDS", 60)
     allowed_private_webhook_hosts: tuple[str, ...] = optional("ALLOWED_PRIVATE_WEBHOOK_HOSTS", ())
     retention_days: int = optional("RETENTION_DAYS", 90)
     max_body_bytes: int = optional("MAX_BODY_BYTES", 64 * 1024)
@@ -119,6 +127,7 @@ class WebhooksSettings(_Retention):
     workflow_events_queue_url: str = required("WORKFLOW_EVENTS_QUEUE_URL")
     channels_secret_id: str = required("CHANNELS_SECRET_ID")
     viber_callback_allowed_cidrs: tuple[str, ...] = optional("VIBER_CALLBACK_ALLOWED_CIDRS", ())
+    allow_unsigned_sms_webhooks: bool = optional("ALLOW_UNSIGNED_SMS_WEBHOOKS", False)
     retention_days: int = optional("RETENTION_DAYS", 90)
     secrets_max_age_seconds: int = optional("SECRETS_MAX_AGE_SECONDS", 300)
 
@@ -152,6 +161,7 @@ class NotifierSettings(_Retention):
     notify_queue_url: str = required("NOTIFY_QUEUE_URL")
     notify_dlq_url: str = required("NOTIFY_DLQ_URL")
     allowed_private_webhook_hosts: tuple[str, ...] = optional("ALLOWED_PRIVATE_WEBHOOK_HOSTS", ())
+    auth_cache_ttl_seconds: int = optional("AUTH_CACHE_TTL_SECONDS", 60)
     retention_days: int = optional("RETENTION_DAYS", 90)
 
 
