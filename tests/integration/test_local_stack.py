@@ -30,6 +30,7 @@ STACK_JSON_KEYS = {
     "webhook_log",
     "provider_log",
     "aws_endpoint_url",
+    "allowed_private_webhook_hosts",
 }
 
 
