@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from local_stack.banner import banner
+from local_stack.console import ConsoleRouter, ShortFormatter
 from local_stack.event_sources import DEFAULT_CONCURRENCY
 from local_stack.persistence import SnapshotUnreadable
 from local_stack.stack import (
@@ -27,7 +28,7 @@ from local_stack.stack import (
     LocalStack,
     StackSettings,
 )
-from local_stack.state_dir import StateDirInUse, StateDirLock, reset_state_dir
+from local_stack.state_dir import LOGS_DIR, StateDirInUse, StateDirLock, reset_state_dir
 from local_stack.template import ROOT
 
 logger = logging.getLogger("local_stack")
@@ -146,9 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.reset:
         return reset(settings.local_dir)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # botocore announces at INFO where it found credentials and endpoints, for every client.
+    console = ConsoleRouter(sys.stdout, settings.local_dir / LOGS_DIR)
+    sys.stdout = console  # the functions' JSON log lines: one short line here, all of it in logs/
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(ShortFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[terminal])
+    # botocore announces at INFO where it found credentials and endpoints, for every client;
+    # urllib3 warns each time a busy boto3 client drops a spare connection.
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     stop_requested = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -185,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "viber service id": DEMO_VIBER_SERVICE_ID,
         "sms number": DEMO_SMS_NUMBER,
     }
+    console.name_services(stack.services)
     print(banner(info, stack.urls, channel_ids, stack.state), flush=True)
     # With a timeout: a signal the kernel hands to another thread only runs its handler once the main
     # thread runs Python code again, which a wait without timeout would never let it do.

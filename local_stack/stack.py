@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -57,6 +58,7 @@ from local_stack.sink import WebhookSink
 from local_stack.state_dir import (
     DEMO_KEY_FILE,
     LOG_FILES,
+    LOGS_DIR,
     OUTPUTS_FILE,
     STACK_FILE,
     STATE_FILE,
@@ -91,6 +93,8 @@ LOCAL_WEBHOOK_HOSTS = ("localhost",)
 # Local only: the functions re-read the channels secret after this many seconds (300 deployed), so a
 # sender added by `switchboard local add-sender` is usable at once.
 LOCAL_FUNCTION_ENVIRONMENT = {"SECRETS_MAX_AGE_SECONDS": "2"}
+SERVICE_VARIABLE = "POWERTOOLS_SERVICE_NAME"
+LOCAL_STACK_SERVICE = "switchboard-local-stack"
 # How long stop() waits, beyond the longest function timeout, for invocations under way.
 DRAIN_MARGIN_SECONDS = 5.0
 # Function event types the local stack runs; others are reported at start and not run.
@@ -258,6 +262,7 @@ class LocalStack:
         self.state: StateSummary | None = None  # what the start did with the saved state
         self.functions: dict[str, LocalFunction] = {}
         self.urls: dict[str, str] = {}  # base URLs of the sink and the simulators (for the banner)
+        self.services: dict[str, str] = {}  # POWERTOOLS_SERVICE_NAME -> function (for the terminal)
         self._signature_secrets: list[str] = []
         self._listeners: list[HttpListener] = []
         self._pollers: list[SqsPoller] = []
@@ -330,6 +335,11 @@ class LocalStack:
             for name, config in function_configs(template, local).items()
         }
         apply_function_environment([c.environment for c in configs.values()])
+        # Code run outside an invocation (provisioning, restoring) logs as the stack, not as whichever
+        # function came last; each function's own service is in effect while its handler is imported.
+        os.environ[SERVICE_VARIABLE] = LOCAL_STACK_SERVICE
+        self.services = {c.environment.get(SERVICE_VARIABLE, ""): name for name, c in configs.items()}
+        self.services[LOCAL_STACK_SERVICE] = "local-stack"
         self.functions.update(load_functions(configs))
 
         dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
@@ -408,6 +418,7 @@ class LocalStack:
             self.state = StateSummary(False, f"nothing saved in {self.local_dir} yet", self.local_dir)
             for name in LOG_FILES:
                 (self.local_dir / name).write_bytes(b"")
+            shutil.rmtree(self.local_dir / LOGS_DIR, ignore_errors=True)
         return snapshot
 
     def _saved_demo(self, snapshot: Snapshot) -> DemoCredentials:
