@@ -62,8 +62,9 @@ def provision_application(
 ) -> dict:
     """Create an application with a new RSA key pair: ``{"application_id", "private_key_path"}``.
 
-    The public key is stored; the PKCS#8 private key is written to ``private_key_out`` (default
-    ``./<application_id>.key``), created with mode 0600. An existing file is never overwritten
+    The public key is stored; the PKCS#8 private key is written to ``private_key_out`` (a directory:
+    ``<directory>/<application_id>.key``; default ``./<application_id>.key``), created with mode 0600.
+    An existing file is never overwritten
     (``FileExistsError``). Raises ``UnknownAccount`` (a ``LookupError``) for an unknown ``api_key``
     and ``ValueError`` for a bad name or URL.
     """
@@ -79,7 +80,10 @@ def provision_application(
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     application_id = str(uuid.uuid4())
-    path = Path(private_key_out if private_key_out is not None else f"{application_id}.key").absolute()
+    key_file = f"{application_id}.key"
+    path = Path(private_key_out if private_key_out is not None else key_file).absolute()
+    if path.is_dir():
+        path = path / key_file
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
     private_pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
