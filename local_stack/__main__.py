@@ -92,7 +92,10 @@ def build_parser(environ: Mapping[str, str] = os.environ) -> argparse.ArgumentPa
     parser.add_argument(
         "--sqs-concurrency", type=_positive, default=environ.get("SQS_CONCURRENCY") or DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"batches each SQS poller runs at once, as Lambda's concurrency [SQS_CONCURRENCY, default {DEFAULT_CONCURRENCY}]",
+        help=(
+            "batches each SQS poller runs at once, as Lambda's concurrency "
+            f"[SQS_CONCURRENCY, default {DEFAULT_CONCURRENCY}]"
+        ),
     )
     clean = parser.add_mutually_exclusive_group()
     clean.add_argument(

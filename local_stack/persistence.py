@@ -272,7 +272,8 @@ def restore_queues(
             continue
         queue = _moto_queue(name)
         for saved in messages:
-            args: dict[str, Any] = {"QueueUrl": queue_urls[name], "MessageBody": rewrite_strings(saved["body"], replacements)}
+            body = rewrite_strings(saved["body"], replacements)
+            args: dict[str, Any] = {"QueueUrl": queue_urls[name], "MessageBody": body}
             if saved.get("attributes"):
                 args["MessageAttributes"] = _attributes_from_file(saved["attributes"])
             message_id = sqs.send_message(**args)["MessageId"]

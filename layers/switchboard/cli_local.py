@@ -23,7 +23,8 @@ PAGE_ID_DIGITS = 15
 SERVICE_ID_DIGITS = 5
 SMS_NUMBER_PREFIX = "4477009"  # the UK's drama range, as the demo number; 5 more random digits
 SMS_NUMBER_DIGITS = 5
-PAGE_TOKEN_PREFIX = "EAA"
+PAGE_TOKEN_PREFIX = "EAA"  # as Facebook's page access tokens start
+PAGE_TOKEN_LENGTH = 60
 NEW_ADDRESS_ATTEMPTS = 5
 
 
@@ -67,11 +68,12 @@ def run(args: argparse.Namespace, accounts: Any, channels_secret_id: str) -> dic
                 raise
     try:
         channels = json.loads(client.get_secret_value(SecretId=channels_secret_id)["SecretString"])
-        client.put_secret_value(SecretId=channels_secret_id, SecretString=json.dumps(with_sender(channels, link.channel.value, link.address)))
+        updated = with_sender(channels, link.channel.value, link.address)
+        client.put_secret_value(SecretId=channels_secret_id, SecretString=json.dumps(updated))
     except Exception:
         links.unlink(link.channel, link.address, api_key=link.api_key)  # no half-added sender
         raise
-    return {**link.to_dict(), "usable": "now (the local functions re-read the channels secret every 2 s)"}
+    return {**link.to_dict(), "usable": "within 2 s (the local functions re-read the channels secret that often)"}
 
 
 def new_address(channel: str) -> str:
@@ -86,12 +88,17 @@ def with_sender(channels: dict[str, Any], channel: str, address: str) -> dict[st
     """The channels secret with the sender added (an SMS number needs no entry: the SMS API takes any)."""
     if channel == "messenger":
         pages = channels.setdefault("messenger", {}).setdefault("pages", {})
-        pages.setdefault(address, PAGE_TOKEN_PREFIX + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(60)))
+        pages.setdefault(address, new_page_token())
     elif channel == "viber_service_msg":
         service_ids = channels.setdefault("viber", {}).setdefault("service_ids", [])
         if address not in [str(s) for s in service_ids]:
             service_ids.append(address)
     return channels
+
+
+def new_page_token() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return PAGE_TOKEN_PREFIX + "".join(secrets.choice(alphabet) for _ in range(PAGE_TOKEN_LENGTH))
 
 
 def _digits(count: int) -> str:
