@@ -116,7 +116,9 @@ def test_create_refuses_an_address_linked_already(
             "--channel", "viber_service_msg", "--address", "16273")
     run_ok(capsys, *argv)
 
-    assert "is linked already" in run_error(capsys, 1, *argv)
+    err = run_error(capsys, 1, *argv)
+    assert f"viber_service_msg address 16273 is linked already to account {account['api_key']};" in err
+    assert "switchboard links delete --channel viber_service_msg --address 16273" in err
 
 
 def test_bad_addresses_and_channels(

@@ -109,7 +109,7 @@ class ChannelLinkStore:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ddb.exceptions.ConditionalCheckFailedException:
-            raise LinkExists(f"{kind.value} address {link.address} is linked already") from None
+            raise LinkExists(_already_linked(kind, link.address, self._read(item["pk"]))) from None
         self._remember(item["pk"], link)
         return link
 
@@ -168,6 +168,19 @@ class ChannelLinkStore:
     def _remember(self, key: str, link: ChannelLink | None) -> None:
         with self._lock:
             self._cache.put(key, link)
+
+
+def _already_linked(kind: Channel, address: str, existing: ChannelLink | None) -> str:
+    """Says to whom (links are managed by the operator, who may see every account's links)."""
+    owner = ""
+    if existing is not None:
+        owner = f" to account {existing.api_key}"
+        if existing.application_id:
+            owner += f" (application {existing.application_id})"
+    return (
+        f"{kind.value} address {address} is linked already{owner}; delete that link first "
+        f"(switchboard links delete --channel {kind.value} --address {address})"
+    )
 
 
 def _link_from(item: dict[str, Any]) -> ChannelLink:
