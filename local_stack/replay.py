@@ -39,7 +39,7 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -536,18 +536,37 @@ def sink_records(webhook_log: Path) -> list[dict[str, Any]]:
     return records
 
 
-def wait_for_new_webhooks(webhook_log: Path, seen: int, wait_seconds: float) -> list[dict[str, Any]]:
-    """Records after the first ``seen``: once one arrived and nothing more came for a moment, or at the deadline."""
+SinkRecord = dict[str, Any]
+
+
+def wait_for_new_webhooks(
+    webhook_log: Path, seen: int, wait_seconds: float, wanted: Callable[[SinkRecord], bool] = lambda record: True
+) -> list[SinkRecord]:
+    """Records after the first ``seen`` that are ``wanted``: once one arrived and no other wanted one came
+    for a moment, or at the deadline."""
     deadline = time.monotonic() + wait_seconds
-    last_count, quiet_since = seen, time.monotonic()
+    last_count, quiet_since = 0, time.monotonic()
     while time.monotonic() < deadline:
-        records = sink_records(webhook_log)
-        if len(records) != last_count:
-            last_count, quiet_since = len(records), time.monotonic()
-        elif last_count > seen and time.monotonic() - quiet_since >= QUIET_AFTER_WEBHOOK_SECONDS:
+        found = [record for record in sink_records(webhook_log)[seen:] if wanted(record)]
+        if len(found) != last_count:
+            last_count, quiet_since = len(found), time.monotonic()
+        elif last_count and time.monotonic() - quiet_since >= QUIET_AFTER_WEBHOOK_SECONDS:
             break
         time.sleep(0.1)
-    return sink_records(webhook_log)[seen:]
+    return [record for record in sink_records(webhook_log)[seen:] if wanted(record)]
+
+
+def caused_by(kind: SampleKind, message: TargetMessage | None) -> Callable[[SinkRecord], bool]:
+    """Which sink records the replay caused: the named message's status webhooks, or an inbound message's
+    (other messages' webhooks may arrive meanwhile, from the stack's own traffic)."""
+
+    def wanted(record: SinkRecord) -> bool:
+        body = record.get("body") if isinstance(record.get("body"), dict) else {}
+        if message is not None:
+            return body.get("message_uuid") == message.message_uuid
+        return not kind.receipt and body.get("direction") == "inbound"
+
+    return wanted
 
 
 # -- command line ---------------------------------------------------------------------------------
@@ -611,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.wait <= 0 or (webhook.method == "GET" and webhook.path == MESSENGER_WEBHOOK_PATH):  # a handshake
         return 0
-    arrived = wait_for_new_webhooks(target.webhook_log, seen, args.wait)
+    arrived = wait_for_new_webhooks(target.webhook_log, seen, args.wait, caused_by(kind, message))
     for record in arrived:
         print(describe(record))
     if message is not None:

@@ -372,14 +372,17 @@ def stand_in_stack(tmp_path: Path) -> Iterator[StandInStack]:
     def handle(request: HttpRequest) -> HttpResponse:
         received.append(request)
         if answer[0] == 200:
+            # Another message's status webhook arrives meanwhile (the stack's own traffic), then the inbound one.
+            unrelated = {"method": "POST", "path": "/webhooks/status", "signature_valid": True,
+                         "body": {"message_uuid": "someone-elses", "status": "delivered"}}
             record = {
                 "method": "POST",
                 "path": "/webhooks/inbound",
-                "body": {"seen": request.path},
+                "body": {"direction": "inbound", "seen": request.path},
                 "signature_valid": True,
             }
             with webhook_log.open("a") as log:
-                log.write(json.dumps(record) + "\n")
+                log.write(json.dumps(unrelated) + "\n" + json.dumps(record) + "\n")
             return HttpResponse.text(200, "OK")
         return HttpResponse.text(answer[0], "refused")
 
@@ -441,6 +444,7 @@ def test_replay_posts_the_re_signed_event_and_prints_the_webhooks_that_arrive(
     assert "-> POST http://127.0.0.1:" in output and "/webhooks/messenger: 200 OK" in output
     assert "<- POST /webhooks/inbound (signature valid)" in output
     assert '"seen": "/webhooks/messenger"' in output
+    assert "someone-elses" not in output  # only what the replay caused
 
 
 def test_a_refused_replay_exits_1(stand_in_stack: StandInStack, capsys: pytest.CaptureFixture[str]) -> None:
