@@ -62,6 +62,8 @@ SMS_PATHS = (SMS_DLR_PATH, SMS_INBOUND_PATH)
 CHANNELS_SECRET_OUTPUT = "ChannelsSecretArn"
 MESSAGES_TABLE_OUTPUT = "MessagesTableName"
 VIBER_RECEIPT_STATUSES = {0: "delivered", 1: "read", 2: "failed (expired)"}
+PENDING_STATUSES = ("accepted", "sending")  # not at the provider yet: no provider message id
+SEND_WAIT_SECONDS = 15.0
 DEFAULT_LOCAL_DIR = ".local"
 DEFAULT_WAIT_SECONDS = 5.0
 QUIET_AFTER_WEBHOOK_SECONDS = 0.5
@@ -508,6 +510,16 @@ def find_message(target: LocalStackTarget, message_uuid: str) -> TargetMessage:
     )
 
 
+def sent_message(target: LocalStackTarget, message_uuid: str, timeout: float = SEND_WAIT_SECONDS) -> TargetMessage:
+    """The message, once the provider accepted it: one just sent may still be on its way to the provider."""
+    deadline = time.monotonic() + timeout
+    message = find_message(target, message_uuid)
+    while message.provider_message_id is None and message.status in PENDING_STATUSES and time.monotonic() < deadline:
+        time.sleep(0.2)
+        message = find_message(target, message_uuid)
+    return message
+
+
 def send(webhook: CapturedWebhook, api_url: str, timeout: float = 30.0) -> ReplayResponse:
     parts = urlsplit(api_url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=timeout)
@@ -608,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.message:
             if not kind.receipt:
                 raise ReplayError(f"--message is for receipts; {args.event_file.name} is {kind.what}")
-            message = find_message(target, args.message)
+            message = sent_message(target, args.message)
             webhook = aim_at(webhook, kind, message)
             page_id = service_id = message.sender
         elif kind.receipt:

@@ -568,3 +568,26 @@ def test_replay_with_a_message_aims_the_receipt_and_prints_its_status(
     output = capsys.readouterr().out
     assert f"(message {message_uuid}, now submitted)" in output
     assert f"Message {message_uuid}: submitted -> submitted" in output
+
+
+def test_a_receipt_for_a_message_still_being_sent_waits_for_the_provider_to_accept_it(
+    stand_in_stack: StandInStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    message_uuid = str(uuid.uuid4())
+    record = {
+        "message_uuid": {"S": message_uuid}, "channel": {"S": "sms"}, "status": {"S": "accepted"},
+        "from": {"M": {"type": {"S": "sms"}, "number": {"S": "447700900001"}}},
+        "to": {"M": {"type": {"S": "sms"}, "number": {"S": "447700900003"}}},
+    }
+    stand_in_stack.put_message(record)
+    submitted = {**record, "status": {"S": "submitted"}, "provider_message_id": {"S": "0B0000000000004A"}}
+    threading.Timer(1.0, stand_in_stack.put_message, args=(submitted,)).start()  # the sender, a moment later
+
+    code = main([str(EVENTS / "webhooks_sms_dlr_delivered.json"), "--local-dir", str(stand_in_stack.local_dir),
+                 "--message", message_uuid, "--wait", "0"])
+
+    assert code == 0
+    (request,) = stand_in_stack.received
+    assert "messageId=0B0000000000004A" in request.target or b"0B0000000000004A" in request.body
