@@ -7,8 +7,8 @@ gives a local account a sender of its own, as the demo account has: a simulated 
 a page access token), Viber service or SMS number is added to the local channels secret, which the
 provider simulators serve, and linked to the account, so the account may send from it and inbound
 messages to it reach the account (or the application). Without ``--address`` a new one is made up.
-The local functions re-read the channels secret within seconds (``SECRETS_MAX_AGE_SECONDS`` is short
-locally), so the sender can be used at once.
+The local functions re-read the channels secret every 2 s (``SECRETS_MAX_AGE_SECONDS`` is short
+locally); the command returns once they have, so the sender can be used as soon as it returns.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import argparse
 import json
 import secrets
 import string
+import time
 from typing import Any
 
 CHANNELS = ("messenger", "viber_service_msg", "sms")
@@ -26,6 +27,9 @@ SMS_NUMBER_DIGITS = 5
 PAGE_TOKEN_PREFIX = "EAA"  # as Facebook's page access tokens start
 PAGE_TOKEN_LENGTH = 60
 NEW_ADDRESS_ATTEMPTS = 5
+# How long the local functions keep the channels secret cached (the local stack's SECRETS_MAX_AGE_SECONDS,
+# local_stack.stack.LOCAL_FUNCTION_ENVIRONMENT): the command returns once they have re-read it.
+LOCAL_SECRETS_MAX_AGE_SECONDS = 2
 
 
 def add_parser(commands: Any, parent: argparse.ArgumentParser, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -73,7 +77,8 @@ def run(args: argparse.Namespace, accounts: Any, channels_secret_id: str) -> dic
     except Exception:
         links.unlink(link.channel, link.address, api_key=link.api_key)  # no half-added sender
         raise
-    return {**link.to_dict(), "usable": "within 2 s (the local functions re-read the channels secret that often)"}
+    time.sleep(LOCAL_SECRETS_MAX_AGE_SECONDS + 0.5)  # until every function's cached secret has expired
+    return link.to_dict()
 
 
 def new_address(channel: str) -> str:

@@ -33,6 +33,16 @@ def env_restored() -> Iterator[None]:
     reset_settings()
 
 
+@pytest.fixture(autouse=True)
+def no_cache_wait(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """add-sender waits out the local functions' secret cache; no function runs here."""
+    from switchboard import cli_local
+
+    waits: list[float] = []
+    monkeypatch.setattr(cli_local.time, "sleep", waits.append)
+    return waits
+
+
 @pytest.fixture
 def local_dir(tmp_path: Path, aws, env_restored: None) -> Path:
     """What a running local stack leaves in its state directory (the CLI talks to the in-process moto)."""
@@ -131,7 +141,7 @@ def new_account(capsys: pytest.CaptureFixture[str], local_dir: Path) -> str:
 
 
 def test_add_sender_adds_a_page_to_the_channels_secret_and_links_it_to_the_account(
-    aws, capsys: pytest.CaptureFixture[str], local_dir: Path
+    aws, capsys: pytest.CaptureFixture[str], local_dir: Path, no_cache_wait: list[float]
 ) -> None:
     api_key = new_account(capsys, local_dir)
 
@@ -145,6 +155,7 @@ def test_add_sender_adds_a_page_to_the_channels_secret_and_links_it_to_the_accou
     assert pages["107083064136738"] == "EAAdemo" and pages[page].startswith("EAA")
     link = ChannelLinkStore(table_name="AccountsTable").get("messenger", page)
     assert link is not None and link.api_key == api_key
+    assert no_cache_wait == [2.5]  # it returned once the local functions' cached secret had expired
 
 
 def test_add_sender_with_an_address_for_viber_and_sms(aws, capsys: pytest.CaptureFixture[str], local_dir: Path) -> None:
@@ -184,3 +195,10 @@ def test_add_sender_refuses_an_unknown_account_or_a_linked_address_and_changes_n
 def test_local_commands_have_no_deployed_target(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["local", "add-sender", "--stack-name", "prod", "--api-key", "k", "--channel", "sms"])
     assert code == 2 and "unrecognized arguments: --stack-name" in capsys.readouterr().err
+
+
+def test_add_sender_waits_out_the_local_functions_secret_cache() -> None:
+    from local_stack.stack import LOCAL_FUNCTION_ENVIRONMENT
+    from switchboard import cli_local
+
+    assert float(LOCAL_FUNCTION_ENVIRONMENT["SECRETS_MAX_AGE_SECONDS"]) == cli_local.LOCAL_SECRETS_MAX_AGE_SECONDS
