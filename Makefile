@@ -17,7 +17,9 @@ REPLAY_DIR_ARG = $(if $(LOCAL_DIR),--local-dir $(LOCAL_DIR))
 help:
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if (doc) printf "  make %-11s %s\n", substr($$1,1,length($$1)-1), doc; doc=""}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml layers/requirements.txt
+# The stamp's name is a checksum of the dependency files: a change to them reinstalls; a newer file time
+# alone (a fresh clone, a checkout) does not.
+$(STAMP):
 	@echo "Setting up $(VENV) with $(PYTHON): installing Switchboard and its dev tools (boto3, moto, cfn-lint, the"
 	@echo "Vonage SDK, ...). The first time this downloads about 60 packages and takes 3-4 minutes; pip's"
 	@echo "progress follows. Later runs skip it until pyproject.toml or layers/requirements.txt change."
