@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +75,25 @@ def wait_until_healthy(process: subprocess.Popen, health_url: str, log_path: Pat
     raise StackNotHealthy(f"the local stack did not become healthy (exit code {process.poll()}); its output:\n{output}")
 
 
-@contextmanager
-def child_stack(local_dir: Path, startup_timeout: float) -> Iterator[tuple[dict[str, Any], Path]]:
-    """Start a stack on free loopback ports with state in ``local_dir``; yields (stack.json, its log path)."""
+@dataclass
+class ChildStack:
+    """A running ``python -m local_stack`` child: its ``stack.json`` and where its output goes."""
+
+    process: subprocess.Popen  # type: ignore[type-arg]
+    info: dict[str, Any]
+    log_path: Path
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> int | None:
+        """SIGTERM (as Ctrl-C does: drain, save, stop); the exit code, or None if it had to be killed."""
+        stop_process(self.process, timeout)
+        return self.process.returncode
+
+
+def stack_environment(local_dir: Path, http_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    http_port = free_port()
     env.update(
         PORT=str(http_port),
         HTTPS_PORT=str(free_port()),
@@ -86,10 +101,21 @@ def child_stack(local_dir: Path, startup_timeout: float) -> Iterator[tuple[dict[
         LOCAL_DIR=str(local_dir),
         PYTHONUNBUFFERED="1",
     )
-    log_path = local_dir / "stack.log"
+    return env
+
+
+@contextmanager
+def child_stack_process(
+    local_dir: Path, startup_timeout: float, args: tuple[str, ...] = (), log_name: str = "stack.log"
+) -> Iterator[ChildStack]:
+    """Start a stack on free loopback ports with state in ``local_dir`` (``args`` are its options)."""
+    http_port = free_port()
+    env = stack_environment(local_dir, http_port)
+    local_dir.mkdir(parents=True, exist_ok=True)
+    log_path = local_dir / log_name
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local_stack"],
+            [sys.executable, "-m", "local_stack", *args],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -98,6 +124,14 @@ def child_stack(local_dir: Path, startup_timeout: float) -> Iterator[tuple[dict[
         )
     try:
         wait_until_healthy(process, f"http://{LOOPBACK}:{http_port}/health", log_path, startup_timeout)
-        yield json.loads((local_dir / "stack.json").read_text(encoding="utf-8")), log_path
+        info = json.loads((local_dir / "stack.json").read_text(encoding="utf-8"))
+        yield ChildStack(process, info, log_path)
     finally:
         stop_process(process)
+
+
+@contextmanager
+def child_stack(local_dir: Path, startup_timeout: float) -> Iterator[tuple[dict[str, Any], Path]]:
+    """Start a stack on free loopback ports with state in ``local_dir``; yields (stack.json, its log path)."""
+    with child_stack_process(local_dir, startup_timeout) as child:
+        yield child.info, child.log_path

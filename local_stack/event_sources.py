@@ -239,12 +239,13 @@ class SqsPoller:
         self._receiver.start()
 
     def stop(self) -> None:
-        """Stop receiving; invocations under way are left to finish on their own."""
+        """Stop receiving, then wait for the invocations under way (a batch being received included)
+        to finish and delete what they did, so nothing is left half done."""
         self._stopped.set()
         if self._receiver is not None:
             self._receiver.join()
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown(wait=True)
 
     def _run(self) -> None:
         assert self._executor is not None

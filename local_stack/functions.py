@@ -131,6 +131,14 @@ class LocalFunction:
         return outcome.get("result")
 
 
+    def wait_until_idle(self, timeout: float) -> bool:
+        """True once no invocation is running (a timed-out one included); False after ``timeout`` seconds."""
+        if not self._busy.acquire(timeout=max(0.0, timeout)):
+            return False
+        self._busy.release()
+        return True
+
+
 def _runtime_json_default(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return float(value)

@@ -61,6 +61,22 @@ def provision_demo(inbound_url: str, status_url: str, private_key_out: Path) -> 
     )
 
 
+def demo_is_usable(credentials: DemoCredentials) -> bool:
+    """The account takes these credentials, the application is the account's, and its key file is there."""
+    from switchboard.store.accounts import AccountStore
+
+    store = AccountStore()
+    account = store.get_account(credentials.api_key)
+    application = store.get_application(credentials.application_id)
+    return (
+        account is not None
+        and account.secret_matches(credentials.api_secret)
+        and application is not None
+        and application.api_key == credentials.api_key
+        and Path(credentials.private_key_path).is_file()
+    )
+
+
 def link_demo_channels(credentials: DemoCredentials, senders: Iterable[tuple[str, str]] = DEMO_SENDERS) -> None:
     """Link each ``(channel, address)`` to the demo account and application (see ``DEMO_SENDERS``)."""
     link_senders(credentials.api_key, senders, credentials.application_id)

@@ -22,6 +22,12 @@ is rewritten for the running stack (secrets from its ChannelsSecret in moto, fou
 
 Everything else is sent as captured: method, query string, Content-Type and User-Agent. Then the
 webhooks reaching the sink (``.local/webhooks.jsonl``) within ``--wait`` seconds are printed.
+
+What a sample does is said before it is sent (``describe_sample``). A delivery or read receipt
+changes a message only if it names one the stack sent, so a receipt needs ``--message UUID``
+(``make replay ... MESSAGE=<uuid>``): the receipt is then rewritten to name that message as its
+provider reported it (provider message id, the page or service or number it was sent from, its
+recipient, a current time), and the message's status before and after is printed.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +60,10 @@ from local_stack.template import LOCAL_REGION, ROOT
 SMS_INBOUND_PATH = "/webhooks/sms/inbound"
 SMS_PATHS = (SMS_DLR_PATH, SMS_INBOUND_PATH)
 CHANNELS_SECRET_OUTPUT = "ChannelsSecretArn"
+MESSAGES_TABLE_OUTPUT = "MessagesTableName"
+VIBER_RECEIPT_STATUSES = {0: "delivered", 1: "read", 2: "failed (expired)"}
+PENDING_STATUSES = ("accepted", "sending")  # not at the provider yet: no provider message id
+SEND_WAIT_SECONDS = 15.0
 DEFAULT_LOCAL_DIR = ".local"
 DEFAULT_WAIT_SECONDS = 5.0
 QUIET_AFTER_WEBHOOK_SECONDS = 0.5
@@ -93,6 +103,29 @@ class LocalStackTarget:
     api_url: str
     webhook_log: Path
     channels: Mapping[str, Any]
+    aws_endpoint_url: str = ""
+    messages_table: str = ""
+
+
+@dataclass(frozen=True)
+class SampleKind:
+    """What a provider webhook is: a receipt about a message the stack sent, or not; and what it does."""
+
+    channel: str  # the message channel it is about: messenger, viber_service_msg, sms
+    receipt: bool
+    what: str
+
+
+@dataclass(frozen=True)
+class TargetMessage:
+    """A message of the running stack, as a receipt must name it."""
+
+    message_uuid: str
+    channel: str
+    sender: str  # page id, Viber service id or SMS number it was sent from
+    recipient: str  # PSID or number it was sent to
+    provider_message_id: str | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -161,6 +194,111 @@ def _route_of(fields: Mapping[str, Any]) -> str:
     )
 
 
+# -- what a sample does, and aiming a receipt at a message ----------------------------------------
+
+
+def describe_sample(webhook: CapturedWebhook) -> SampleKind:
+    if webhook.path == MESSENGER_WEBHOOK_PATH:
+        if webhook.method == "GET":
+            return SampleKind("messenger", False, "the Messenger subscription handshake: the API answers hub.challenge")
+        item = _first_messenger_item(webhook)
+        if "delivery" in item:
+            return SampleKind("messenger", True, "a Messenger delivery receipt: the message becomes delivered")
+        if "read" in item:
+            return SampleKind(
+                "messenger", True, "a Messenger read receipt (a watermark): the page's messages to that user become read"
+            )
+        message = item.get("message") if isinstance(item.get("message"), dict) else {}
+        if message.get("is_echo"):
+            return SampleKind("messenger", False, "a Messenger echo of the page's own message: recorded, no webhook")
+        return SampleKind(
+            "messenger", False,
+            "an inbound Messenger message from a user to the demo page: recorded once and sent to the demo "
+            "application's inbound URL (the sink)",
+        )
+    if webhook.path == VIBER_WEBHOOK_PATH:
+        status = _json_object(webhook).get("message_status")
+        outcome = VIBER_RECEIPT_STATUSES.get(status if isinstance(status, int) else -1, f"status {status}")
+        return SampleKind("viber_service_msg", True, f"a Viber delivery callback: the message becomes {outcome}")
+    if webhook.path == SMS_DLR_PATH:
+        status = _sms_params(webhook).get("status", "?")
+        return SampleKind("sms", True, f"an SMS delivery receipt (DLR, status {status}): the message's status follows it")
+    if webhook.path == SMS_INBOUND_PATH:
+        return SampleKind(
+            "sms", False,
+            "an inbound SMS from a user to the demo number: recorded once and sent to the demo application's "
+            "inbound URL (the sink)",
+        )
+    raise ReplayError(f"{webhook.path} is not a provider webhook route")
+
+
+def _first_messenger_item(webhook: CapturedWebhook) -> dict[str, Any]:
+    for entry in _json_object(webhook).get("entry") or []:
+        for item in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
+            if isinstance(item, dict):
+                return item
+    return {}
+
+
+def _sms_params(webhook: CapturedWebhook) -> dict[str, str]:
+    if webhook.method == "GET":
+        return dict(parse_qsl(webhook.query, keep_blank_values=True))
+    if webhook.media_type() == JSON_CONTENT_TYPE:
+        return {name: _param_text(value) for name, value in _json_object(webhook).items() if value is not None}
+    return dict(parse_qsl(webhook.body.decode("utf-8"), keep_blank_values=True))
+
+
+def _with_sms_params(webhook: CapturedWebhook, params: dict[str, str]) -> CapturedWebhook:
+    if webhook.method == "GET":
+        return replace(webhook, query=urlencode(params), body=b"")
+    body = json.dumps(params) if webhook.media_type() == JSON_CONTENT_TYPE else urlencode(params)
+    return replace(webhook, body=body.encode("utf-8"))
+
+
+def aim_at(
+    webhook: CapturedWebhook, kind: SampleKind, message: TargetMessage, now_ms: int | None = None
+) -> CapturedWebhook:
+    """The receipt ``webhook`` rewritten to be about ``message`` (before it is re-signed)."""
+    if message.channel != kind.channel:
+        raise ReplayError(
+            f"message {message.message_uuid} went out on {message.channel}, and this is a {kind.channel} receipt: "
+            f"pick an events/webhooks_*.json sample of its channel"
+        )
+    if not message.provider_message_id:
+        raise ReplayError(
+            f"message {message.message_uuid} has no provider message id yet (status {message.status}): "
+            "a receipt can only name a message the provider accepted"
+        )
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    provider_id = message.provider_message_id
+    if kind.channel == "messenger":
+        data = _json_object(webhook)
+        for entry in data.get("entry") or []:
+            entry["id"], entry["time"] = message.sender, now_ms
+            for item in entry.get("messaging") or []:
+                item["sender"], item["recipient"] = {"id": message.recipient}, {"id": message.sender}
+                item["timestamp"] = now_ms
+                if isinstance(item.get("delivery"), dict):
+                    item["delivery"].update(mids=[provider_id], watermark=now_ms)
+                if isinstance(item.get("read"), dict):
+                    item["read"]["watermark"] = now_ms
+        return replace(webhook, body=json.dumps(data).encode("utf-8"))
+    if kind.channel == "viber_service_msg":
+        data = _json_object(webhook)
+        data.update(
+            message_token=int(provider_id) if provider_id.isdigit() else provider_id,
+            phone_number=message.recipient,
+            service_id=int(message.sender) if message.sender.isdigit() else message.sender,
+            message_time=now_ms,
+        )
+        return replace(webhook, body=json.dumps(data).encode("utf-8"))
+    params = _sms_params(webhook)
+    params.update({"messageId": provider_id, "msisdn": message.recipient, "to": message.sender,
+                   "client-ref": message.message_uuid})
+    params["message-timestamp"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now_ms / 1000))
+    return _with_sms_params(webhook, params)
+
+
 # -- signing for the running stack ------------------------------------------------------------
 
 
@@ -186,15 +324,20 @@ def resign(
     new_ids: bool = False,
     sms_number: str = DEMO_SMS_NUMBER,
     now: float | None = None,
+    page_id: str | None = None,
+    service_id: str | None = None,
 ) -> CapturedWebhook:
-    """``webhook`` rewritten for the stack whose ChannelsSecret is ``channels`` (module docstring)."""
+    """``webhook`` rewritten for the stack whose ChannelsSecret is ``channels`` (module docstring).
+
+    ``page_id`` / ``service_id`` replace the demo page / service (a receipt about another sender's message).
+    """
     suffix = "-" + secrets.token_hex(4) if new_ids else ""
     headers = {name: value for name, value in webhook.headers.items() if name in SENT_HEADERS}
     webhook = replace(webhook, headers=headers)
     if webhook.path == MESSENGER_WEBHOOK_PATH:
-        return _messenger(webhook, channels, suffix)
+        return _messenger(webhook, channels, suffix, page_id or demo_page_id(channels))
     if webhook.path == VIBER_WEBHOOK_PATH:
-        return _viber(webhook, channels)
+        return _viber(webhook, channels, service_id or demo_viber_service_id(channels))
     if webhook.path in SMS_PATHS:
         return _sms(webhook, channels, suffix.upper().replace("-", ""), sms_number, now)
     raise ReplayError(f"{webhook.path} is not a provider webhook route")
@@ -210,14 +353,13 @@ def _json_object(webhook: CapturedWebhook) -> dict[str, Any]:
     return data
 
 
-def _messenger(webhook: CapturedWebhook, channels: Mapping[str, Any], suffix: str) -> CapturedWebhook:
+def _messenger(webhook: CapturedWebhook, channels: Mapping[str, Any], suffix: str, page_id: str) -> CapturedWebhook:
     config = _section(channels, "messenger")
     if webhook.method == "GET":
         params = dict(parse_qsl(webhook.query, keep_blank_values=True))
         params[VERIFY_TOKEN_PARAM] = str(config.get("verify_token") or "")
         return replace(webhook, query=urlencode(params))
     data = _json_object(webhook)
-    page_id = demo_page_id(channels)
     for entry in data.get("entry") or []:
         if not isinstance(entry, dict):
             continue
@@ -240,9 +382,8 @@ def _messenger_event_for_page(item: dict[str, Any], page_id: str, suffix: str) -
         message["mid"] += suffix
 
 
-def _viber(webhook: CapturedWebhook, channels: Mapping[str, Any]) -> CapturedWebhook:
+def _viber(webhook: CapturedWebhook, channels: Mapping[str, Any], service_id: str) -> CapturedWebhook:
     data = _json_object(webhook)
-    service_id = demo_viber_service_id(channels)
     data["service_id"] = int(service_id) if service_id.isdigit() else service_id
     body = json.dumps(data).encode("utf-8")
     secret = str(_section(channels, "viber").get("callback_secret") or "")
@@ -306,7 +447,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def local_stack_target(local_dir: str | Path = DEFAULT_LOCAL_DIR) -> LocalStackTarget:
     """The running stack of ``local_dir``, with its ChannelsSecret read from its moto server."""
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     found = find_local_dir(str(local_dir))
@@ -314,19 +454,70 @@ def local_stack_target(local_dir: str | Path = DEFAULT_LOCAL_DIR) -> LocalStackT
     secret_arn = outputs.get(CHANNELS_SECRET_OUTPUT)
     if not secret_arn:
         raise ReplayError(f"{found / 'outputs.json'} has no {CHANNELS_SECRET_OUTPUT}")
-    client = boto3.session.Session().client(
-        "secretsmanager",
-        endpoint_url=stack["aws_endpoint_url"],
-        region_name=LOCAL_REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    client = _local_client(LocalStackTarget("", Path(), {}, aws_endpoint_url=stack["aws_endpoint_url"]), "secretsmanager")
     try:
         channels = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
     except (BotoCoreError, ClientError, ValueError) as exc:
         where = stack["aws_endpoint_url"]
         raise ReplayError(f"cannot read the channels secret from {where}: {exc}; {START_HINT}") from None
-    return LocalStackTarget(api_url=stack["api_url"], webhook_log=Path(stack["webhook_log"]), channels=channels)
+    return LocalStackTarget(
+        api_url=stack["api_url"],
+        webhook_log=Path(stack["webhook_log"]),
+        channels=channels,
+        aws_endpoint_url=stack["aws_endpoint_url"],
+        messages_table=str(outputs.get(MESSAGES_TABLE_OUTPUT) or ""),
+    )
+
+
+def _local_client(target: LocalStackTarget, service: str) -> Any:
+    import boto3
+
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=target.aws_endpoint_url,
+        region_name=LOCAL_REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def find_message(target: LocalStackTarget, message_uuid: str) -> TargetMessage:
+    """The message record ``message_uuid`` of the running stack, or ``ReplayError``."""
+    from boto3.dynamodb.types import TypeDeserializer
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if not target.messages_table:
+        raise ReplayError(f"the stack's outputs.json names no {MESSAGES_TABLE_OUTPUT}; {START_HINT}")
+    try:
+        item = _local_client(target, "dynamodb").get_item(
+            TableName=target.messages_table, Key={"message_uuid": {"S": message_uuid}}, ConsistentRead=True
+        ).get("Item")
+    except (BotoCoreError, ClientError) as exc:
+        raise ReplayError(f"cannot read message {message_uuid}: {exc}") from None
+    if not item:
+        raise ReplayError(f"the local stack has no message {message_uuid}")
+    record = {key: TypeDeserializer().deserialize(value) for key, value in item.items()}
+    if record.get("direction") == "inbound":
+        raise ReplayError(f"message {message_uuid} is an inbound message: receipts are about messages the stack sent")
+    sender, recipient = record.get("from") or {}, record.get("to") or {}
+    return TargetMessage(
+        message_uuid=message_uuid,
+        channel=str(record.get("channel")),
+        sender=str(sender.get("id") or sender.get("number") or ""),
+        recipient=str(recipient.get("id") or recipient.get("number") or ""),
+        provider_message_id=record.get("provider_message_id"),
+        status=str(record.get("status")),
+    )
+
+
+def sent_message(target: LocalStackTarget, message_uuid: str, timeout: float = SEND_WAIT_SECONDS) -> TargetMessage:
+    """The message, once the provider accepted it: one just sent may still be on its way to the provider."""
+    deadline = time.monotonic() + timeout
+    message = find_message(target, message_uuid)
+    while message.provider_message_id is None and message.status in PENDING_STATUSES and time.monotonic() < deadline:
+        time.sleep(0.2)
+        message = find_message(target, message_uuid)
+    return message
 
 
 def send(webhook: CapturedWebhook, api_url: str, timeout: float = 30.0) -> ReplayResponse:
@@ -357,18 +548,37 @@ def sink_records(webhook_log: Path) -> list[dict[str, Any]]:
     return records
 
 
-def wait_for_new_webhooks(webhook_log: Path, seen: int, wait_seconds: float) -> list[dict[str, Any]]:
-    """Records after the first ``seen``: once one arrived and nothing more came for a moment, or at the deadline."""
+SinkRecord = dict[str, Any]
+
+
+def wait_for_new_webhooks(
+    webhook_log: Path, seen: int, wait_seconds: float, wanted: Callable[[SinkRecord], bool] = lambda record: True
+) -> list[SinkRecord]:
+    """Records after the first ``seen`` that are ``wanted``: once one arrived and no other wanted one came
+    for a moment, or at the deadline."""
     deadline = time.monotonic() + wait_seconds
-    last_count, quiet_since = seen, time.monotonic()
+    last_count, quiet_since = 0, time.monotonic()
     while time.monotonic() < deadline:
-        records = sink_records(webhook_log)
-        if len(records) != last_count:
-            last_count, quiet_since = len(records), time.monotonic()
-        elif last_count > seen and time.monotonic() - quiet_since >= QUIET_AFTER_WEBHOOK_SECONDS:
+        found = [record for record in sink_records(webhook_log)[seen:] if wanted(record)]
+        if len(found) != last_count:
+            last_count, quiet_since = len(found), time.monotonic()
+        elif last_count and time.monotonic() - quiet_since >= QUIET_AFTER_WEBHOOK_SECONDS:
             break
         time.sleep(0.1)
-    return sink_records(webhook_log)[seen:]
+    return [record for record in sink_records(webhook_log)[seen:] if wanted(record)]
+
+
+def caused_by(kind: SampleKind, message: TargetMessage | None) -> Callable[[SinkRecord], bool]:
+    """Which sink records the replay caused: the named message's status webhooks, or an inbound message's
+    (other messages' webhooks may arrive meanwhile, from the stack's own traffic)."""
+
+    def wanted(record: SinkRecord) -> bool:
+        body = record.get("body") if isinstance(record.get("body"), dict) else {}
+        if message is not None:
+            return body.get("message_uuid") == message.message_uuid
+        return not kind.receipt and body.get("direction") == "inbound"
+
+    return wanted
 
 
 # -- command line ---------------------------------------------------------------------------------
@@ -385,6 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the local stack's state directory (default: .local)")
     parser.add_argument("--new-ids", action="store_true",
                         help="give inbound message ids a random suffix: a new message, not a provider retry")
+    parser.add_argument("--message", metavar="UUID",
+                        help="for a delivery or read receipt: the message it is about (a message_uuid the stack sent)")
     parser.add_argument("--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
                         help=f"how long to wait for webhooks at the sink (default: {DEFAULT_WAIT_SECONDS:g}; 0: don't)")
     return parser
@@ -401,7 +613,25 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         target = local_stack_target(args.local_dir)
-        webhook = resign(load_webhook(args.event_file), target.channels, new_ids=args.new_ids)
+        webhook = load_webhook(args.event_file)
+        kind = describe_sample(webhook)
+        message = None
+        page_id = service_id = None
+        if args.message:
+            if not kind.receipt:
+                raise ReplayError(f"--message is for receipts; {args.event_file.name} is {kind.what}")
+            message = sent_message(target, args.message)
+            webhook = aim_at(webhook, kind, message)
+            page_id = service_id = message.sender
+        elif kind.receipt:
+            raise ReplayError(
+                f"{args.event_file.name} is {kind.what}. A receipt changes a message only if it names one the stack "
+                f"sent: say which, e.g. make replay EVENT={args.event_file} MESSAGE=<message_uuid> (the "
+                "message_uuid a send answered with)"
+            )
+        webhook = resign(webhook, target.channels, new_ids=args.new_ids, page_id=page_id, service_id=service_id)
+        about = f" (message {message.message_uuid}, now {message.status})" if message else ""
+        print(f"{args.event_file.name}: {kind.what}{about}")
         seen = len(sink_records(target.webhook_log))
         response = send(webhook, target.api_url)
     except ReplayError as exc:
@@ -410,16 +640,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"-> {webhook.method} {target.api_url}{webhook.target}: {response.status} {response.body[:500]}")
     if not 200 <= response.status < 300:
         return 1
-    if args.wait <= 0 or webhook.method == "GET":  # a handshake is answered, nothing more
+    if args.wait <= 0 or (webhook.method == "GET" and webhook.path == MESSENGER_WEBHOOK_PATH):  # a handshake
         return 0
-    arrived = wait_for_new_webhooks(target.webhook_log, seen, args.wait)
+    arrived = wait_for_new_webhooks(target.webhook_log, seen, args.wait, caused_by(kind, message))
     for record in arrived:
         print(describe(record))
-    if not arrived:
+    if message is not None:
+        after = find_message(target, message.message_uuid).status
+        print(f"Message {message.message_uuid}: {message.status} -> {after}"
+              + ("" if after != message.status else " (unchanged: the message was past this status already)"))
+    elif not arrived:
         print(
             f"No webhook reached the sink within {args.wait:g} s. An inbound message sent again is a provider "
-            "retry the API de-duplicates (use --new-ids for a new one); a receipt for a message the stack "
-            f"never sent changes nothing. The sink's log: {target.webhook_log}"
+            "retry the API de-duplicates (use --new-ids for a new one). The sink's log: "
+            f"{target.webhook_log}"
         )
     return 0
 

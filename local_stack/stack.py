@@ -1,13 +1,19 @@
 """The whole local stack in one process: moto, provider simulators, webhook sink, functions, API.
 
-Start order (``LocalStack.start``): bind the API ports (a busy port fails first), start moto and
-create the template's tables, queues and secrets, start the simulators (sending their delivery and
-read reports to the API's HTTP port) and point the channels secret at them, start the webhook
-sink, import the functions with their environment, provision the demo account and application
-and link the demo page, Viber service, SMS number and SMS sender id to it (only the demo account
-may send from them), start the SQS pollers, write
-``stack.json`` and ``outputs.json``, and only then accept API connections, so ``GET /health``
+Start order (``LocalStack.start``): take the state directory's lock and bind every port (the API's
+and moto's) before anything in the directory changes, so a second start fails without harming the
+first; read the saved state (``persistence``) unless the start is ``fresh``; create the template's
+tables, queues and secrets in moto; start the simulators (with the saved credentials, sending their
+delivery and read reports to the API's HTTP port) and the webhook sink; import the functions with
+their environment; restore the saved tables and queue messages, or else provision the demo account
+and application and link the demo page, Viber service, SMS number and SMS sender id to it (only the demo
+account may send from them); start the SQS pollers,
+write ``stack.json`` and ``outputs.json``, and only then accept API connections, so ``GET /health``
 answering means ready.
+
+Stop order (``LocalStack.stop``): stop the simulators' reports and the API listeners (no new work
+comes in), stop the SQS pollers and wait for every invocation under way, save the state, then stop
+the sink, the simulators and moto.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -29,10 +37,37 @@ from local_stack.event_sources import DEFAULT_CONCURRENCY, SqsPoller, sqs_event_
 from local_stack.functions import LocalFunction, function_configs, load_functions
 from local_stack.gateway import ApiIdentity, HttpApiGateway
 from local_stack.http_listener import HttpListener, server_tls_context
-from local_stack.provision import link_demo_channels, provision_demo
+from local_stack.persistence import (
+    Snapshot,
+    SnapshotUnreadable,
+    dump_queues,
+    dump_secrets,
+    dump_tables,
+    load_snapshot,
+    moved_urls,
+    reports_from_file,
+    reports_to_file,
+    restore_queues,
+    restore_tables,
+    rewrite_strings,
+    save_snapshot,
+    utc_now_iso,
+)
+from local_stack.provision import DemoCredentials, demo_is_usable, link_demo_channels, provision_demo
 from local_stack.routes import routes_from_template
-from local_stack.simulators import PROVIDER_REPORTS_FILE, PROVIDER_REQUESTS_FILE, ProviderSimulators
-from local_stack.sink import WEBHOOKS_FILE, WebhookSink
+from local_stack.simulators import ProviderSimulators
+from local_stack.sink import WebhookSink
+from local_stack.state_dir import (
+    DEMO_KEY_FILE,
+    LOG_FILES,
+    LOGS_DIR,
+    OUTPUTS_FILE,
+    STACK_FILE,
+    STATE_FILE,
+    TLS_DIR,
+    StateDirLock,
+    reset_state_dir,
+)
 from local_stack.template import (
     LOCAL_REGION,
     ROOT,
@@ -54,21 +89,30 @@ DEFAULT_AWS_PORT = 5010
 CHANNELS_SECRET = "ChannelsSecret"  # the template's logical id of the provider configuration
 # The template parameter listing private hosts customer webhooks may target: locally, the sink.
 PRIVATE_WEBHOOK_HOSTS_PARAMETER = "AllowedPrivateWebhookHosts"
-# Locally a disabled account, a rotated secret or a removed key shows within seconds (the template says 60).
-AUTH_CACHE_TTL_PARAMETER = "AuthCacheTtlSeconds"
-LOCAL_AUTH_CACHE_TTL_SECONDS = "5"
+# Local only: customer webhooks may also go to a developer's own receiver on this machine
+# (http://localhost:<any port>/...), besides the sink. A deployed stack has its own parameter value.
+LOCAL_WEBHOOK_HOSTS = ("localhost",)
+# Local only: the functions re-read the channels secret after this many seconds (300 deployed), so a
+# sender added by `switchboard local add-sender` is usable at once.
+LOCAL_FUNCTION_ENVIRONMENT = {"SECRETS_MAX_AGE_SECONDS": "2"}
+SERVICE_VARIABLE = "POWERTOOLS_SERVICE_NAME"
+LOCAL_STACK_SERVICE = "switchboard-local-stack"
+# How long stop() waits, beyond the longest function timeout, for invocations under way.
+DRAIN_MARGIN_SECONDS = 5.0
 # Function event types the local stack runs; others are reported at start and not run.
 RUN_EVENT_TYPES = frozenset({"HttpApi", "SQS"})
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
+TABLE_TYPE = "AWS::DynamoDB::Table"
+QUEUE_TYPE = "AWS::SQS::Queue"
+SECRET_TYPE = "AWS::SecretsManager::Secret"
 
-STACK_FILE = "stack.json"
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
-OUTPUTS_FILE = "outputs.json"
-DEMO_KEY_FILE = "demo-app.key"
-TLS_DIR = "tls"
 INBOUND_WEBHOOK_PATH = "/webhooks/inbound"
 STATUS_WEBHOOK_PATH = "/webhooks/status"
+# Locally a disabled account, a rotated secret or a removed key shows within seconds (the template says 60).
+AUTH_CACHE_TTL_PARAMETER = "AuthCacheTtlSeconds"
+LOCAL_AUTH_CACHE_TTL_SECONDS = "5"
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 
 
 def _port(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -89,6 +133,7 @@ class StackSettings:
     aws_port: int = DEFAULT_AWS_PORT
     sqs_concurrency: int = DEFAULT_CONCURRENCY
     host: str = HOST
+    fresh: bool = False  # start from a clean slate: the saved state is removed first
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> StackSettings:
@@ -117,9 +162,51 @@ class StackInfo:
     webhook_log: str
     provider_log: str
     aws_endpoint_url: str
+    # Local only: hosts customer webhooks may target although they are on this machine (the sink,
+    # and localhost on any port); the CLI applies the same allowance against the local stack.
+    allowed_private_webhook_hosts: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StateSummary:
+    """What a start did with the saved state, for the banner."""
+
+    restored: bool
+    detail: str  # "12 messages, 1 workflow, ..." or why the state is fresh
+    state_dir: Path
+    saved_at: str = ""
+
+    def describe(self) -> str:
+        if self.restored:
+            return f"restored {self.detail} from {self.state_dir} (saved {self.saved_at})"
+        return f"fresh state ({self.detail})"
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def restored_counts(snapshot: Snapshot, queued: int) -> str:
+    """``12 messages, 1 workflow, 2 accounts, 3 queued records, 0 pending provider reports``."""
+    from switchboard.store.accounts import ACCOUNT_PREFIX
+
+    tables = snapshot.tables
+    messages = sum(1 for item in tables.get("MessagesTable", []) if "status" in item)
+    accounts = sum(
+        1 for item in tables.get("AccountsTable", []) if item.get("pk", {}).get("S", "").startswith(ACCOUNT_PREFIX)
+    )
+    return ", ".join(
+        [
+            _counted(messages, "message"),
+            _counted(len(tables.get("WorkflowsTable", [])), "workflow"),
+            _counted(accounts, "account"),
+            _counted(queued, "queued record"),
+            _counted(len(snapshot.reports), "pending provider report"),
+        ]
+    )
 
 
 def local_outputs(template: dict[str, Any], local: LocalResources, api_id: str, https_host: str) -> dict[str, str]:
@@ -180,11 +267,18 @@ class LocalStack:
         self.settings = settings
         self.template_path = template_path
         self.info: StackInfo | None = None
+        self.state: StateSummary | None = None  # what the start did with the saved state
         self.functions: dict[str, LocalFunction] = {}
-        self.urls: dict[str, str] = {}  # the stack's parts, for the banner
+        self.urls: dict[str, str] = {}  # base URLs of the sink and the simulators (for the banner)
+        self.services: dict[str, str] = {}  # POWERTOOLS_SERVICE_NAME -> function (for the terminal)
         self._signature_secrets: list[str] = []
         self._listeners: list[HttpListener] = []
+        self._pollers: list[SqsPoller] = []
+        self._simulators: ProviderSimulators | None = None
         self._stops: list[Callable[[], None]] = []
+        self._lock = StateDirLock(settings.local_dir)
+        self._save: Callable[[], None] | None = None  # set once the stack runs: stop() drains and saves
+        self._wrote_stack_files = False
 
     @property
     def local_dir(self) -> Path:
@@ -203,43 +297,80 @@ class LocalStack:
 
     def _start(self) -> StackInfo:
         s = self.settings
-        self._reset_state_files()
+        self._lock.acquire()  # StateDirInUse: another stack runs on this directory; nothing changed
         template = load_template(self.template_path)
         api_id = self._api_id(template)
         tls = ensure_certificate(self.local_dir / TLS_DIR)
         http, https = self._bind_listeners(template, api_id, tls)
-
         aws = self._started(AwsServer(s.host, s.aws_port))
+        # Every port is ours: only from here on does the state directory change.
+        self._lock.describe(pid=os.getpid(), api_url=f"http://{s.host}:{http.port}")
+        snapshot = self._saved_state()
+
         use_local_aws(aws.endpoint_url)
         session = boto3.session.Session(region_name=LOCAL_REGION)
         local = create_resources(template, session)
         for logical_id in resources_of_type(template, HTTP_API_TYPE):
             local.refs[logical_id] = api_id
 
-        simulators = self._started(ProviderSimulators(self.local_dir, host=s.host, port=0))
+        saved_secrets = snapshot.secrets if snapshot else {}
+        saved_channels = json.loads(saved_secrets[CHANNELS_SECRET]) if CHANNELS_SECRET in saved_secrets else None
+        simulators = ProviderSimulators(self.local_dir, host=s.host, port=0, saved_channels=saved_channels)
+        self._simulators = self._started(simulators)
         simulators.send_reports_to(f"http://{s.host}:{http.port}")
-        session.client("secretsmanager").put_secret_value(
-            SecretId=local.refs[CHANNELS_SECRET], SecretString=json.dumps(simulators.channels_secret())
-        )
         sink = self._started(WebhookSink(self.local_dir, signature_secrets=self.signature_secrets, host=s.host, port=0))
+        self.urls = {"webhook_sink": sink.url("/"), "provider_simulators": f"http://{s.host}:{simulators.port}/"}
+        moved = moved_urls(snapshot.urls, self.urls) if snapshot else {}
 
+        secretsmanager = session.client("secretsmanager")
+        secrets = saved_secrets or {CHANNELS_SECRET: json.dumps(simulators.channels_secret())}
+        for logical_id, secret_string in secrets.items():
+            if logical_id in local.refs:
+                secretsmanager.put_secret_value(
+                    SecretId=local.refs[logical_id], SecretString=rewrite_strings(secret_string, moved)
+                )
+        channels_secret_id = local.refs[CHANNELS_SECRET]
+        simulators.follow_channels_secret(
+            lambda: json.loads(secretsmanager.get_secret_value(SecretId=channels_secret_id)["SecretString"])
+        )
+
+        allowed_hosts = [f"{sink.host}:{sink.port}", *LOCAL_WEBHOOK_HOSTS]
         if PRIVATE_WEBHOOK_HOSTS_PARAMETER in template.get("Parameters", {}):
-            local.parameters[PRIVATE_WEBHOOK_HOSTS_PARAMETER] = f"{sink.host}:{sink.port}"
+            local.parameters[PRIVATE_WEBHOOK_HOSTS_PARAMETER] = ",".join(allowed_hosts)
         if AUTH_CACHE_TTL_PARAMETER in template.get("Parameters", {}):
             local.parameters[AUTH_CACHE_TTL_PARAMETER] = LOCAL_AUTH_CACHE_TTL_SECONDS
         warn_about_events_not_run(template)
-        configs = function_configs(template, local)
+        configs = {
+            name: replace(config, environment={**config.environment, **LOCAL_FUNCTION_ENVIRONMENT})
+            for name, config in function_configs(template, local).items()
+        }
         apply_function_environment([c.environment for c in configs.values()])
+        # Code run outside an invocation (provisioning, restoring) logs as the stack, not as whichever
+        # function came last; each function's own service is in effect while its handler is imported.
+        os.environ[SERVICE_VARIABLE] = LOCAL_STACK_SERVICE
+        self.services = {c.environment.get(SERVICE_VARIABLE, ""): name for name, c in configs.items()}
+        self.services[LOCAL_STACK_SERVICE] = "local-stack"
         self.functions.update(load_functions(configs))
-        demo = provision_demo(
-            sink.url(INBOUND_WEBHOOK_PATH), sink.url(STATUS_WEBHOOK_PATH), self.local_dir / DEMO_KEY_FILE
-        )
-        self._signature_secrets.append(demo.signature_secret)
-        link_demo_channels(demo)
 
-        sqs = session.client("sqs")
+        dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
+        table_names = list(resources_of_type(template, TABLE_TYPE))
+        queue_names = list(resources_of_type(template, QUEUE_TYPE))
+        if snapshot is not None:
+            restore_tables(dynamodb, snapshot.tables, moved)
+            demo = self._saved_demo(snapshot)
+            queue_urls = {name: local.refs[name] for name in queue_names}
+            queued = restore_queues(sqs, queue_urls, snapshot.queues, moved)
+            self.state = StateSummary(True, restored_counts(snapshot, queued), self.local_dir, snapshot.saved_at)
+        else:
+            demo = provision_demo(
+                sink.url(INBOUND_WEBHOOK_PATH), sink.url(STATUS_WEBHOOK_PATH), self.local_dir / DEMO_KEY_FILE
+            )
+            link_demo_channels(demo)
+        self._signature_secrets.append(demo.signature_secret)
+
         for source in sqs_event_sources(template, local):
-            self._started(SqsPoller(source, self.functions[source.function], sqs, concurrency=s.sqs_concurrency))
+            poller = SqsPoller(source, self.functions[source.function], sqs, concurrency=s.sqs_concurrency)
+            self._pollers.append(self._started(poller))
 
         https_host = f"{s.host}:{https.port}"
         self.info = StackInfo(
@@ -254,14 +385,64 @@ class LocalStack:
             webhook_log=str(sink.log_path.resolve()),
             provider_log=str(simulators.requests_log_path.resolve()),
             aws_endpoint_url=aws.endpoint_url,
+            allowed_private_webhook_hosts=allowed_hosts,
         )
-        self.urls = {"webhook_sink": sink.url("/"), "provider_simulators": f"http://{s.host}:{simulators.port}"}
+        self._wrote_stack_files = True
         write_json(self.local_dir / OUTPUTS_FILE, local_outputs(template, local, api_id, https_host))
         write_json(self.local_dir / STACK_FILE, self.info.to_json())
 
         for listener in (http, https):
             listener.start()
+        if snapshot is not None:
+            simulators.resend(reports_from_file(snapshot.reports))
+            # Handed over: should this stack die without saving, the next start must not run it again.
+            save_snapshot(self.local_dir / STATE_FILE, snapshot.without_work())
+
+        secret_ids = {name: local.refs[name] for name in resources_of_type(template, SECRET_TYPE)}
+
+        def save() -> None:
+            saved = Snapshot(
+                saved_at=utc_now_iso(),
+                tables=dump_tables(dynamodb, table_names),
+                secrets=dump_secrets(secretsmanager, secret_ids),
+                queues=dump_queues(queue_names),
+                reports=reports_to_file(simulators.unsent_reports()),
+                demo={k: v for k, v in asdict(demo).items() if k != "private_key_path"},
+                urls=dict(self.urls),
+            )
+            save_snapshot(self.local_dir / STATE_FILE, saved)
+
+        self._save = save
         return self.info
+
+    def _saved_state(self) -> Snapshot | None:
+        """The state to restore, or None for a fresh start (``self.state`` says why)."""
+        if self.settings.fresh:
+            removed = reset_state_dir(self.local_dir)
+            self.state = StateSummary(
+                False, "--fresh: the saved state was removed" if removed else "--fresh", self.local_dir
+            )
+            return None
+        snapshot = load_snapshot(self.local_dir / STATE_FILE)  # SnapshotUnreadable: refused, nothing changed
+        if snapshot is None:
+            self.state = StateSummary(False, f"nothing saved in {self.local_dir} yet", self.local_dir)
+            for name in LOG_FILES:
+                (self.local_dir / name).write_bytes(b"")
+            shutil.rmtree(self.local_dir / LOGS_DIR, ignore_errors=True)
+        return snapshot
+
+    def _saved_demo(self, snapshot: Snapshot) -> DemoCredentials:
+        key_path = self.local_dir / DEMO_KEY_FILE
+        try:
+            demo: DemoCredentials | None = DemoCredentials(**snapshot.demo, private_key_path=str(key_path.resolve()))
+        except TypeError:
+            demo = None
+        if demo is None or not demo_is_usable(demo):
+            raise SnapshotUnreadable(
+                f"the saved state in {self.local_dir} has no usable demo account and application "
+                f"(is {key_path} missing?); start with --fresh for a clean slate"
+            )
+        return demo
 
     def _bind_listeners(
         self, template: dict[str, Any], api_id: str, tls: TlsFiles
@@ -285,7 +466,14 @@ class LocalStack:
         return part
 
     def stop(self) -> None:
-        """Stop the API listeners, then everything else in reverse order; remove the state files describing it."""
+        """Drain and save the state (if the stack was running), then stop everything in reverse order."""
+        if self._save is not None:
+            save, self._save = self._save, None
+            self._drain()
+            try:
+                save()
+            except Exception as exc:  # noqa: BLE001 - say so and stop the rest anyway
+                logger.error("the local state could not be saved in %s: %s", self.local_dir / STATE_FILE, exc)
         while self._listeners:
             self._listeners.pop().stop()
         while self._stops:
@@ -294,15 +482,25 @@ class LocalStack:
                 stop()
             except Exception:  # noqa: BLE001 - keep stopping the rest
                 logger.exception("stopping %s failed", stop)
-        for name in (STACK_FILE, OUTPUTS_FILE):
-            (self.local_dir / name).unlink(missing_ok=True)
+        if self._wrote_stack_files:
+            for name in (STACK_FILE, OUTPUTS_FILE):
+                (self.local_dir / name).unlink(missing_ok=True)
+            self._wrote_stack_files = False
+        self._lock.release()
 
-    def _reset_state_files(self) -> None:
-        self.local_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)  # the mode applies when created
-        for name in (STACK_FILE, OUTPUTS_FILE, DEMO_KEY_FILE):
-            (self.local_dir / name).unlink(missing_ok=True)
-        for name in (WEBHOOKS_FILE, PROVIDER_REQUESTS_FILE, PROVIDER_REPORTS_FILE):
-            (self.local_dir / name).write_bytes(b"")
+    def _drain(self) -> None:
+        """No new work comes in and none is under way: what is left is in the tables and queues."""
+        if self._simulators is not None:
+            self._simulators.stop_sending_reports()
+        while self._listeners:
+            self._listeners.pop().stop()
+        for poller in self._pollers:
+            poller.stop()
+        longest_timeout = max((f.timeout_seconds for f in self.functions.values()), default=0)
+        deadline = time.monotonic() + longest_timeout + DRAIN_MARGIN_SECONDS
+        for function in self.functions.values():
+            if not function.wait_until_idle(deadline - time.monotonic()):
+                logger.warning("%s is still running; the state is saved without waiting for it", function.name)
 
     @staticmethod
     def _api_id(template: dict[str, Any]) -> str:

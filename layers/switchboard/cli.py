@@ -14,9 +14,21 @@ them, and generate JWTs.
     switchboard links create --api-key KEY --channel CHANNEL --address ADDRESS [--application-id ID]
     switchboard links delete --channel CHANNEL --address ADDRESS [--api-key KEY]
     switchboard jwt generate --application-id ID --private-key FILE [--ttl SECONDS]
+    switchboard local add-sender --api-key KEY --channel CHANNEL [--address ID] [--application-id ID]
 
-``accounts``, ``apps`` and ``links`` target the local stack by default (``.local/stack.json`` and
-``.local/outputs.json``, written by ``make run``), or a deployed stack with ``--stack-name``.
+``accounts``, ``apps``, ``links`` and ``local`` target the local stack by default (``.local/stack.json``
+and ``.local/outputs.json``, written by ``make run``); all but ``local`` target a deployed stack with
+``--stack-name``.
+
+Webhook URLs go through the same SSRF guard as the API's. Against the local stack the stack's own
+local-only allowance applies too (``allowed_private_webhook_hosts`` in ``stack.json``: its webhook sink
+and ``localhost`` on any port), and a host that does not resolve from this machine (offline) is
+accepted with a warning: only the local notifier would call it, and it checks again before each
+delivery. A deployed stack gets neither.
+
+Private keys of new applications go to ``--private-key-out``, else to ``<state dir>/keys/`` for the
+local stack or ``~/.config/switchboard/keys/<stack>/`` (``$XDG_CONFIG_HOME``) for a deployed one,
+created with mode 0600: never into the current directory unasked.
 
 A link says which account (and optionally which of its applications) owns a Messenger page id, a
 Viber service id, an SMS number or an alphanumeric SMS sender id: only that account may send from
@@ -30,7 +42,7 @@ import json
 import os
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -38,6 +50,9 @@ from urllib.parse import urlsplit
 PROG = "switchboard"
 DEFAULT_LOCAL_DIR = ".local"
 ACCOUNTS_TABLE_OUTPUT = "AccountsTableName"
+CHANNELS_SECRET_OUTPUT = "ChannelsSecretArn"
+ALLOWED_HOSTS_VARIABLE = "ALLOWED_PRIVATE_WEBHOOK_HOSTS"  # read by switchboard.config
+KEYS_DIR = "keys"  # under the local stack's state directory
 LOCAL_REGION = "us-east-1"  # local_stack.template.LOCAL_REGION
 LINK_CHANNELS = ("messenger", "viber_service_msg", "sms")  # switchboard.domain.message.Channel values
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the repository, when run from the source tree
@@ -61,6 +76,11 @@ class _Parser(argparse.ArgumentParser):
 class Target:
     accounts_table: str
     endpoint_url: str | None  # None: whatever the AWS SDK would use anyway
+    local_dir: Path | None = None  # the local stack's state directory; None for a deployed stack
+    # The local stack's local-only webhook allowance (stack.json); never set for a deployed stack.
+    allowed_private_webhook_hosts: tuple[str, ...] = field(default_factory=tuple)
+    channels_secret_id: str | None = None
+    stack_name: str | None = None
 
 
 # -- command line ---------------------------------------------------------------------------------
@@ -69,7 +89,7 @@ class Target:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Manage Switchboard accounts, applications and channel links.")
     commands = parser.add_subparsers(
-        dest="group", required=True, metavar="{accounts,apps,links,jwt}", parser_class=_Parser
+        dest="group", required=True, metavar="{accounts,apps,links,jwt,local}", parser_class=_Parser
     )
 
     target = _Parser(add_help=False)
@@ -82,8 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--region", metavar="REGION", help="the deployed stack's region")
 
     webhooks = _Parser(add_help=False)
-    webhooks.add_argument("--inbound-url", metavar="URL", help="webhook for inbound messages")
-    webhooks.add_argument("--status-url", metavar="URL", help="webhook for message status updates")
+    urls = webhooks.add_argument_group(
+        "webhooks",
+        "public http(s) URLs; against the local stack also its webhook sink and http://localhost:<port>/... "
+        "(the stack's local-only allowance, in stack.json), and a host that does not resolve offline",
+    )
+    urls.add_argument("--inbound-url", metavar="URL", help="webhook for inbound messages")
+    urls.add_argument("--status-url", metavar="URL", help="webhook for message status updates")
 
     account_key = _Parser(add_help=False)
     account_key.add_argument("--api-key", required=True, metavar="KEY", help="the account")
@@ -138,15 +163,18 @@ def build_parser() -> argparse.ArgumentParser:
                                        help="create an application and its key pair; prints JSON")
     apps_create.add_argument("--api-key", required=True, metavar="KEY", help="the owning account")
     apps_create.add_argument("--name", required=True, metavar="NAME")
-    apps_create.add_argument("--private-key-out", metavar="FILE",
-                             help="where to write the private key (default: ./<application_id>.key)")
+    apps_create.add_argument(
+        "--private-key-out", metavar="FILE",
+        help="where to write the private key (mode 0600; default: <state dir>/keys/<application_id>.key for the "
+        "local stack, ~/.config/switchboard/keys/<stack>/<application_id>.key for a deployed one)",
+    )
     apps_cmds.add_parser("keys", parents=[target, application], help="list the ids of the application's public keys")
     add_key = apps_cmds.add_parser(
         "add-key", parents=[target, application],
         help="a second key pair for the application; tokens signed by either key verify",
     )
     add_key.add_argument("--private-key-out", metavar="FILE",
-                         help="where to write the private key (default: ./<application_id>-<key id>.key)")
+                         help="where to write the private key (mode 0600; default: the same key directory as apps create)")
     remove_key = apps_cmds.add_parser(
         "remove-key", parents=[target, application], help="stop accepting tokens signed with one of the keys"
     )
@@ -164,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     address.add_argument("--channel", required=True, choices=LINK_CHANNELS, help="the channel of the address")
     address.add_argument(
         "--address", required=True, metavar="ADDRESS",
-        help="Messenger page id, Viber service id, SMS number (E.164, + optional) or alphanumeric SMS "
-        "sender id (1-11 letters, digits, spaces; case-insensitive)",
+        help="Messenger page id, Viber service id, SMS number (E.164; a leading + is dropped, as the Messages "
+        "API takes numbers without it) or alphanumeric SMS sender id (1-11 letters, digits, spaces; case-insensitive)",
     )
     links_create = links_cmds.add_parser(
         "create", parents=[target, address], help="link an address to an account or application; prints JSON"
@@ -187,6 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     jwt_generate.add_argument(
         "--ttl", type=int, default=900, metavar="SECONDS", help="lifetime, 1..86400 (default: 900)"
     )
+    local_parent = _Parser(add_help=False)
+    local_where = local_parent.add_argument_group("target stack")
+    local_where.add_argument(
+        "--local-dir", default=DEFAULT_LOCAL_DIR, metavar="DIR",
+        help="the local stack's state directory (default: .local in the current directory or the repository)",
+    )
+    from switchboard import cli_local
+
+    cli_local.add_parser(commands, local_parent, _Parser)
     return parser
 
 
@@ -217,31 +254,40 @@ def run(args: argparse.Namespace) -> str:
     effective_at = None
     if args.group == "accounts" and args.command == "rotate-signature-secret" and args.effective_at is not None:
         effective_at = provisioning.parse_instant(args.effective_at)  # a bad time fails before any AWS call
-    store = _store(args)
+    target = _target(args)
+    store = _store(args, target)
     if args.group == "links":
         return json.dumps(_run_links(args, store), indent=2)
+    if args.group == "local":
+        return json.dumps(_run_local(args, target, store), indent=2)
     result: dict[str, Any]
-    if args.group == "accounts":
-        if args.command == "create":
-            result = provisioning.provision_account(store, args.inbound_url, args.status_url)
-        elif args.command == "set-rate-limit":
-            result = provisioning.set_account_rate_limit(store, args.api_key, None if args.default else args.per_second)
-        elif args.command == "rotate-secret":
-            result = provisioning.rotate_api_secret(store, args.api_key, args.grace_seconds)
-        elif args.command == "rotate-signature-secret":
-            result = provisioning.rotate_signature_secret(store, args.api_key, effective_at)
+    try:
+        if args.group == "accounts":
+            if args.command == "create":
+                _allow_webhooks(target, [args.inbound_url, args.status_url])
+                result = provisioning.provision_account(store, args.inbound_url, args.status_url)
+            elif args.command == "set-rate-limit":
+                per_second = None if args.default else args.per_second
+                result = provisioning.set_account_rate_limit(store, args.api_key, per_second)
+            elif args.command == "rotate-secret":
+                result = provisioning.rotate_api_secret(store, args.api_key, args.grace_seconds)
+            elif args.command == "rotate-signature-secret":
+                result = provisioning.rotate_signature_secret(store, args.api_key, effective_at)
+            else:
+                result = provisioning.set_account_disabled(store, args.api_key, args.command == "disable")
+        elif args.command == "create":
+            _allow_webhooks(target, [args.inbound_url, args.status_url])
+            result = provisioning.provision_application(
+                store, args.api_key, args.name, args.inbound_url, args.status_url, _private_key_out(args, target)
+            )
+        elif args.command == "keys":
+            result = provisioning.application_keys(store, args.application_id)
+        elif args.command == "add-key":
+            result = provisioning.add_application_key(store, args.application_id, _private_key_out(args, target))
         else:
-            result = provisioning.set_account_disabled(store, args.api_key, args.command == "disable")
-    elif args.command == "create":
-        result = provisioning.provision_application(
-            store, args.api_key, args.name, args.inbound_url, args.status_url, args.private_key_out
-        )
-    elif args.command == "keys":
-        result = provisioning.application_keys(store, args.application_id)
-    elif args.command == "add-key":
-        result = provisioning.add_application_key(store, args.application_id, args.private_key_out)
-    else:
-        result = provisioning.remove_application_key(store, args.application_id, args.key_id)
+            result = provisioning.remove_application_key(store, args.application_id, args.key_id)
+    except ValueError as exc:
+        raise CliError(_with_allowance_hint(exc, target)) from None
     return json.dumps(result, indent=2)
 
 
@@ -303,8 +349,12 @@ def _message(exc: BaseException) -> str:
 # -- target stack ---------------------------------------------------------------------------------
 
 
-def _store(args: argparse.Namespace) -> Any:
-    target = deployed_target(args.stack_name, args.region) if args.stack_name else local_target(args.local_dir)
+def _target(args: argparse.Namespace) -> Target:
+    stack_name = getattr(args, "stack_name", None)
+    return deployed_target(stack_name, args.region) if stack_name else local_target(args.local_dir)
+
+
+def _store(args: argparse.Namespace, target: Target) -> Any:
     if target.endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = target.endpoint_url
         # The local stack keeps its resources in one region, whatever the user's shell says.
@@ -312,7 +362,7 @@ def _store(args: argparse.Namespace) -> Any:
         # It accepts any credentials; boto3 still needs some to sign with.
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    elif args.region:
+    elif getattr(args, "region", None):
         os.environ["AWS_DEFAULT_REGION"] = args.region
 
     from switchboard import aws
@@ -320,6 +370,91 @@ def _store(args: argparse.Namespace) -> Any:
 
     aws.reset_clients()
     return AccountStore(table_name=target.accounts_table)
+
+
+# -- webhook URLs and key files ---------------------------------------------------------------------
+
+
+def _allow_webhooks(target: Target, urls: list[str | None]) -> None:
+    """Against the local stack: its local-only allowance, plus hosts that do not resolve from here (offline).
+
+    The SSRF guard still checks everything else (``check_webhook_url`` through provisioning), and
+    the local notifier checks again before each delivery. A deployed target changes nothing.
+    """
+    if target.local_dir is None:
+        return
+    allowed = list(target.allowed_private_webhook_hosts)
+    for url in urls:
+        host = _host_of(url)
+        if host and host not in allowed and not _resolves(host):
+            allowed.append(host)
+            print(
+                f"{PROG}: warning: {host} does not resolve from this machine; accepted for the local stack only "
+                "(its webhooks fail until it resolves; a deployed stack refuses such a URL)",
+                file=sys.stderr,
+            )
+    os.environ[ALLOWED_HOSTS_VARIABLE] = ",".join(allowed)
+    from switchboard.config import reset_settings
+
+    reset_settings()
+
+
+def _host_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def _resolves(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return True  # an address literal: the guard judges it as it is
+    except ValueError:
+        pass
+    try:
+        return bool(socket.getaddrinfo(host, None))
+    except (OSError, UnicodeError):
+        return False
+
+
+def _with_allowance_hint(exc: ValueError, target: Target) -> str:
+    """The error, and for a URL the SSRF guard refused locally, what the local stack would take instead."""
+    from switchboard.webhooks.ssrf import UnsafeWebhookUrl
+
+    message = str(exc)
+    if target.local_dir is None or not isinstance(exc, UnsafeWebhookUrl):
+        return message
+    allowed = ", ".join(target.allowed_private_webhook_hosts) or "none"
+    return (
+        f"{message}; against the local stack only its local allowance may be private ({allowed}; "
+        "e.g. http://localhost:8000/webhooks)"
+    )
+
+
+def _private_key_out(args: argparse.Namespace, target: Target) -> Path:
+    """``--private-key-out``, else a private directory of the local stack or of the user's configuration."""
+    if args.private_key_out:
+        return Path(args.private_key_out)
+    if target.local_dir is not None:
+        directory = target.local_dir / KEYS_DIR
+    else:
+        config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        directory = config_home / PROG / KEYS_DIR / (target.stack_name or "default")
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return directory  # provisioning names the file after the application id
+
+
+def _run_local(args: argparse.Namespace, target: Target, accounts: Any) -> dict[str, Any]:
+    from switchboard import cli_local
+
+    if not target.channels_secret_id:
+        raise CliError(f"{target.local_dir}/outputs.json has no {CHANNELS_SECRET_OUTPUT}; {_LOCAL_HINT}")
+    return cli_local.run(args, accounts, target.channels_secret_id)
 
 
 def find_local_dir(local_dir: str) -> Path | None:
@@ -337,7 +472,8 @@ def local_target(local_dir: str) -> Target:
     stack_file = found / "stack.json"
     if not stack_file.is_file():
         raise CliError(f"the local stack is not running ({stack_file} not found); {_LOCAL_HINT}")
-    endpoint = _read_json(stack_file).get("aws_endpoint_url") or None
+    stack = _read_json(stack_file)
+    endpoint = stack.get("aws_endpoint_url") or None
     table = outputs.get(ACCOUNTS_TABLE_OUTPUT)
     if not isinstance(table, str) or not table:
         raise CliError(f"{found / 'outputs.json'} has no {ACCOUNTS_TABLE_OUTPUT}; {_LOCAL_HINT}")
@@ -345,7 +481,15 @@ def local_target(local_dir: str) -> Target:
         if not isinstance(endpoint, str):
             raise CliError(f"{stack_file}: aws_endpoint_url must be a string")
         _require_reachable(endpoint)
-    return Target(accounts_table=table, endpoint_url=endpoint)
+    allowed = stack.get("allowed_private_webhook_hosts") or []
+    secret = outputs.get(CHANNELS_SECRET_OUTPUT)
+    return Target(
+        accounts_table=table,
+        endpoint_url=endpoint,
+        local_dir=found.resolve(),
+        allowed_private_webhook_hosts=tuple(str(host) for host in allowed if isinstance(host, str)),
+        channels_secret_id=secret if isinstance(secret, str) and secret else None,
+    )
 
 
 def deployed_target(stack_name: str, region: str | None) -> Target:
@@ -363,7 +507,7 @@ def deployed_target(stack_name: str, region: str | None) -> Target:
     table = outputs.get(ACCOUNTS_TABLE_OUTPUT)
     if not table:
         raise CliError(f"stack {stack_name} has no {ACCOUNTS_TABLE_OUTPUT} output; is it a Switchboard stack?")
-    return Target(accounts_table=table, endpoint_url=None)
+    return Target(accounts_table=table, endpoint_url=None, stack_name=stack_name)
 
 
 def _repository_roots() -> list[Path]:

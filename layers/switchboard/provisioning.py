@@ -77,8 +77,9 @@ def provision_application(
 ) -> dict:
     """Create an application with a new RSA key pair: ``{"application_id", "private_key_path"}``.
 
-    The public key is stored; the PKCS#8 private key is written to ``private_key_out`` (default
-    ``./<application_id>.key``), created with mode 0600. An existing file is never overwritten
+    The public key is stored; the PKCS#8 private key is written to ``private_key_out`` (a directory:
+    ``<directory>/<application_id>.key``; default ``./<application_id>.key``), created with mode 0600.
+    An existing file is never overwritten
     (``FileExistsError``). Raises ``UnknownAccount`` (a ``LookupError``) for an unknown ``api_key``
     and ``ValueError`` for a bad name or URL.
     """
@@ -91,7 +92,7 @@ def provision_application(
         raise UnknownAccount(f"no account with api key {api_key!r}")
 
     application_id = str(uuid.uuid4())
-    path = Path(private_key_out if private_key_out is not None else f"{application_id}.key").absolute()
+    path = _key_path(private_key_out, f"{application_id}.key")
     private_pem, public_pem = _new_key_pair()
 
     def create() -> None:
@@ -159,9 +160,7 @@ def add_application_key(
         raise ValueError(f"application {application_id} already has two keys; remove one first (apps remove-key)")
     private_pem, public_pem = _new_key_pair()
     new_key_id = key_id_of_pem(public_pem)
-    path = Path(
-        private_key_out if private_key_out is not None else f"{application_id}-{new_key_id[:8]}.key"
-    ).absolute()
+    path = _key_path(private_key_out, f"{application_id}-{new_key_id[:8]}.key")
     updated: list[Application] = []
 
     def store_key() -> None:
@@ -218,6 +217,12 @@ def _key_ids(application: Application) -> tuple[str, ...]:
         except ValueError:
             ids.append("unusable-key")
     return tuple(ids)
+
+
+def _key_path(private_key_out: str | Path | None, file_name: str) -> Path:
+    """``private_key_out`` itself, or ``file_name`` inside it when it is a directory (default: the current one)."""
+    path = Path(private_key_out if private_key_out is not None else file_name).absolute()
+    return path / file_name if path.is_dir() else path
 
 
 def _new_key_pair() -> tuple[bytes, str]:

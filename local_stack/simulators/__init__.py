@@ -13,6 +13,13 @@ points the adapters here. What each simulator does is chosen by the recipient's 
 Once ``send_reports_to(api_url)`` is called, the delivery and read reports of accepted messages are
 sent to the API's provider webhook routes as signed provider webhooks (``reports``), each attempt
 appended to ``<state_dir>/provider-reports.jsonl``; before that they are only recorded.
+``stop_sending_reports()`` stops that and keeps what was still to send (``unsent_reports()``), so
+a stopping stack can save it and the next one ``resend()`` it.
+
+Given a saved channels secret, the simulators take their credentials from it, so a restarted stack
+keeps them. Pages and Viber services are those of the channels secret; with
+``follow_channels_secret(read)``, one the simulators do not know yet (added to the secret by
+``switchboard local add-sender`` while the stack runs) is looked up again before it is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from __future__ import annotations
 import json
 import secrets
 import string
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -98,29 +107,137 @@ def _logged_json_or_text(text: str) -> Any:
 
 def _logged_response_body(response: HttpResponse) -> Any:
     return _logged_json_or_text(response.body.decode("utf-8", errors="replace")) if response.body else None
+ChannelsReader = Callable[[], Mapping[str, Any]]
+
+
+def new_page_token() -> str:
+    return "EAA" + _random_alphanumeric(60)
+
+
+class SenderDirectory:
+    """The pages (with their access tokens) and Viber services the simulators serve.
+
+    Looked up by the simulators through ``page_ids_by_token`` and ``service_ids``; a miss re-reads
+    the channels secret once (``follow``), so a sender added while the stack runs is served too.
+    """
+
+    def __init__(self, pages: Mapping[str, str], service_ids: list[str]) -> None:
+        self._lock = threading.Lock()
+        self._pages = dict(pages)  # page id -> token
+        self._service_ids = [str(s) for s in service_ids]
+        self._read: ChannelsReader | None = None
+
+    def follow(self, read: ChannelsReader) -> None:
+        self._read = read
+
+    def adopt(self, channels: Mapping[str, Any]) -> None:
+        pages = (channels.get("messenger") or {}).get("pages") or {}
+        service_ids = (channels.get("viber") or {}).get("service_ids") or []
+        with self._lock:
+            self._pages.update({str(page): str(token) for page, token in pages.items()})
+            self._service_ids += [str(s) for s in service_ids if str(s) not in self._service_ids]
+
+    def pages(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._pages)
+
+    def service_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._service_ids)
+
+    def page_for_token(self, token: str) -> str | None:
+        for attempt in range(2):
+            with self._lock:
+                found = next((page for page, known in self._pages.items() if known == token), None)
+            if found is not None or attempt or not self._refresh():
+                return found
+        return None
+
+    def has_service(self, service_id: int) -> bool:
+        for attempt in range(2):
+            with self._lock:
+                if str(service_id) in self._service_ids:
+                    return True
+            if attempt or not self._refresh():
+                return False
+        return False
+
+    def _refresh(self) -> bool:
+        if self._read is None:
+            return False
+        try:
+            self.adopt(self._read())
+        except Exception:  # noqa: BLE001 - an unreadable secret means: not known
+            return False
+        return True
+
+
+class _PagesByToken(Mapping[str, str]):
+    def __init__(self, directory: SenderDirectory) -> None:
+        self._directory = directory
+
+    def __getitem__(self, token: str) -> str:
+        page = self._directory.page_for_token(token)
+        if page is None:
+            raise KeyError(token)
+        return page
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({token: page for page, token in self._directory.pages().items()})
+
+    def __len__(self) -> int:
+        return len(self._directory.pages())
+
+
+class _ServiceIds:
+    def __init__(self, directory: SenderDirectory) -> None:
+        self._directory = directory
+
+    def __contains__(self, service_id: object) -> bool:
+        return isinstance(service_id, int) and self._directory.has_service(service_id)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(int(s) for s in self._directory.service_ids() if s.isdigit())
+
+    def __len__(self) -> int:
+        return len(self._directory.service_ids())
 
 
 class ProviderSimulators:
-    def __init__(self, state_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, state_dir: Path, host: str = "127.0.0.1", port: int = 0, saved_channels: Mapping[str, Any] | None = None
+    ) -> None:
         self.state_dir = state_dir
-        self._messenger_app_secret = secrets.token_hex(16)
-        self._messenger_verify_token = secrets.token_urlsafe(16)
-        self._page_token = "EAA" + _random_alphanumeric(60)
-        self._viber_callback_secret = secrets.token_hex(16)
-        self._sms_api_key = secrets.token_hex(4)
-        self._sms_api_secret = _random_alphanumeric(16)
-        self._sms_signature_secret = secrets.token_urlsafe(32)
+        saved = saved_channels or {}
+        messenger, viber, sms = (dict(saved.get(name) or {}) for name in ("messenger", "viber", "sms"))
+        self._messenger_app_secret = messenger.get("app_secret") or secrets.token_hex(16)
+        self._messenger_verify_token = messenger.get("verify_token") or secrets.token_urlsafe(16)
+        self._viber_callback_secret = viber.get("callback_secret") or secrets.token_hex(16)
+        self._sms_api_key = sms.get("api_key") or secrets.token_hex(4)
+        self._sms_api_secret = sms.get("api_secret") or _random_alphanumeric(16)
+        self._sms_signature_secret = sms.get("signature_secret") or secrets.token_urlsafe(32)
+        if saved:
+            self._senders = SenderDirectory({}, [])
+            self._senders.adopt(saved)
+        else:
+            self._senders = SenderDirectory({DEMO_PAGE_ID: new_page_token()}, [DEMO_VIBER_SERVICE_ID])
 
         self._behaviour = RecipientBehaviour()
         self._log = JsonLinesLog(state_dir / PROVIDER_REQUESTS_FILE)
         self._reports_log = JsonLinesLog(state_dir / PROVIDER_REPORTS_FILE)
         self._dispatcher: ReportDispatcher | None = None
+        self._unsent_lock = threading.Lock()
+        self._unsent: list[list[ScheduledReport]] = []
         self._simulators = {
-            "messenger": MessengerSimulator({self._page_token: DEMO_PAGE_ID}, self._behaviour),
-            "viber": ViberSimulator({int(DEMO_VIBER_SERVICE_ID)}, self._behaviour),
+            "messenger": MessengerSimulator(_PagesByToken(self._senders), self._behaviour),
+            "viber": ViberSimulator(_ServiceIds(self._senders), self._behaviour),
             "sms": SmsSimulator(self._sms_api_key, self._sms_api_secret, self._behaviour),
         }
         self._server = BackgroundHttpServer(self._handle, host, port, name="provider-simulators")
+
+    def follow_channels_secret(self, read: ChannelsReader) -> None:
+        """Look a page or Viber service up in the channels secret (``read()``) before refusing it."""
+        self._senders.follow(read)
 
     @property
     def host(self) -> str:
@@ -182,11 +299,34 @@ class ProviderSimulators:
         self._dispatcher.start()
         self._behaviour.set_report_listener(self._dispatcher.submit)
 
-    def stop(self) -> None:
-        self._behaviour.set_report_listener(None)
+    def stop_sending_reports(self) -> None:
+        """Stop sending reports (one being sent is finished); keep the rest, and those of later sends."""
+        self._behaviour.set_report_listener(self._keep_unsent)
         if self._dispatcher is not None:
-            self._dispatcher.stop()
+            unsent = self._dispatcher.stop()
             self._dispatcher = None
+            with self._unsent_lock:
+                self._unsent[:0] = unsent
+
+    def unsent_reports(self) -> list[list[ScheduledReport]]:
+        """Reports not sent since ``stop_sending_reports()``: one list per message, in order."""
+        with self._unsent_lock:
+            return [list(reports) for reports in self._unsent]
+
+    def resend(self, pending: list[list[ScheduledReport]]) -> None:
+        """Send reports a previous stack had still to send (after ``send_reports_to``)."""
+        if self._dispatcher is None:
+            raise RuntimeError("call send_reports_to() first")
+        for reports in pending:
+            self._dispatcher.submit(reports)
+
+    def _keep_unsent(self, reports: list[ScheduledReport]) -> None:
+        with self._unsent_lock:
+            self._unsent.append(list(reports))
+
+    def stop(self) -> None:
+        self.stop_sending_reports()
+        self._behaviour.set_report_listener(None)
         self._server.stop()
 
     def base_url(self, provider: str) -> str:
@@ -201,12 +341,12 @@ class ProviderSimulators:
                 "api_version": MESSENGER_API_VERSION,
                 "app_secret": self._messenger_app_secret,
                 "verify_token": self._messenger_verify_token,
-                "pages": {DEMO_PAGE_ID: self._page_token},
+                "pages": self._senders.pages(),
             },
             "viber": {
                 "api_base": self.base_url("viber"),
                 "callback_secret": self._viber_callback_secret,
-                "service_ids": [DEMO_VIBER_SERVICE_ID],
+                "service_ids": self._senders.service_ids(),
             },
             "sms": {
                 "api_base": self.base_url("sms"),

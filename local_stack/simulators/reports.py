@@ -244,6 +244,7 @@ class ReportDispatcher:
         self._condition = threading.Condition()
         self._unfinished = 0
         self._stopped = False
+        self._unsent: list[_MessageReports] = []  # set aside by stop()
         self._scheduler: threading.Thread | None = None
         self._senders: ThreadPoolExecutor | None = None
 
@@ -254,17 +255,25 @@ class ReportDispatcher:
         self._scheduler = threading.Thread(target=self._schedule, name="provider-report-scheduler", daemon=True)
         self._scheduler.start()
 
-    def stop(self) -> None:
-        """Stop sending; reports not sent yet are dropped."""
+    def stop(self) -> list[list[ScheduledReport]]:
+        """Stop sending: reports being sent are finished; the others are returned unsent.
+
+        The result has one list per message, its reports still to send in order (a report that
+        was being retried is in it again, from its first attempt).
+        """
         with self._condition:
             self._stopped = True
+            self._unsent.extend(due.work for due in sorted(self._queue))
             self._queue.clear()
             self._condition.notify_all()
         if self._scheduler is not None:
             self._scheduler.join()
         if self._senders is not None:
-            self._senders.shutdown(wait=False, cancel_futures=True)
+            self._senders.shutdown(wait=True)
         self._scheduler = self._senders = None
+        with self._condition:
+            unsent, self._unsent = self._unsent, []
+        return [list(work.reports[work.index :]) for work in unsent]
 
     def submit(self, reports: Sequence[ScheduledReport]) -> None:
         if not reports:
@@ -286,6 +295,7 @@ class ReportDispatcher:
     def _enqueue(self, work: _MessageReports, at: float) -> None:
         with self._condition:
             if self._stopped:
+                self._unsent.append(work)
                 return
             heapq.heappush(self._queue, _Due(at, next(self._sequence), work))
             self._condition.notify_all()
@@ -310,6 +320,10 @@ class ReportDispatcher:
                 return
 
     def _send(self, work: _MessageReports) -> None:
+        with self._condition:
+            if self._stopped:  # handed to a sender thread just before stop(): not sent
+                self._unsent.append(work)
+                return
         report = work.current
         try:
             webhook = self._build(report)

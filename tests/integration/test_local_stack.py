@@ -33,6 +33,7 @@ STACK_JSON_KEYS = {
     "webhook_log",
     "provider_log",
     "aws_endpoint_url",
+    "allowed_private_webhook_hosts",
 }
 
 
@@ -160,3 +161,15 @@ def test_the_official_sdk_sends_over_https_with_the_demo_application(
         ],
         what="the SDK's SMS at the provider simulator",
     )
+
+
+def test_the_apis_own_problem_types_resolve_against_the_stack(stack: RunningStack) -> None:
+    response = stack.post("/v1/messages", auth=stack.auth, data=b"x" * (70 * 1024),
+                          headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    problem_type = response.json()["type"]
+    assert problem_type == f"{stack.api_url}/docs/errors#payload-too-large"
+
+    page = stack.get(problem_type.split("#", 1)[0])
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<section id="payload-too-large">' in page.text

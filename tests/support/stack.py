@@ -73,6 +73,7 @@ class RunningStack:
     webhook_log: str
     provider_log: str
     aws_endpoint_url: str
+    allowed_private_webhook_hosts: list[str]
     local_dir: Path
     log_path: Path
     session: requests.Session = field(default_factory=requests.Session, repr=False)

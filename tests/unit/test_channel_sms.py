@@ -250,13 +250,13 @@ def test_sms_statuses_map_to_nexmo_codes(status: str | int, outcome: SendOutcome
 
 
 @responses.activate
-def test_number_barred_reason_carries_the_error_text() -> None:
+def test_number_barred_reason_says_number_barred_once_with_the_status() -> None:
     reply_with({"message-count": "1", "messages": [{"to": "447700900001", "status": "7", "error-text": "Number Barred"}]})
 
     result = send(message(to="447700900001"))
 
     assert result == SendResult(
-        SendOutcome.REJECTED, error_code=1050, error_reason="Number barred: status 7 Number Barred"
+        SendOutcome.REJECTED, error_code=1050, error_reason="Number barred: status 7"  # not "... status 7 Number Barred"
     )
 
 

@@ -29,7 +29,10 @@ def local_dir(tmp_path: Path, aws) -> Path:
 @pytest.fixture
 def env_restored() -> Iterator[None]:
     """The CLI may set AWS variables for its own process; undo that after each test."""
-    names = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    names = (
+        "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+        "ALLOWED_PRIVATE_WEBHOOK_HOSTS",
+    )
     saved = {name: os.environ.get(name) for name in names}
     yield
     for name, value in saved.items():
@@ -38,8 +41,10 @@ def env_restored() -> Iterator[None]:
         else:
             os.environ[name] = value
     from switchboard import aws
+    from switchboard.config import reset_settings
 
     aws.reset_clients()
+    reset_settings()
 
 
 def run_ok(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -103,7 +108,7 @@ def test_apps_create_and_jwt_generate_give_a_working_token(
     )
 
 
-def test_apps_create_writes_the_key_to_the_current_directory_by_default(
+def test_apps_create_writes_the_key_into_the_local_stacks_keys_directory_by_default(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], local_dir: Path, monkeypatch: pytest.MonkeyPatch,
     env_restored: None,
 ) -> None:
@@ -114,7 +119,30 @@ def test_apps_create_writes_the_key_to_the_current_directory_by_default(
         run_ok(capsys, "apps", "create", "--local-dir", str(local_dir), "--api-key", api_key, "--name", "A")
     )
 
-    assert app["private_key_path"] == str(tmp_path / f"{app['application_id']}.key")
+    key = local_dir / "keys" / f"{app['application_id']}.key"
+    assert app["private_key_path"] == str(key)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    assert list(tmp_path.glob("*.key")) == []  # nothing in the working directory
+
+
+def test_apps_create_against_a_deployed_stack_writes_the_key_under_the_users_configuration(
+    aws, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, env_restored: None
+) -> None:
+    template = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+                "Outputs": {"AccountsTableName": {"Value": "AccountsTable"}}}
+    aws.client("cloudformation").create_stack(StackName="prod", TemplateBody=json.dumps(template))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    target = ("--stack-name", "prod", "--region", "us-east-1")
+    api_key = json.loads(run_ok(capsys, "accounts", "create", *target))["api_key"]
+
+    app = json.loads(run_ok(capsys, "apps", "create", *target, "--api-key", api_key, "--name", "A"))
+
+    key = tmp_path / "config" / "switchboard" / "keys" / "prod" / f"{app['application_id']}.key"
+    assert app["private_key_path"] == str(key)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert list(tmp_path.glob("*.key")) == []
 
 
 def test_jwt_generate_honours_ttl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

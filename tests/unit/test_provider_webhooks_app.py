@@ -315,7 +315,7 @@ def test_a_failure_of_our_own_is_500_without_details(webhooks: Webhooks) -> None
 
     doc = assert_problem(status, headers, text, 500)
     assert "secret text" not in text and "Provisioned" not in text
-    assert doc["type"] == "/docs/errors#internal-error"
+    assert doc["type"] == "https://api.example.test/docs/errors#internal-error"  # the host the provider called
 
 
 def test_an_event_whose_webhook_is_being_queued_elsewhere_is_503(

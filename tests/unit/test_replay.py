@@ -19,6 +19,9 @@ from local_stack.aws_server import AwsServer
 from local_stack.replay import (
     CapturedWebhook,
     ReplayError,
+    TargetMessage,
+    aim_at,
+    describe_sample,
     find_local_dir,
     load_webhook,
     local_stack_target,
@@ -254,7 +257,7 @@ def test_an_inbound_sms_goes_to_the_demo_number_and_keeps_its_transport() -> Non
     form_dlr = resign(load_webhook(EVENTS / "webhooks_sms_dlr_failed.json"), config, now=1_800_000_000)
 
     inbound = json_body(json_inbound)
-    assert (json_inbound.method, inbound["to"], inbound["msisdn"]) == ("POST", DEMO_SMS_NUMBER, "447700900001")
+    assert (json_inbound.method, inbound["to"], inbound["msisdn"]) == ("POST", DEMO_SMS_NUMBER, "447700900000")
     assert inbound["timestamp"] == "1800000000"
     assert (get_dlr.method, get_dlr.body, form(get_dlr)["to"]) == ("GET", b"", "AcmeInc")
     assert form(get_dlr)["timestamp"] == "1800000000"
@@ -344,6 +347,11 @@ class StandInStack:
     local_dir: Path
     received: list[HttpRequest]
     answer: list[int]
+    dynamodb: Any = None
+    messages_table: str = ""
+
+    def put_message(self, item: dict[str, Any]) -> None:
+        self.dynamodb.put_item(TableName=self.messages_table, Item=item)
 
 
 @pytest.fixture
@@ -364,14 +372,17 @@ def stand_in_stack(tmp_path: Path) -> Iterator[StandInStack]:
     def handle(request: HttpRequest) -> HttpResponse:
         received.append(request)
         if answer[0] == 200:
+            # Another message's status webhook arrives meanwhile (the stack's own traffic), then the inbound one.
+            unrelated = {"method": "POST", "path": "/webhooks/status", "signature_valid": True,
+                         "body": {"message_uuid": "someone-elses", "status": "delivered"}}
             record = {
                 "method": "POST",
                 "path": "/webhooks/inbound",
-                "body": {"seen": request.path},
+                "body": {"direction": "inbound", "seen": request.path},
                 "signature_valid": True,
             }
             with webhook_log.open("a") as log:
-                log.write(json.dumps(record) + "\n")
+                log.write(json.dumps(unrelated) + "\n" + json.dumps(record) + "\n")
             return HttpResponse.text(200, "OK")
         return HttpResponse.text(answer[0], "refused")
 
@@ -387,14 +398,24 @@ def stand_in_stack(tmp_path: Path) -> Iterator[StandInStack]:
         )
         secret = json.dumps(channels_config())
         arn = secrets_manager.create_secret(Name=f"channels-{uuid.uuid4()}", SecretString=secret)["ARN"]
+        dynamodb = boto3.session.Session().client(
+            "dynamodb", endpoint_url=aws.endpoint_url, region_name="us-east-1",
+            aws_access_key_id="local", aws_secret_access_key="local",
+        )
+        messages_table = f"messages-{uuid.uuid4()}"
+        dynamodb.create_table(
+            TableName=messages_table, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "message_uuid", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "message_uuid", "KeyType": "HASH"}],
+        )
         stack_json = {
             "api_url": f"http://127.0.0.1:{api.port}",
             "webhook_log": str(webhook_log),
             "aws_endpoint_url": aws.endpoint_url,
         }
         (local_dir / "stack.json").write_text(json.dumps(stack_json))
-        (local_dir / "outputs.json").write_text(json.dumps({"ChannelsSecretArn": arn}))
-        yield StandInStack(local_dir, received, answer)
+        (local_dir / "outputs.json").write_text(json.dumps({"ChannelsSecretArn": arn, "MessagesTableName": messages_table}))
+        yield StandInStack(local_dir, received, answer, dynamodb, messages_table)
     finally:
         api.stop()
         aws.stop()
@@ -423,12 +444,13 @@ def test_replay_posts_the_re_signed_event_and_prints_the_webhooks_that_arrive(
     assert "-> POST http://127.0.0.1:" in output and "/webhooks/messenger: 200 OK" in output
     assert "<- POST /webhooks/inbound (signature valid)" in output
     assert '"seen": "/webhooks/messenger"' in output
+    assert "someone-elses" not in output  # only what the replay caused
 
 
 def test_a_refused_replay_exits_1(stand_in_stack: StandInStack, capsys: pytest.CaptureFixture[str]) -> None:
     stand_in_stack.answer[0] = 403
 
-    code = main([str(EVENTS / "webhooks_viber_seen.json"), "--local-dir", str(stand_in_stack.local_dir), "--wait", "0"])
+    code = main([str(EVENTS / "webhooks_messenger_image.json"), "--local-dir", str(stand_in_stack.local_dir), "--wait", "0"])
 
     assert code == 1
     assert ": 403 refused" in capsys.readouterr().out
@@ -441,3 +463,131 @@ def test_without_a_running_stack_replay_says_how_to_start_one(
 
     assert code == 1
     assert "make run" in capsys.readouterr().err
+
+
+# -- what a sample says it does, and receipts aimed at a message ------------------------------------
+
+RECEIPTS = {"webhooks_messenger_delivery", "webhooks_messenger_read", "webhooks_sms_dlr_delivered",
+            "webhooks_sms_dlr_failed", "webhooks_viber_delivered", "webhooks_viber_seen"}
+
+
+@pytest.mark.parametrize("path", SAMPLE_EVENTS, ids=lambda path: path.stem)
+def test_every_sample_says_what_it_does_and_whether_it_is_a_receipt(path: Path) -> None:
+    kind = describe_sample(load_webhook(path))
+    assert kind.receipt == (path.stem in RECEIPTS)
+    assert kind.what.startswith(("a ", "an ", "the "))
+
+
+def test_the_inbound_sms_sample_comes_from_a_user_not_from_the_demo_number() -> None:
+    sample = json.loads(load_webhook(EVENTS / "webhooks_sms_inbound.json").body)
+    assert sample["msisdn"] != DEMO_SMS_NUMBER
+
+
+SENT = {
+    "messenger": TargetMessage("m-uuid", "messenger", OTHER_PAGE_ID, "5551234567", "mid.$real", "submitted"),
+    "viber_service_msg": TargetMessage("v-uuid", "viber_service_msg", "55501", "447700900000", "6000000000000000001", "submitted"),
+    "sms": TargetMessage("s-uuid", "sms", "447700900001", "447700900123", "0B00000000000001", "submitted"),
+}
+
+
+@pytest.mark.parametrize(
+    ("sample", "channel"),
+    [("webhooks_messenger_delivery", "messenger"), ("webhooks_viber_delivered", "viber_service_msg"),
+     ("webhooks_sms_dlr_delivered", "sms")],
+)
+def test_a_receipt_aimed_at_a_message_names_its_provider_id_and_passes_the_apis_checks(
+    routes: WebhookRoutes, sample: str, channel: str
+) -> None:
+    message = SENT[channel]
+    config = channels_config(pages=(DEMO_PAGE_ID, OTHER_PAGE_ID))
+    config["viber"]["service_ids"].append("55501")
+    webhook = load_webhook(EVENTS / f"{sample}.json")
+
+    aimed = resign(aim_at(webhook, describe_sample(webhook), message), config,
+                   page_id=message.sender, service_id=message.sender)
+
+    assert routes.call(aimed)[0] == 200
+    # (Messenger's delivery webhook also carries a watermark: a second receipt, for the conversation.)
+    (receipt,) = [event for event in routes.applied.events if isinstance(event, StatusReceipt)]
+    assert (receipt.provider_message_id, receipt.status) == (message.provider_message_id, "delivered")
+
+
+def test_a_messenger_read_receipt_aimed_at_a_message_is_a_current_watermark_of_its_conversation(
+    routes: WebhookRoutes,
+) -> None:
+    message = SENT["messenger"]
+    webhook = load_webhook(EVENTS / "webhooks_messenger_read.json")
+
+    aimed = aim_at(webhook, describe_sample(webhook), message, now_ms=1_800_000_000_000)
+    assert routes.call(resign(aimed, channels_config(pages=(DEMO_PAGE_ID, OTHER_PAGE_ID)), page_id=OTHER_PAGE_ID))[0] == 200
+
+    (watermark,) = routes.applied.events
+    assert isinstance(watermark, WatermarkReceipt)
+    assert (watermark.page_id, watermark.psid, watermark.status) == (OTHER_PAGE_ID, "5551234567", "read")
+    assert watermark.watermark_ms == 1_800_000_000_000
+
+
+def test_a_receipt_cannot_be_aimed_at_a_message_of_another_channel_or_one_not_sent_yet() -> None:
+    webhook = load_webhook(EVENTS / "webhooks_sms_dlr_delivered.json")
+    with pytest.raises(ReplayError, match="went out on messenger"):
+        aim_at(webhook, describe_sample(webhook), SENT["messenger"])
+    accepted = TargetMessage("a-uuid", "sms", "447700900001", "447700900123", None, "accepted")
+    with pytest.raises(ReplayError, match="no provider message id yet"):
+        aim_at(webhook, describe_sample(webhook), accepted)
+
+
+def test_a_receipt_without_a_message_is_refused_at_once_saying_how_to_name_one(
+    stand_in_stack: StandInStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main([str(EVENTS / "webhooks_sms_dlr_delivered.json"), "--local-dir", str(stand_in_stack.local_dir)])
+
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "an SMS delivery receipt (DLR, status delivered)" in err and "MESSAGE=<message_uuid>" in err
+    assert stand_in_stack.received == []
+
+
+def test_replay_with_a_message_aims_the_receipt_and_prints_its_status(
+    stand_in_stack: StandInStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message_uuid = str(uuid.uuid4())
+    stand_in_stack.put_message({
+        "message_uuid": {"S": message_uuid}, "channel": {"S": "sms"}, "status": {"S": "submitted"},
+        "from": {"M": {"type": {"S": "sms"}, "number": {"S": "447700900001"}}},
+        "to": {"M": {"type": {"S": "sms"}, "number": {"S": "447700900123"}}},
+        "provider_message_id": {"S": "0B00000000000042"},
+    })
+
+    code = main([str(EVENTS / "webhooks_sms_dlr_delivered.json"), "--local-dir", str(stand_in_stack.local_dir),
+                 "--message", message_uuid, "--wait", "1"])
+
+    assert code == 0
+    (request,) = stand_in_stack.received
+    params = dict(parse_qsl(request.body.decode() or request.target.partition("?")[2]))
+    assert (params["messageId"], params["msisdn"], params["to"]) == ("0B00000000000042", "447700900123", "447700900001")
+    output = capsys.readouterr().out
+    assert f"(message {message_uuid}, now submitted)" in output
+    assert f"Message {message_uuid}: submitted -> submitted" in output
+
+
+def test_a_receipt_for_a_message_still_being_sent_waits_for_the_provider_to_accept_it(
+    stand_in_stack: StandInStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    message_uuid = str(uuid.uuid4())
+    record = {
+        "message_uuid": {"S": message_uuid}, "channel": {"S": "sms"}, "status": {"S": "accepted"},
+        "from": {"M": {"type": {"S": "sms"}, "number": {"S": "447700900001"}}},
+        "to": {"M": {"type": {"S": "sms"}, "number": {"S": "447700900003"}}},
+    }
+    stand_in_stack.put_message(record)
+    submitted = {**record, "status": {"S": "submitted"}, "provider_message_id": {"S": "0B0000000000004A"}}
+    threading.Timer(1.0, stand_in_stack.put_message, args=(submitted,)).start()  # the sender, a moment later
+
+    code = main([str(EVENTS / "webhooks_sms_dlr_delivered.json"), "--local-dir", str(stand_in_stack.local_dir),
+                 "--message", message_uuid, "--wait", "0"])
+
+    assert code == 0
+    (request,) = stand_in_stack.received
+    assert "messageId=0B0000000000004A" in request.target or b"0B0000000000004A" in request.body

@@ -1035,16 +1035,114 @@ def test_a_report_the_provider_does_not_send_is_logged_as_skipped(dispatcher_par
     assert "response_status" not in skipped
 
 
-def test_stop_drops_the_reports_not_sent_yet(dispatcher_parts) -> None:
+def test_stop_returns_the_reports_not_sent_yet_per_message_in_order(dispatcher_parts) -> None:
     dispatcher, poster = dispatcher_parts()
-    dispatcher.submit([scheduled("sms", "delivered", "m1", MSISDN, "Acme", due_at=due_in(60))])
+    later = [
+        scheduled("viber", "delivered", "m1", MSISDN, DEMO_VIBER_SERVICE_ID, due_at=due_in(60)),
+        scheduled("viber", "read", "m1", MSISDN, DEMO_VIBER_SERVICE_ID, due_at=due_in(61)),
+    ]
+    dispatcher.submit(later)
+    dispatcher.submit([scheduled("sms", "delivered", "m2", MSISDN, "Acme", due_at=due_in(90))])
 
     started = time.monotonic()
-    dispatcher.stop()
+    unsent = dispatcher.stop()
 
     assert time.monotonic() - started < 5
     assert poster.calls == []
-    assert dispatcher.unfinished() == 1
+    assert unsent == [later, [scheduled("sms", "delivered", "m2", MSISDN, "Acme", due_at=unsent[1][0].due_at)]]
+    assert dispatcher.unfinished() == 2
+
+
+def test_stop_finishes_a_report_being_sent_and_returns_the_next_one(dispatcher_parts) -> None:
+    sending, release = threading.Event(), threading.Event()
+
+    def slow_build(report: ScheduledReport) -> ProviderWebhook | None:
+        sending.set()
+        release.wait(5)
+        return fake_webhook(report)
+
+    dispatcher, poster = dispatcher_parts(build=slow_build)
+    now = datetime.now(timezone.utc)
+    read = scheduled("messenger", "read", "m1", PSID, DEMO_PAGE_ID, due_at=now)
+    dispatcher.submit([scheduled("messenger", "delivered", "m1", PSID, DEMO_PAGE_ID, due_at=now), read])
+    assert sending.wait(5)
+
+    stopping = threading.Thread(target=lambda: result.append(dispatcher.stop()))
+    result: list[list[list[ScheduledReport]]] = []
+    stopping.start()
+    time.sleep(0.1)
+    release.set()
+    stopping.join(5)
+
+    assert poster.sent() == ["/m1/delivered"]
+    assert result == [[[read]]]
+
+
+def test_simulators_keep_the_reports_of_sends_after_reports_stopped_and_resend_them(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scenarios, "DELIVERED_AFTER", timedelta(0))
+    sims = ProviderSimulators(tmp_path)
+    sims.start()
+    try:
+        sims.send_reports_to("http://127.0.0.1:3000", post=RecordingPoster())
+        sims.stop_sending_reports()
+        secret = sims.channels_secret()
+        message_id = post_messenger(secret, messenger_body(with_suffix(PSID, "0004"))).json()["message_id"]
+        unsent = sims.unsent_reports()
+    finally:
+        sims.stop()
+    assert [[(r.message_id, r.status) for r in reports] for reports in unsent] == [[(message_id, "delivered")]]
+
+    again = ProviderSimulators(tmp_path, saved_channels=secret)
+    again.start()
+    poster = RecordingPoster()
+    try:
+        again.send_reports_to("http://127.0.0.1:3000", post=poster)
+        again.resend(unsent)
+        assert again.report_dispatcher is not None and again.report_dispatcher.wait_until_idle(timeout=10)
+    finally:
+        again.stop()
+    (event,) = [json.loads(webhook.body)["entry"][0]["messaging"][0] for _, webhook in poster.calls]
+    assert event["delivery"]["mids"] == [message_id]
+
+
+def test_simulators_restarted_from_a_saved_secret_keep_its_credentials(tmp_path) -> None:
+    first = ProviderSimulators(tmp_path)
+    first.start()
+    saved = first.channels_secret()
+    first.stop()
+
+    again = ProviderSimulators(tmp_path, saved_channels=saved)
+    again.start()
+    try:
+        secret = again.channels_secret()
+        for section, keys in {
+            "messenger": ("app_secret", "verify_token", "pages"),
+            "viber": ("callback_secret", "service_ids"),
+            "sms": ("api_key", "api_secret", "signature_secret"),
+        }.items():
+            assert {k: secret[section][k] for k in keys} == {k: saved[section][k] for k in keys}
+        assert again.report_secrets() == first.report_secrets()
+        assert post_messenger(secret, messenger_body()).status_code == 200  # the saved page token works
+    finally:
+        again.stop()
+
+
+def test_a_page_or_service_added_to_the_channels_secret_is_served_once_looked_up(simulators, secret) -> None:
+    added = json.loads(json.dumps(secret))
+    added["messenger"]["pages"]["555000111222333"] = "EAA-added-page-token"
+    added["viber"]["service_ids"].append("55501")
+
+    refused = post_messenger(secret, messenger_body(), token="EAA-added-page-token")
+    assert refused.json()["error"]["code"] == 190
+    assert post_viber(secret, viber_body(service_id=55501)).json()["status"] == 2  # SRVC_BAD_SERVICE_ID
+
+    simulators.follow_channels_secret(lambda: added)
+
+    assert post_messenger(secret, messenger_body(), token="EAA-added-page-token").status_code == 200
+    assert post_viber(secret, viber_body(service_id=55501)).json()["status"] == 0
+    assert post_messenger(secret, messenger_body(), token="EAA-unknown").json()["error"]["code"] == 190
 
 
 def test_the_simulators_send_each_accepted_messages_reports_once_told_where(

@@ -13,9 +13,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from switchboard import errors
-from switchboard.api.problems import internal_error, problem_for
+from switchboard.api.problems import errors_page, internal_error, problem_for
 from switchboard.api.request_body import parse_json_body
-from switchboard.api.responses import problem_response, unmatched_route_response
+from switchboard.api.responses import problem_response, request_base_url, unmatched_route_response
 from switchboard.config import settings
 from switchboard.domain.message import ApiVersion, Principal
 from switchboard.observability import logger, metrics
@@ -36,6 +36,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     r"/v0\.1/dispatch/[^/]+": ("GET",),
     r"/v1/workflows/[^/]+": ("GET",),
     r"/health": ("GET",),
+    r"/docs/errors": ("GET",),
 }
 _VERSION_PREFIXES = (("/beta/", ApiVersion.BETA), ("/v0.1/", ApiVersion.V0_1), ("/v1/", ApiVersion.V1))
 
@@ -253,24 +254,34 @@ def health() -> Response:
     return _json_response(200, {"status": "ok"})
 
 
+@app.get("/docs/errors")
+def errors_documentation() -> Response:
+    """What each of Switchboard's own problem ``type`` URLs (``<API URL>/docs/errors#<id>``) means."""
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=errors_page())
+
+
+def _base_url() -> str:
+    return request_base_url(app.current_event.raw_event)
+
+
 @app.exception_handler(errors.SwitchboardError)
 def handle_domain_error(exc: errors.SwitchboardError) -> Response:
     problem = problem_for(exc, _version_of(app.current_event.raw_path))
     if problem.status >= 500:
         logger.warning("request failed", extra={"status": problem.status, "title": problem.title})
-    return problem_response(problem)
+    return problem_response(problem, _base_url())
 
 
 @app.exception_handler(Exception)
 def handle_unexpected(exc: Exception) -> Response:
     logger.exception("unhandled error")
-    return problem_response(internal_error())
+    return problem_response(internal_error(), _base_url())
 
 
 @app.not_found
 def handle_not_found(exc: NotFoundError) -> Response:
     event = app.current_event
-    return unmatched_route_response(ROUTES, event.raw_path, event.request_context.http.method.upper())
+    return unmatched_route_response(ROUTES, event.raw_path, event.request_context.http.method.upper(), _base_url())
 
 
 def resolve(event: dict, context: Any) -> dict:

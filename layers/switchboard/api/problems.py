@@ -1,10 +1,13 @@
 """Every error the API returns, as ``application/problem+json`` (RFC 7807), mapped in this one place.
 
-Types reuse the Nexmo/Vonage error URLs where those APIs had the error; Switchboard's own
-extensions (idempotency keys) use relative references documented in ``docs/errors.md``.
+Types reuse the Nexmo/Vonage error URLs where those APIs had the error. Switchboard's own types
+(``OWN_PROBLEM_TYPES``) are documented by the API itself: ``<API URL>/docs/errors#<id>``, served by
+``GET /docs/errors`` (``errors_page``) and described in ``docs/errors.md``. A ``Problem`` holds them
+as ``/docs/errors#<id>``; the response makes that absolute with the URL the client called.
 """
 from __future__ import annotations
 
+import html
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,6 +21,51 @@ TRACE_HEADER = "x-nexmo-trace-id"
 _API_ERRORS = "https://developer.nexmo.com/api-errors"
 # The Vonage APIs' own type for a rate-limited request (their SDKs map any 429 to a rate-limit error).
 RATE_LIMIT_TYPE = "https://developer.vonage.com/api-errors#rate-limit"
+ERRORS_PAGE_PATH = "/docs/errors"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    status: int
+    title: str
+    explanation: str
+
+
+# Switchboard's own problem types: <API URL>/docs/errors#<id>. docs/errors.md has a section for each.
+OWN_PROBLEM_TYPES: dict[str, ProblemType] = {
+    "payload-too-large": ProblemType(
+        413, "Payload Too Large",
+        "The request body is larger than the deployment's MAX_BODY_BYTES (64 KiB by default; API Gateway's own "
+        "limit is 10 MB). A message is at most a few KiB: the limit protects the function.",
+    ),
+    "idempotency-key-reused": ProblemType(
+        422, "Idempotency-Key reused",
+        "The same Idempotency-Key was used by the same account within 24 hours with a different request "
+        "(different route or different JSON; key order and whitespace do not count). Use a new key.",
+    ),
+    "idempotency-key-in-flight": ProblemType(
+        409, "Request in progress",
+        "The first request with this key is still being processed. Retry after the Retry-After seconds: you "
+        "will then get its stored response.",
+    ),
+    "service-unavailable": ProblemType(
+        503, "Service Unavailable",
+        "The message was recorded but could not be queued for sending. It was not sent and will not be; its "
+        "record says rejected with code 1030 and enqueue_failed. Retry the request (with the same "
+        "Idempotency-Key if you use one: a failed request does not consume the key).",
+    ),
+    "internal-error": ProblemType(
+        500, "Internal Error",
+        "An unexpected error. It is logged with the instance trace id; nothing about it is in the body.",
+    ),
+}
+
+
+def own_type(problem_id: str) -> str:
+    """The type of one of Switchboard's own problems, relative to the API's URL until it is sent."""
+    if problem_id not in OWN_PROBLEM_TYPES:
+        raise KeyError(f"{problem_id} is not documented in OWN_PROBLEM_TYPES")
+    return f"{ERRORS_PAGE_PATH}#{problem_id}"
 
 
 @dataclass(frozen=True)
@@ -29,9 +77,10 @@ class Problem:
     invalid_parameters: list[dict[str, str]] | None = None
     headers: dict[str, str] | None = None
 
-    def body(self, instance: str) -> str:
+    def body(self, instance: str, base_url: str = "") -> str:
+        """The JSON document; ``base_url`` (``https://host``) makes one of Switchboard's own types absolute."""
         doc: dict[str, object] = {
-            "type": self.type,
+            "type": base_url + self.type if self.type.startswith("/") else self.type,
             "title": self.title,
             "detail": self.detail,
             "instance": instance,
@@ -84,7 +133,7 @@ def problem_for(exc: errors.SwitchboardError, version: ApiVersion | None) -> Pro
     if isinstance(exc, errors.UnsupportedMediaType):
         return Problem(415, f"{_API_ERRORS}#content-type-header", "Unsupported Media Type", exc.detail)
     if isinstance(exc, errors.PayloadTooLarge):
-        return Problem(413, "/docs/errors#payload-too-large", "Payload Too Large", exc.detail)
+        return Problem(413, own_type("payload-too-large"), "Payload Too Large", exc.detail)
     if isinstance(exc, errors.NotFound):
         return Problem(404, f"{_API_ERRORS}#not-found", "Not Found", exc.detail)
     if isinstance(exc, errors.MethodNotAllowed):
@@ -96,10 +145,10 @@ def problem_for(exc: errors.SwitchboardError, version: ApiVersion | None) -> Pro
             headers={"Allow": ", ".join(exc.allowed)},
         )
     if isinstance(exc, errors.IdempotencyKeyReused):
-        return Problem(422, "/docs/errors#idempotency-key-reused", "Idempotency-Key reused", exc.detail)
+        return Problem(422, own_type("idempotency-key-reused"), "Idempotency-Key reused", exc.detail)
     if isinstance(exc, errors.IdempotencyInFlight):
         return Problem(
-            409, "/docs/errors#idempotency-key-in-flight", "Request in progress", exc.detail, headers={"Retry-After": "1"}
+            409, own_type("idempotency-key-in-flight"), "Request in progress", exc.detail, headers={"Retry-After": "1"}
         )
     if isinstance(exc, errors.RateLimited):
         return Problem(
@@ -111,10 +160,26 @@ def problem_for(exc: errors.SwitchboardError, version: ApiVersion | None) -> Pro
         )
     if isinstance(exc, errors.ServiceUnavailable):
         return Problem(
-            503, "/docs/errors#service-unavailable", "Service Unavailable", exc.detail, headers={"Retry-After": "1"}
+            503, own_type("service-unavailable"), "Service Unavailable", exc.detail, headers={"Retry-After": "1"}
         )
     return internal_error()
 
 
 def internal_error() -> Problem:
-    return Problem(500, "/docs/errors#internal-error", "Internal Error", "An unexpected error occurred; it has been logged.")
+    return Problem(
+        500, own_type("internal-error"), "Internal Error", "An unexpected error occurred; it has been logged."
+    )
+
+
+def errors_page() -> str:
+    """``GET /docs/errors``: Switchboard's own problem types, one section (``id`` = the type's fragment) each."""
+    sections = "".join(
+        f'<section id="{problem_id}"><h2>{problem_id}</h2><p>HTTP {kind.status} {html.escape(kind.title)}</p>'
+        f"<p>{html.escape(kind.explanation)}</p></section>\n"
+        for problem_id, kind in OWN_PROBLEM_TYPES.items()
+    )
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Switchboard API errors</title></head>'
+        "<body><h1>Switchboard API errors</h1><p>Problem types of this API that the Nexmo/Vonage API does not "
+        "have. The others link to the Nexmo/Vonage documentation.</p>\n" + sections + "</body></html>\n"
+    )

@@ -86,7 +86,11 @@ def retry(code: int, detail: str | None = None) -> SendResult:
 
 
 def reason(code: int, detail: str | None = None) -> str:
+    """``<reason of the code>: <detail>``, without saying the reason twice when the provider's text repeats it
+    (SMS status 7 "Number Barred" is ``Number barred: status 7``, not ``Number barred: status 7 Number Barred``)."""
     text = REASONS.get(code, "Unknown")
+    if detail and detail.lower().endswith(text.lower()):
+        detail = detail[: len(detail) - len(text)].strip()
     if detail:
         text = f"{text}: {detail}"
     return text[:_MAX_DETAIL_CHARS]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +24,7 @@ from switchboard.notifications.messages import Notification
 from switchboard.notifications.notifier import Notifier
 from switchboard.notifications.queues import NotifyQueues
 from switchboard.notifications.targets import WebhookTargets
-from switchboard.observability import logger
+from switchboard.observability import ContextExecutor, logger
 
 CONCURRENCY = 10  # the event source's BatchSize
 _STATUS_ORDER = {"submitted": 1, "delivered": 2, "read": 3, "rejected": 4, "undeliverable": 4}
@@ -50,8 +49,8 @@ def _waits_for(records: list[dict[str, Any]]) -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def executor() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="notifier")
+def executor() -> ContextExecutor:
+    return ContextExecutor(max_workers=CONCURRENCY, thread_name_prefix="notifier")
 
 
 @lru_cache(maxsize=1)

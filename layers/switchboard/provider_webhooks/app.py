@@ -30,7 +30,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from switchboard import clock, errors
 from switchboard.api.problems import internal_error, problem_for
-from switchboard.api.responses import problem_response, unmatched_route_response
+from switchboard.api.responses import problem_response, request_base_url, unmatched_route_response
 from switchboard.domain.message import ApiVersion
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
 from switchboard.notifications.outbox import NotificationInProgress
@@ -187,7 +187,11 @@ def _ok() -> Response:
 def _refused(provider: str, reason: str, detail: str) -> Response:
     logger.warning("provider webhook refused", extra={"provider": provider, "reason": reason})
     emit_metrics(provider, Counter({f"refused:{reason}": 1}))
-    return problem_response(problem_for(errors.Forbidden(detail), None))
+    return problem_response(problem_for(errors.Forbidden(detail), None), _base_url())
+
+
+def _base_url() -> str:
+    return request_base_url(app.current_event.raw_event)
 
 
 def _raw_body() -> bytes:
@@ -227,26 +231,28 @@ def handle_domain_error(exc: errors.SwitchboardError) -> Response:
         logger.warning("webhook failed", extra={"status": problem.status, "title": problem.title})
     elif problem.status == 400:
         logger.warning("malformed provider webhook", extra={"path": app.current_event.raw_path, "detail": exc.detail})
-    return problem_response(problem)
+    return problem_response(problem, _base_url())
 
 
 @app.exception_handler(NotificationInProgress)
 def handle_notification_in_progress(exc: NotificationInProgress) -> Response:
     # Another invocation is queuing this event's webhook right now; the provider's retry finds it done.
     logger.info("webhook of a resent event is being queued elsewhere; asking for a retry")
-    return problem_response(problem_for(errors.ServiceUnavailable("The event is being processed; retry."), None))
+    return problem_response(
+        problem_for(errors.ServiceUnavailable("The event is being processed; retry."), None), _base_url()
+    )
 
 
 @app.exception_handler(Exception)
 def handle_unexpected(exc: Exception) -> Response:
     logger.exception("webhook failed; the provider will resend it")
-    return problem_response(internal_error())
+    return problem_response(internal_error(), _base_url())
 
 
 @app.not_found
 def handle_not_found(exc: NotFoundError) -> Response:
     event = app.current_event
-    return unmatched_route_response(ROUTES, event.raw_path, event.request_context.http.method.upper())
+    return unmatched_route_response(ROUTES, event.raw_path, event.request_context.http.method.upper(), _base_url())
 
 
 def resolve(event: dict, context: Any) -> dict:

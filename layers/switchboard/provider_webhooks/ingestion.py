@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit
 
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
-from switchboard.observability import logger
+from switchboard.observability import logger, new_metrics
 from switchboard.provider_webhooks.ports import Effect, InboundAcceptor, ProviderEvent, StatusUpdates
 
 UNKNOWN_MESSAGE = "unknown_message"
@@ -67,7 +67,7 @@ def emit_metrics(provider: str, effects: Counter[str]) -> None:
     if not effects:
         return
     try:
-        emf = EphemeralMetrics()
+        emf = new_metrics()
         emf.add_dimension(name="provider", value=provider)
         for name, value in sorted(effects.items()):
             emf.add_metric(name=name.replace(":", "_"), unit=MetricUnit.Count, value=value)

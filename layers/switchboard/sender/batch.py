@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -20,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from switchboard import clock
 from switchboard.config import settings
-from switchboard.observability import logger
+from switchboard.observability import ContextExecutor, logger
 from switchboard.sender.outcome_metrics import OutcomeTally
 from switchboard.sender.worker import BatchScope, Disposition, OutboundSender, QueueDelivery, SenderPolicy
 
@@ -36,8 +35,8 @@ class RedeliverLater(Exception):
 
 
 @lru_cache(maxsize=1)
-def executor() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=settings().sender_concurrency, thread_name_prefix="sender")
+def executor() -> ContextExecutor:
+    return ContextExecutor(max_workers=settings().sender_concurrency, thread_name_prefix="sender")
 
 
 def default_sender() -> OutboundSender:

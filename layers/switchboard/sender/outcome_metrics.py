@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit
+
+from switchboard.observability import new_metrics
 
 SUBMITTED = "submitted"
 REJECTED = "rejected"
@@ -37,7 +39,7 @@ class OutcomeTally:
         for (channel, outcome), value in counts.items():
             by_channel.setdefault(channel, {})[outcome] = value
         for channel, outcomes in sorted(by_channel.items()):
-            emf = EphemeralMetrics()
+            emf = new_metrics()
             emf.add_dimension(name="channel", value=channel)
             for outcome, value in sorted(outcomes.items()):
                 emf.add_metric(name=outcome, unit=MetricUnit.Count, value=value)
