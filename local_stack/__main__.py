@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from local_stack.banner import banner
-from local_stack.console import ConsoleRouter, ShortFormatter
+from local_stack.terminal_log import ConsoleRouter, ShortFormatter
 from local_stack.event_sources import DEFAULT_CONCURRENCY
 from local_stack.persistence import SnapshotUnreadable
 from local_stack.stack import (

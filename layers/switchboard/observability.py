@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Generator, Sequence
@@ -91,10 +92,21 @@ def configured_service() -> str:
     return os.environ.get(SERVICE_VARIABLE) or UNDEFINED_SERVICE
 
 
+class _CurrentStdout:
+    """Standard output as it is when a line is written, not when the logger was made (a logger made
+    lazily, during one invocation or test, must not keep writing to a stream that was replaced since)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def logger_for(service: str) -> Logger:
     with _registry_lock:
         if service not in _loggers:
-            _loggers[service] = Logger(service=service)
+            _loggers[service] = Logger(service=service, stream=_CurrentStdout())  # type: ignore[arg-type]
         return _loggers[service]
 
 

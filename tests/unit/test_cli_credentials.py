@@ -58,12 +58,14 @@ class Cli:
         self.local_dir = str(local_dir)
 
     def ok(self, group: str, command: str, *args: str) -> dict:
+        self.capsys.readouterr()  # what the test's own in-process calls printed (their log lines) is not the CLI's
         code = main([group, command, "--local-dir", self.local_dir, *args])
         out, err = self.capsys.readouterr()
         assert (code, err) == (0, "")
         return json.loads(out)
 
     def error(self, expected_code: int, group: str, command: str, *args: str) -> str:
+        self.capsys.readouterr()
         code = main([group, command, "--local-dir", self.local_dir, *args])
         out, err = self.capsys.readouterr()
         assert code == expected_code
@@ -388,14 +390,19 @@ def test_add_key_never_overwrites_a_file(tmp_path: Path, cli: Cli, app: dict[str
     assert len(cli.ok("apps", "keys", "--application-id", app["application_id"])["key_ids"]) == 1
 
 
-def test_add_key_defaults_to_a_file_named_by_application_and_key(
+def test_add_key_defaults_to_the_local_stacks_key_directory_named_by_application_and_key(
     tmp_path: Path, cli: Cli, app: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    working_dir = tmp_path / "work"
+    working_dir.mkdir()
+    monkeypatch.chdir(working_dir)
 
     added = cli.ok("apps", "add-key", "--application-id", app["application_id"])
 
-    assert added["private_key_path"] == str(tmp_path / f"{app['application_id']}-{added['key_id'][:8]}.key")
+    expected = Path(cli.local_dir) / "keys" / f"{app['application_id']}-{added['key_id'][:8]}.key"
+    assert added["private_key_path"] == str(expected.absolute())
+    assert expected.stat().st_mode & 0o777 == 0o600
+    assert list(working_dir.iterdir()) == []  # never into the current directory unasked
 
 
 def test_remove_key_refuses_the_only_key_and_an_unknown_key_id(cli: Cli, app: dict[str, str]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack.console import ConsoleRouter, ShortFormatter, short_line
+from local_stack.terminal_log import ConsoleRouter, ShortFormatter, short_line
 from local_stack.functions import FunctionConfig, LocalFunction, import_handler
 
 HANDLER = textwrap.dedent(
