@@ -1,23 +1,2 @@
-"""boto3 clients and resources, created once per process (module-level reuse across warm invocations).
-
-``AWS_ENDPOINT_URL`` (honoured by botocore itself) points them at the local stack's moto server.
-"""
-from __future__ import annotations
-
-from functools import lru_cache
-from typing import Any
-
-import boto3
-from botocore.config import Config
-
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-
-
-@lru_cache(maxsize=None)
-def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
-
-
-def reset_clients() -> None:
-    """Tests: forget cached clients (e.g. after ``mock_aws`` starts)."""
-    client.cache_clear()
+"""Moved to ``switchboard.adapters.aws_clients``; this re-export is removed when the restructuring completes."""
+from switchboard.adapters.aws_clients import _CONFIG, DeferredClient, client, reset_clients  # noqa: F401

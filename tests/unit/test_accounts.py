@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.adapters.dynamodb import account_store as accounts_module
 from switchboard.provisioning import provision_account, provision_application, validate_webhook_url
-from switchboard.store import accounts as accounts_module
 from switchboard.store.accounts import Account, AccountStore, Application, UnknownAccount, hash_api_secret
 
 TABLE = "AccountsTable"

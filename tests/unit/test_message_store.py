@@ -445,3 +445,19 @@ def test_create_inbound_without_a_dedupe_key_never_overwrites(aws, now) -> None:
 
     assert store.get(UUID)["provider_message_id"] == "mid.in.1"
     assert store.find_inbound("abcd1234", "messenger#mid.in.2") is None
+
+
+def test_tag_workflow_step_marks_an_existing_record_only(aws, now) -> None:
+    from botocore.exceptions import ClientError
+
+    store = MessageStore()
+    store.create(UUID, messenger_message(), jwt_principal())
+
+    store.tag_workflow_step(UUID, "wf-1", 2)
+
+    record = store.get(UUID)
+    assert record is not None
+    assert (record["workflow_uuid"], record["workflow_step"]) == ("wf-1", 2)
+    with pytest.raises(ClientError):
+        store.tag_workflow_step("no-such-message", "wf-1", 0)
+    assert store.get("no-such-message") is None

@@ -1,6 +1,6 @@
 """The words of a message record's life: claim and status-write outcomes, and their failures.
 
-The record itself is described in ``switchboard.store.messages``; these are the names the sender,
+The record itself is described in ``docs/data-model.md``; these are the names the sender,
 the receipts and the API use to talk about it without knowing how it is stored.
 """
 from __future__ import annotations

@@ -1,0 +1,38 @@
+"""boto3 clients, created once per process (module-level reuse across warm invocations).
+
+``AWS_ENDPOINT_URL`` (honoured by botocore itself) points them at the local stack's moto server.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# botocore's standard mode retries throttling and transient errors before an error reaches us.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
+@lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    return boto3.session.Session().client(service, config=_CONFIG)
+
+
+def reset_clients() -> None:
+    """Tests: forget cached clients (e.g. after ``mock_aws`` starts)."""
+    client.cache_clear()
+
+
+class DeferredClient:
+    """Stands for ``client(service)`` and looks it up at every use.
+
+    For stores built before ``reset_clients`` runs (a test's ``mock_aws``, the local stack's
+    reload) that must follow it; a function's composition passes the client itself.
+    """
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(client(self._service), name)
