@@ -134,7 +134,7 @@ def _seed(moto_endpoint: str, environment: dict[str, str], tmp: Path) -> Demo:
         switchboard_aws.reset_clients()
         try:
             demo = provision_demo(f"http://{NOWHERE}/inbound", f"http://{NOWHERE}/status", tmp / "demo.key")
-            link_demo_channels(demo, {"messenger": MESSENGER_PAGE})
+            link_demo_channels(demo, [("messenger", MESSENGER_PAGE)])
         finally:
             reset_settings()
             switchboard_aws.reset_clients()
