@@ -47,7 +47,7 @@ def make_sender(adapter: FakeAdapter, notifications: Notifications | None = None
         records=records,
         contacts=ContactStore(),
         queue=SpyQueue(),
-        adapter_for=lambda channel: adapter,
+        adapter_for=adapter.for_channel,
         policy=SenderPolicy(max_attempts=max_attempts, retry_base_seconds=2, max_receive_count=8),
         outcomes=RecordingTally(),
         webhooks=Outbox(records, notifications or Notifications()),

@@ -22,6 +22,7 @@ from switchboard import clock
 from switchboard.config import settings
 from switchboard.observability import logger
 from switchboard.sender.outcome_metrics import OutcomeTally
+from switchboard.adapters.sqs.outbound_queue import parse_outbound_body
 from switchboard.sender.worker import BatchScope, Disposition, OutboundSender, QueueDelivery, SenderPolicy
 
 # Without a Lambda context (tests, local runs) the lease assumes the function's 30 s timeout, doubled.
@@ -42,18 +43,23 @@ def executor() -> ThreadPoolExecutor:
 
 def default_sender() -> OutboundSender:
     """Production wiring: DynamoDB, SQS and the channel adapters."""
-    from switchboard.channels.registry import adapter_for
+    from switchboard.adapters.providers.registry import adapter_for
+    from switchboard.notifications import Notifications
+    from switchboard.notifications.outbox import Outbox
     from switchboard.queues import OutboundQueue
     from switchboard.store.contacts import ContactStore
     from switchboard.store.messages import MessageStore
 
+    s = settings()
+    records = MessageStore()
     return OutboundSender(
-        records=MessageStore(),
+        records=records,
         contacts=ContactStore(),
         queue=OutboundQueue(),
         adapter_for=adapter_for,
-        policy=SenderPolicy.from_settings(),
+        policy=SenderPolicy(s.send_max_attempts, s.send_retry_base_seconds, s.outbound_max_receive_count),
         outcomes=OutcomeTally(),
+        webhooks=Outbox(records, Notifications()),
     )
 
 
@@ -99,11 +105,18 @@ def process_batch(
     pool = executor()
 
     def process_record(record: SQSRecord) -> Disposition:
+        message_uuid = parse_outbound_body(record.body)
+        if message_uuid is None:
+            logger.error("outbound record names no message; acknowledged", extra={"sqs_message_id": record.message_id})
+            return Disposition.ACK
+        logger.thread_safe_append_keys(correlation_id=message_uuid)
         try:
-            return sender.process(to_delivery(record), scope)
+            return sender.process(message_uuid, to_delivery(record), scope)
         except Exception:
             logger.exception("outbound record processing failed", extra={"sqs_message_id": record.message_id})
             raise
+        finally:
+            logger.thread_safe_remove_keys(["correlation_id"])
 
     async def record_handler(record: SQSRecord) -> None:
         disposition = await asyncio.get_running_loop().run_in_executor(pool, process_record, record)
