@@ -21,10 +21,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from switchboard.config import settings
-from switchboard.notifications.messages import Notification
-from switchboard.notifications.notifier import Notifier
+from switchboard.domain.notification import Notification
 from switchboard.notifications.queues import NotifyQueues
-from switchboard.notifications.targets import WebhookTargets
+from switchboard.notifier.delivery import Notifier
+from switchboard.notifier.targets import WebhookTargets
 from switchboard.observability import logger
 
 CONCURRENCY = 10  # the event source's BatchSize
@@ -57,13 +57,15 @@ def executor() -> ThreadPoolExecutor:
 @lru_cache(maxsize=1)
 def webhook_targets() -> WebhookTargets:
     """Kept for the life of the process, so its account and application lookups stay cached."""
-    return WebhookTargets()
+    from switchboard.auth.authenticator import Authenticator
+
+    return WebhookTargets(Authenticator())
 
 
 def default_notifier() -> Notifier:
     """Production wiring: DynamoDB, SQS and the shared HTTP session."""
     from switchboard.store.messages import MessageStore
-    from switchboard.webhooks.delivery import WebhookPoster
+    from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster
 
     return Notifier(
         targets=webhook_targets(),
