@@ -25,8 +25,9 @@ from switchboard.notifications import Notifications
 from switchboard.notifications.outbox import Outbox
 from switchboard.observability import logger
 from switchboard.queues import OutboundQueue, outbound_body
-from switchboard.sender import batch
-from switchboard.sender.batch import process_batch
+from switchboard.composition import sender_function
+from switchboard.composition.sender_function import SenderServices, sender_runner
+from switchboard.sender.send_handler import SendHandler, lease_expiry
 from switchboard.sender.outcome_metrics import OutcomeTally
 from switchboard.sender.worker import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
 from switchboard.store.contacts import ContactStore
@@ -214,9 +215,14 @@ def make_sender(
     )
 
 
+def process_batch(event: dict[str, Any], sender: OutboundSender, load_channel_config: Any = lambda: CHANNELS_CONFIG) -> Any:
+    """One batch through the function's runner (ten at once, as the template's SENDER_CONCURRENCY)."""
+    return SendHandler(sender, load_channel_config).run(sender_runner(10), event, None)
+
+
 def run(sender: OutboundSender, *records: dict[str, Any]) -> list[str]:
     """Process one batch; the message ids reported as batch item failures."""
-    response = process_batch(sqs_event(*records), None, sender=sender, load_channel_config=lambda: CHANNELS_CONFIG)
+    response = process_batch(sqs_event(*records), sender)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
 
@@ -568,9 +574,7 @@ def test_the_channel_config_is_loaded_once_per_batch(aws, now) -> None:
         return {"loaded": len(loads)}
 
     adapter = FakeAdapter()
-    response = process_batch(
-        sqs_event(*(sqs_record(u) for u in uuids)), None, sender=make_sender(adapter), load_channel_config=load
-    )
+    response = process_batch(sqs_event(*(sqs_record(u) for u in uuids)), make_sender(adapter), load)
 
     assert response == {"batchItemFailures": []}
     assert len(loads) == 1
@@ -646,8 +650,8 @@ def test_lease_outlives_the_invocation() -> None:
 
     clock.set_clock(lambda: T0)
     try:
-        assert batch.lease_expiry(Context()) == int(T0) + 35
-        assert batch.lease_expiry(None) == int(T0) + 65
+        assert lease_expiry(Context()) == int(T0) + 35
+        assert lease_expiry(None) == int(T0) + 65
     finally:
         clock.set_clock(None)
 
@@ -664,8 +668,8 @@ def test_handler_end_to_end_with_the_sample_event(aws, now, monkeypatch) -> None
     create(second, sms_message())
     MessageStore().claim(second, "other-worker", int(T0) + 60)  # in flight elsewhere
     adapter = FakeAdapter(accepted("mid.1"))
-    monkeypatch.setattr(batch, "default_sender", lambda: make_sender(adapter))
-    monkeypatch.setattr(batch, "default_channel_config", lambda: CHANNELS_CONFIG)
+    services = SenderServices(SendHandler(make_sender(adapter), lambda: CHANNELS_CONFIG), sender_runner(10))
+    monkeypatch.setattr(sender_function, "services", lambda: services)
     app = load_handler_module("sender")
 
     response = app.handler(event, FakeLambdaContext(function_name="SenderFunction"))

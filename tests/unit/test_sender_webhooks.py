@@ -55,9 +55,9 @@ def make_sender(adapter: FakeAdapter, notifications: Notifications | None = None
 
 
 def run(sender: OutboundSender, *records: dict[str, Any]) -> list[str]:
-    from switchboard.sender.batch import process_batch
+    from tests.unit.test_sender import process_batch
 
-    response = process_batch({"Records": list(records)}, None, sender=sender, load_channel_config=lambda: CHANNELS_CONFIG)
+    response = process_batch({"Records": list(records)}, sender)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
 

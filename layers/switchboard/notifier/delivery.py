@@ -21,9 +21,9 @@ from enum import Enum
 from typing import Any, Protocol
 
 from switchboard import clock
-from switchboard.adapters.webhook_http.webhook_poster import PostResult
 from switchboard.domain.message_record import MAX_DELAY_SECONDS
 from switchboard.domain.notification import Notification
+from switchboard.domain.webhook_post import PostResult
 from switchboard.notifier.targets import ResolvedTarget, WebhookTargets
 from switchboard.notifier.webhook_signing import authorization_header
 from switchboard.observability import logger

@@ -11,13 +11,13 @@ Redirects are never followed: the guard checked the URL we were given, and follo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 
 import requests
 
 from switchboard.adapters.webhook_http.pinned_connection import pinned_request, webhook_session
 from switchboard.adapters.webhook_http.ssrf_guard import Resolver, UnsafeWebhookUrl, resolve_webhook_target
+from switchboard.domain.webhook_post import PostResult
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 15.0
@@ -26,13 +26,6 @@ USER_AGENT = "switchboard-webhooks/0.1"
 MAX_RESPONSE_BYTES = 64 * 1024
 POOL_SIZE = 20  # connections kept per webhook host
 TARGET_POOLS = 100  # webhook hosts whose connections are kept
-
-
-@dataclass(frozen=True)
-class PostResult:
-    delivered: bool
-    http_status: int | None = None
-    error: str | None = None  # why it failed, without the URL: "timeout", "http 500", "unsafe url: ..."
 
 
 @lru_cache(maxsize=1)
