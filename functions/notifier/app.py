@@ -1,9 +1,9 @@
 """NotifierFunction: delivers customer webhooks from the NotifyQueue (SQS event source, ReportBatchItemFailures)."""
-from switchboard.notifications.batch import process_batch
+from switchboard.composition.notifier_function import handle
 from switchboard.observability import logger, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
-    return dict(process_batch(event, context))
+    return handle(event, context)

@@ -1,9 +1,9 @@
 """SenderFunction: consumes the outbound queue (SQS event source, ReportBatchItemFailures)."""
+from switchboard.composition.sender_function import handle
 from switchboard.observability import logger, tracer
-from switchboard.sender import process_batch
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
-    return dict(process_batch(event, context))
+    return handle(event, context)

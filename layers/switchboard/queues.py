@@ -1,50 +1,17 @@
-"""The outbound queue: one SQS message per message record, body ``{"message_uuid": "<uuid>"}``.
+"""Moved to ``switchboard.adapters.sqs.outbound_queue``; this shim is removed when the restructuring completes.
 
-The body carries only the uuid: the record in the MessagesTable is the source of truth, so the
-queue never holds message text.
+``OutboundQueue()`` here keeps the old optional URL (read from ``switchboard.config``) for callers
+not yet wired by a composition module; the adapter itself requires its client and URL.
 """
 from __future__ import annotations
 
-import json
-
 from switchboard import aws
+from switchboard.adapters.sqs import outbound_queue as _adapter
+from switchboard.adapters.sqs.outbound_queue import outbound_body, parse_outbound_body  # noqa: F401
 from switchboard.config import settings
-from switchboard.domain.message_record import MAX_DELAY_SECONDS  # noqa: F401 -- re-exported until the restructuring completes
+from switchboard.domain.message_record import MAX_DELAY_SECONDS  # noqa: F401
 
 
-def outbound_body(message_uuid: str) -> str:
-    return json.dumps({"message_uuid": message_uuid}, separators=(",", ":"))
-
-
-def parse_outbound_body(body: str | None) -> str | None:
-    """The message uuid of an outbound queue body, or ``None`` if the body is not one of ours."""
-    try:
-        data = json.loads(body or "")
-    except (TypeError, ValueError):
-        return None
-    message_uuid = data.get("message_uuid") if isinstance(data, dict) else None
-    return message_uuid if isinstance(message_uuid, str) and message_uuid else None
-
-
-class OutboundQueue:
+class OutboundQueue(_adapter.OutboundQueue):
     def __init__(self, queue_url: str | None = None) -> None:
-        self.queue_url = queue_url or settings().outbound_queue_url
-        self._client = aws.client("sqs")
-
-    def enqueue(self, message_uuid: str, delay_seconds: int = 0) -> None:
-        """Queue a message for the sender. botocore errors propagate to the caller."""
-        if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
-            raise ValueError(f"delay_seconds must be 0..{MAX_DELAY_SECONDS}")
-        self._client.send_message(
-            QueueUrl=self.queue_url,
-            MessageBody=outbound_body(message_uuid),
-            DelaySeconds=delay_seconds,
-        )
-
-    def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
-        """Make a received message visible again only after ``seconds`` (its retry backoff)."""
-        self._client.change_message_visibility(
-            QueueUrl=self.queue_url,
-            ReceiptHandle=receipt_handle,
-            VisibilityTimeout=max(0, min(seconds, MAX_DELAY_SECONDS)),
-        )
+        super().__init__(aws.client("sqs"), queue_url or settings().outbound_queue_url)

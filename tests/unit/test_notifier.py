@@ -18,9 +18,11 @@ from vonage_jwt.verify_jwt import verify_signature
 from switchboard import clock
 from switchboard.auth.authenticator import Authenticator
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, Principal
-from switchboard.notifications import batch
+from switchboard.composition import notifier_function
+from switchboard.composition.notifier_function import NotifierServices, notifier_runner
 from switchboard.notifications.messages import Notification
 from switchboard.notifications.notifier import DeliveryOutcome, Notifier, RetrySchedule
+from switchboard.notifier.delivery_handler import DeliveryHandler
 from switchboard.notifications.queues import NotifyQueues
 from switchboard.notifications.targets import WebhookTargets
 from switchboard.store.accounts import Account, AccountStore
@@ -599,7 +601,7 @@ def test_a_blocking_endpoint_does_not_hold_up_the_rest_of_the_batch(aws, now, ow
         for i, (uuid, url) in enumerate(zip(uuids, [slow_url, *fast_urls]))
     ]
 
-    response = batch.process_batch({"Records": records}, None, notifier=make_notifier())
+    response = process_batch({"Records": records}, make_notifier())
 
     assert response == {"batchItemFailures": []}
     assert others_done.is_set()
@@ -619,7 +621,7 @@ def test_statuses_of_one_message_in_one_batch_are_delivered_in_status_order(aws,
         for status in ("read", "submitted", "delivered")
     ]
 
-    response = batch.process_batch({"Records": records}, None, notifier=make_notifier())
+    response = process_batch({"Records": records}, make_notifier())
 
     assert response == {"batchItemFailures": []}
     assert received == ["submitted", "delivered", "read"]
@@ -633,9 +635,14 @@ def test_a_record_whose_retry_cannot_be_queued_is_a_batch_item_failure(aws, now,
         sqs_record("not a notification", "malformed"),
     ]
 
-    response = batch.process_batch({"Records": records}, None, notifier=make_notifier(FakeQueues(fail=True)))
+    response = process_batch({"Records": records}, make_notifier(FakeQueues(fail=True)))
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "failing"}]}
+
+
+def process_batch(event: dict, notifier: Notifier) -> dict:
+    """One batch through the function's runner (concurrent, one message's webhooks in status order)."""
+    return DeliveryHandler(notifier).run(notifier_runner(), event, None)
 
 
 class FixedAccounts:
@@ -665,7 +672,7 @@ def test_handler_end_to_end_with_the_sample_event(aws, now, monkeypatch, http) -
         queues=queues,
         attempts=MessageStore(),
     )
-    monkeypatch.setattr(batch, "default_notifier", lambda: notifier)
+    monkeypatch.setattr(notifier_function, "services", lambda: NotifierServices(DeliveryHandler(notifier), notifier_runner()))
     app = load_handler_module("notifier")
 
     response = app.handler(event, FakeLambdaContext(function_name="NotifierFunction"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,16 @@ from switchboard.domain.message import (
     Principal,
     ViberOptions,
 )
+from switchboard.adapters.providers.registry import adapter_for as real_adapter_for
+from switchboard.domain.sending import AbandonedSend, SendOutcome, SendResult, TransactionContact
+from switchboard.notifications import Notifications
+from switchboard.notifications.outbox import Outbox
 from switchboard.observability import logger
 from switchboard.queues import OutboundQueue, outbound_body
-from switchboard.sender import batch
-from switchboard.sender.batch import process_batch
+from switchboard.composition import sender_function
+from switchboard.composition.sender_function import SenderServices, sender_runner
+from switchboard.sender.send_handler import SendHandler, lease_expiry
 from switchboard.sender.outcome_metrics import OutcomeTally
-from switchboard.sender.ports import Outcome, outcome_of
 from switchboard.sender.worker import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
 from switchboard.store.contacts import ContactStore
 from switchboard.store.messages import MessageStore
@@ -41,30 +44,16 @@ PRINCIPAL = Principal(api_key="abcd1234")
 # ---------------------------------------------------------------------------- fakes
 
 
-class FakeOutcome(str, Enum):
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    RETRY = "retry"
+def accepted(provider_message_id: str) -> SendResult:
+    return SendResult(SendOutcome.ACCEPTED, provider_message_id=provider_message_id)
 
 
-@dataclass(frozen=True)
-class FakeResult:
-    outcome: FakeOutcome
-    provider_message_id: str | None = None
-    error_code: int | None = None
-    error_reason: str | None = None
+def rejected(code: int, reason: str | None = None) -> SendResult:
+    return SendResult(SendOutcome.REJECTED, error_code=code, error_reason=reason)
 
 
-def accepted(provider_message_id: str) -> FakeResult:
-    return FakeResult(FakeOutcome.ACCEPTED, provider_message_id=provider_message_id)
-
-
-def rejected(code: int, reason: str | None = None) -> FakeResult:
-    return FakeResult(FakeOutcome.REJECTED, error_code=code, error_reason=reason)
-
-
-def retry(code: int) -> FakeResult:
-    return FakeResult(FakeOutcome.RETRY, error_code=code, error_reason="transient")
+def retry(code: int) -> SendResult:
+    return SendResult(SendOutcome.RETRY, error_code=code, error_reason="transient")
 
 
 @dataclass
@@ -76,11 +65,15 @@ class SendCall:
 
 
 class FakeAdapter:
-    """Answers with ``results`` in turn (the last one repeats); by default accepts with ``pid-<uuid>``."""
+    """Answers with ``results`` in turn (the last one repeats); by default accepts with ``pid-<uuid>``.
+
+    Its capabilities (``abandoned_send``, ``contact_after_submit``) are those of the channel's real
+    adapter: ``for_channel`` gives the view the sender looks up per channel.
+    """
 
     def __init__(
         self,
-        *results: FakeResult,
+        *results: SendResult,
         barrier: threading.Barrier | None = None,
         raises: Exception | None = None,
         on_send: Any = None,
@@ -92,7 +85,10 @@ class FakeAdapter:
         self.calls: list[SendCall] = []
         self._lock = threading.Lock()
 
-    def send(self, message: OutboundMessage, message_uuid: str, config: dict) -> FakeResult:
+    def for_channel(self, channel: Channel) -> "ChannelView":
+        return ChannelView(self, real_adapter_for(channel))
+
+    def send(self, message: OutboundMessage, message_uuid: str, config: dict) -> SendResult:
         with self._lock:
             correlation_id = logger.thread_safe_get_current_keys().get("correlation_id")
             self.calls.append(SendCall(message_uuid, message.channel, config, correlation_id))
@@ -104,6 +100,16 @@ class FakeAdapter:
         if self.raises:
             raise self.raises
         return result or accepted(f"pid-{message_uuid}")
+
+
+class ChannelView:
+    """The fake's sends with the capabilities of the channel's real adapter."""
+
+    def __init__(self, fake: FakeAdapter, real: Any) -> None:
+        self.channel = real.channel
+        self.abandoned_send = real.abandoned_send
+        self.contact_after_submit = real.contact_after_submit
+        self.send = fake.send
 
 
 class SpyQueue:
@@ -197,19 +203,26 @@ def sqs_event(*records: dict[str, Any]) -> dict[str, Any]:
 def make_sender(
     adapter: FakeAdapter, queue: SpyQueue | None = None, max_attempts: int = 5, base: int = 2
 ) -> OutboundSender:
+    records = MessageStore()
     return OutboundSender(
-        records=MessageStore(),
+        records=records,
         contacts=ContactStore(),
         queue=queue or SpyQueue(),
-        adapter_for=lambda channel: adapter,
+        adapter_for=adapter.for_channel,
         policy=SenderPolicy(max_attempts=max_attempts, retry_base_seconds=base, max_receive_count=8),
         outcomes=RecordingTally(),
+        webhooks=Outbox(records, Notifications()),
     )
+
+
+def process_batch(event: dict[str, Any], sender: OutboundSender, load_channel_config: Any = lambda: CHANNELS_CONFIG) -> Any:
+    """One batch through the function's runner (ten at once, as the template's SENDER_CONCURRENCY)."""
+    return SendHandler(sender, load_channel_config).run(sender_runner(10), event, None)
 
 
 def run(sender: OutboundSender, *records: dict[str, Any]) -> list[str]:
     """Process one batch; the message ids reported as batch item failures."""
-    response = process_batch(sqs_event(*records), None, sender=sender, load_channel_config=lambda: CHANNELS_CONFIG)
+    response = process_batch(sqs_event(*records), sender)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
 
@@ -303,7 +316,7 @@ def test_retry_backs_off_then_rejects_on_the_last_attempt(aws, now, code: int, r
 
 def test_retry_without_a_code_counts_as_communication_failed(aws, now) -> None:
     uuid = create("m-1")
-    adapter = FakeAdapter(FakeResult(FakeOutcome.RETRY))
+    adapter = FakeAdapter(SendResult(SendOutcome.RETRY))
 
     assert run(make_sender(adapter, max_attempts=1), sqs_record(uuid)) == []
 
@@ -455,6 +468,41 @@ def test_expired_lease_on_viber_resends(aws, now) -> None:
     assert ContactStore().has_transaction_contact("svc-1", "447700900000") is True
 
 
+class ResendingSms(ChannelView):
+    """An SMS adapter that declares its provider de-duplicates repeats, and keeps a contact."""
+
+    def __init__(self, fake: FakeAdapter) -> None:
+        super().__init__(fake, real_adapter_for(Channel.SMS))
+        self.abandoned_send = AbandonedSend.RESEND
+        self.contact_after_submit = lambda message: TransactionContact("sms-service", message.recipient.number)
+
+
+def test_recovery_and_contacts_follow_the_adapters_capabilities_not_the_channel(aws, now) -> None:
+    uuid = create("s-1", sms_message())
+    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    now[0] = T0 + 200
+    fake = FakeAdapter(accepted("sms-1"))
+    sender = make_sender(fake)
+    sender.adapter_for = lambda channel: ResendingSms(fake)
+
+    assert run(sender, sqs_record(uuid, receive_count=2)) == []
+
+    assert [c.message_uuid for c in fake.calls] == [uuid]
+    assert record(uuid)["status"] == "submitted"
+    assert ContactStore().has_transaction_contact("sms-service", "447700900000") is True
+
+
+def test_provider_adapters_declare_their_capabilities() -> None:
+    assert real_adapter_for(Channel.VIBER).abandoned_send is AbandonedSend.RESEND
+    assert real_adapter_for(Channel.MESSENGER).abandoned_send is AbandonedSend.REJECT_UNKNOWN
+    assert real_adapter_for(Channel.SMS).abandoned_send is AbandonedSend.REJECT_UNKNOWN
+    viber = real_adapter_for(Channel.VIBER)
+    assert viber.contact_after_submit(viber_message("transaction")) == TransactionContact("svc-1", "447700900000")
+    assert viber.contact_after_submit(viber_message("promotion")) is None
+    assert real_adapter_for(Channel.MESSENGER).contact_after_submit(messenger_message()) is None
+    assert real_adapter_for(Channel.SMS).contact_after_submit(sms_message()) is None
+
+
 def test_viber_resend_answered_already_sent_means_the_first_send_went_through(aws, now) -> None:
     uuid = create("v-1", viber_message())
     MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
@@ -526,9 +574,7 @@ def test_the_channel_config_is_loaded_once_per_batch(aws, now) -> None:
         return {"loaded": len(loads)}
 
     adapter = FakeAdapter()
-    response = process_batch(
-        sqs_event(*(sqs_record(u) for u in uuids)), None, sender=make_sender(adapter), load_channel_config=load
-    )
+    response = process_batch(sqs_event(*(sqs_record(u) for u in uuids)), make_sender(adapter), load)
 
     assert response == {"batchItemFailures": []}
     assert len(loads) == 1
@@ -597,14 +643,6 @@ def test_history_records_each_step_with_the_injected_time(aws, now) -> None:
     assert saved["updated_at"] == "2026-09-21T14:13:22.250Z"
 
 
-def test_outcome_of_reads_the_channel_adapters_send_outcome() -> None:
-    base = pytest.importorskip("switchboard.channels.base")
-
-    assert outcome_of(base.SendResult(base.SendOutcome.ACCEPTED, "x")) is Outcome.ACCEPTED
-    assert outcome_of(base.SendResult(base.SendOutcome.REJECTED)) is Outcome.REJECTED
-    assert outcome_of(base.SendResult(base.SendOutcome.RETRY)) is Outcome.RETRY
-
-
 def test_lease_outlives_the_invocation() -> None:
     class Context:
         def get_remaining_time_in_millis(self) -> int:
@@ -612,8 +650,8 @@ def test_lease_outlives_the_invocation() -> None:
 
     clock.set_clock(lambda: T0)
     try:
-        assert batch.lease_expiry(Context()) == int(T0) + 35
-        assert batch.lease_expiry(None) == int(T0) + 65
+        assert lease_expiry(Context()) == int(T0) + 35
+        assert lease_expiry(None) == int(T0) + 65
     finally:
         clock.set_clock(None)
 
@@ -630,8 +668,8 @@ def test_handler_end_to_end_with_the_sample_event(aws, now, monkeypatch) -> None
     create(second, sms_message())
     MessageStore().claim(second, "other-worker", int(T0) + 60)  # in flight elsewhere
     adapter = FakeAdapter(accepted("mid.1"))
-    monkeypatch.setattr(batch, "default_sender", lambda: make_sender(adapter))
-    monkeypatch.setattr(batch, "default_channel_config", lambda: CHANNELS_CONFIG)
+    services = SenderServices(SendHandler(make_sender(adapter), lambda: CHANNELS_CONFIG), sender_runner(10))
+    monkeypatch.setattr(sender_function, "services", lambda: services)
     app = load_handler_module("sender")
 
     response = app.handler(event, FakeLambdaContext(function_name="SenderFunction"))

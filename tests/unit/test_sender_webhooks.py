@@ -47,7 +47,7 @@ def make_sender(adapter: FakeAdapter, notifications: Notifications | None = None
         records=records,
         contacts=ContactStore(),
         queue=SpyQueue(),
-        adapter_for=lambda channel: adapter,
+        adapter_for=adapter.for_channel,
         policy=SenderPolicy(max_attempts=max_attempts, retry_base_seconds=2, max_receive_count=8),
         outcomes=RecordingTally(),
         webhooks=Outbox(records, notifications or Notifications()),
@@ -55,9 +55,9 @@ def make_sender(adapter: FakeAdapter, notifications: Notifications | None = None
 
 
 def run(sender: OutboundSender, *records: dict[str, Any]) -> list[str]:
-    from switchboard.sender.batch import process_batch
+    from tests.unit.test_sender import process_batch
 
-    response = process_batch({"Records": list(records)}, None, sender=sender, load_channel_config=lambda: CHANNELS_CONFIG)
+    response = process_batch({"Records": list(records)}, sender)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,19 @@ def test_the_final_report_is_a_notification_the_notifier_accepts() -> None:
     assert note.status is None
 
 
+@pytest.fixture
+def fresh_wiring() -> Iterator[None]:
+    """The WorkflowFunction's services built from this test's environment (moto), and forgotten after."""
+    from switchboard.composition import workflow_function
+
+    workflow_function.settings.cache_clear()
+    workflow_function.services.cache_clear()
+    yield
+    workflow_function.settings.cache_clear()
+    workflow_function.services.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_wiring")
 def test_the_function_handles_the_sample_event_and_reports_failures(aws: Any) -> None:
     module = load_handler_module("workflows")
     event = json.loads((ROOT / "events" / "workflows_events_batch.json").read_text())
@@ -126,6 +140,7 @@ def test_the_function_handles_the_sample_event_and_reports_failures(aws: Any) ->
     assert module.handler(event, FakeLambdaContext(function_name="WorkflowFunction")) == {"batchItemFailures": []}
 
 
+@pytest.mark.usefixtures("fresh_wiring")
 def test_a_failing_event_is_a_batch_item_failure(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from switchboard.workflows import engine as engine_module
 

@@ -1,24 +1,11 @@
-"""Provider configuration and credentials, read from the channels secret.
-
-Layout (``CHANNELS_SECRET_ID``, JSON)::
-
-    {"messenger": {"api_base", "api_version", "app_secret", "verify_token",
-                   "pages": {"<page id>": "<page access token>"}},
-     "viber": {"api_base", "callback_secret", "service_ids": ["<service id>"]},
-     "sms": {"api_base", "api_key", "api_secret", "signature_secret", "signature_method"}}
-"""
+"""Moved to ``switchboard.adapters.providers.channels_secret``; this shim is removed when the restructuring completes."""
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities import parameters
-
+from switchboard.adapters.providers.channels_secret import ChannelsSecret
 from switchboard.config import settings
 
 
 def channels_config() -> dict:
-    """The channels secret as a dict, cached for ``SECRETS_MAX_AGE_SECONDS``.
-
-    Warm invocations within that age make no Secrets Manager call. The returned dict is the cached
-    object itself: read it, never change it.
-    """
+    """The channels secret, for callers not yet wired by a composition module."""
     config = settings()
-    return parameters.get_secret(config.channels_secret_id, transform="json", max_age=config.secrets_max_age_seconds)
+    return ChannelsSecret(config.channels_secret_id, config.secrets_max_age_seconds)()

@@ -1,89 +1,29 @@
-"""Customer webhooks: building them from message records and queuing them on the NotifyQueue.
+"""Moved to ``switchboard.notifier.publisher``; this shim is removed when the restructuring completes.
 
-``Notifications`` only builds and queues. Exactly-once publishing (the pending marker written with
-the status change, cleared once queued) is ``switchboard.notifications.outbox.Outbox``; delivery
-is ``switchboard.notifications.notifier``.
+``Notifications()`` keeps the old optional arguments (queues from ``switchboard.config``) for
+callers not yet wired by a composition module; ``NotificationPublisher`` requires both queues.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from switchboard import clock
-from switchboard.notifications.messages import (
-    INBOUND_KIND,
-    INBOUND_URL,
-    STATUS_KIND,
-    Notification,
-    inbound_body,
-    owner_target,
-    status_body,
-    status_target,
-)
+from switchboard import aws
+from switchboard.adapters.sqs.workflow_events_queue import WorkflowEventsQueue
+from switchboard.config import settings
+from switchboard.domain.notification import Notification
 from switchboard.notifications.queues import NotifyQueues
-from switchboard.store.messages import INBOUND_NOTIFICATION, status_notification
+from switchboard.notifier.publisher import NotificationPublisher
 
 __all__ = ["Notifications", "Notification"]
 
 
-class Notifications:
+class Notifications(NotificationPublisher):
     def __init__(self, queue_url: str | None = None, workflow_events: Any = None) -> None:
-        self._queues = NotifyQueues(queue_url=queue_url)
-        self._workflow_events = workflow_events  # created on first use: most messages are not workflow steps
+        super().__init__(NotifyQueues(queue_url=queue_url), workflow_events or _LazyWorkflowEvents())
 
-    def status_changed(
-        self, record: dict[str, Any], status: str, occurred_at_iso: str, error: dict[str, Any] | None = None
-    ) -> None:
-        """Queue the status webhook for ``record``'s change to ``status`` (botocore errors propagate).
 
-        The target is the message's v1 ``webhook_url`` if it had one, else its application's status
-        URL, else its account's (resolved at delivery).
+class _LazyWorkflowEvents:
+    """The WorkflowEventsQueue, built on first use as before (most messages are not workflow steps)."""
 
-        A step of a failover workflow (a record with ``workflow_uuid``) first tells the workflow
-        engine, then queues the webhook: if the webhook cannot be queued the change is published
-        again later (the outbox), and the engine takes the repeated event as a duplicate. The
-        other order could lose the engine's event for good.
-        """
-        if record.get("workflow_uuid"):
-            self._workflow_events_queue().status_changed(record, status)
-        self._queues.send(
-            self._first_attempt(
-                kind=STATUS_KIND,
-                record=record,
-                notification=status_notification(status),
-                body=status_body(record, status, occurred_at_iso, error),
-                target=status_target(record),
-            )
-        )
-
-    def inbound_received(self, inbound_record: dict[str, Any], target: dict[str, Any] | None = None) -> None:
-        """Queue the inbound webhook; ``target`` defaults to the record's application/account inbound URL."""
-        self._queues.send(
-            self._first_attempt(
-                kind=INBOUND_KIND,
-                record=inbound_record,
-                notification=INBOUND_NOTIFICATION,
-                body=inbound_body(inbound_record),
-                target=target or owner_target(inbound_record, INBOUND_URL),
-            )
-        )
-
-    def _workflow_events_queue(self) -> Any:
-        if self._workflow_events is None:
-            from switchboard.workflows.events import WorkflowEventsQueue
-
-            self._workflow_events = WorkflowEventsQueue()
-        return self._workflow_events
-
-    @staticmethod
-    def _first_attempt(
-        kind: str, record: dict[str, Any], notification: str, body: dict[str, Any], target: dict[str, Any]
-    ) -> Notification:
-        return Notification(
-            kind=kind,
-            message_uuid=record["message_uuid"],
-            notification=notification,
-            body=body,
-            target=target,
-            attempt=1,
-            first_attempt_at=clock.now(),
-        )
+    def status_changed(self, record: dict[str, Any], state: str) -> None:
+        WorkflowEventsQueue(aws.client("sqs"), settings().workflow_events_queue_url).status_changed(record, state)

@@ -1,7 +1,7 @@
 """Retry delays for transient provider failures: exponential, capped at SQS's 900 s limit."""
 from __future__ import annotations
 
-from switchboard.queues import MAX_DELAY_SECONDS
+from switchboard.domain.message_record import MAX_DELAY_SECONDS
 
 
 def retry_delay_seconds(attempt: int, base_seconds: int) -> int:

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard import clock
+from switchboard.domain.workflow import COMPLETED, ERROR, FAILED_STATUSES, IN_PROGRESS, meets_condition
+from switchboard.domain.workflow_events import StatusEvent, TimerEvent, WorkflowEvent
 from switchboard.observability import logger
-from switchboard.workflows.events import StatusEvent, TimerEvent, WorkflowEvent
 from switchboard.workflows.launcher import StepLauncher, due_at_of
-from switchboard.workflows.model import COMPLETED, ERROR, FAILED_STATUSES, IN_PROGRESS, meets_condition
 
 # Longer than the function's timeout (30 s), shorter than the queue's visibility timeout (180 s):
 # a redelivered event always finds the lease of the failed attempt run out.
@@ -207,22 +207,3 @@ def _is_step_message(workflow: dict[str, Any], event: StatusEvent) -> bool:
 
 def _lease_until() -> int:
     return math.ceil(clock.now()) + LEASE_SECONDS
-
-
-def default_engine() -> WorkflowEngine:
-    """Production wiring: DynamoDB and SQS."""
-    from switchboard.notifications.queues import NotifyQueues
-    from switchboard.store.messages import MessageStore
-    from switchboard.store.workflows import WorkflowStore
-    from switchboard.workflows.events import WorkflowEventsQueue
-    from switchboard.workflows.launcher import default_launcher
-    from switchboard.workflows.report import Reports
-
-    messages = MessageStore()
-    return WorkflowEngine(
-        store=WorkflowStore(),
-        messages=messages,
-        launcher=default_launcher(),
-        timers=WorkflowEventsQueue(),
-        reports=Reports(messages, NotifyQueues()),
-    )

@@ -1,11 +1,11 @@
-"""The WorkflowEventsQueue; the event types are ``switchboard.domain.workflow_events``."""
+"""Moved to ``switchboard.domain.workflow_events`` and ``switchboard.adapters.sqs.workflow_events_queue``;
+this shim is removed when the restructuring completes."""
 from __future__ import annotations
 
-from typing import Any
-
-from switchboard import aws, clock
+from switchboard import aws
+from switchboard.adapters.sqs import workflow_events_queue as _adapter
 from switchboard.config import settings
-from switchboard.domain.workflow_events import (  # noqa: F401 -- re-exported until the restructuring completes
+from switchboard.domain.workflow_events import (  # noqa: F401
     STATUS_EVENT,
     TIMER_EVENT,
     StatusEvent,
@@ -16,21 +16,8 @@ from switchboard.domain.workflow_events import (  # noqa: F401 -- re-exported un
 )
 
 
-class WorkflowEventsQueue:
+class WorkflowEventsQueue(_adapter.WorkflowEventsQueue):
+    """The old optional-URL constructor, for callers not yet wired by a composition module."""
+
     def __init__(self, queue_url: str | None = None) -> None:
-        self.queue_url = queue_url or settings().workflow_events_queue_url
-        self._client = aws.client("sqs")
-
-    def status_changed(self, record: dict[str, Any], state: str) -> None:
-        """Tell the engine that a step message (a record with ``workflow_uuid``) changed status."""
-        event = StatusEvent(str(record["workflow_uuid"]), int(record["workflow_step"]), record["message_uuid"], state)
-        self._send(event.to_json(), 0)
-
-    def arm_timer(self, workflow_uuid: str, step: int, due_at: int) -> int:
-        """Queue the step's timer (one hop of at most 900 s); returns the delay used."""
-        delay = timer_delay(due_at, clock.now())
-        self._send(TimerEvent(workflow_uuid, step, due_at).to_json(), delay)
-        return delay
-
-    def _send(self, body: str, delay_seconds: int) -> None:
-        self._client.send_message(QueueUrl=self.queue_url, MessageBody=body, DelaySeconds=delay_seconds)
+        super().__init__(aws.client("sqs"), queue_url or settings().workflow_events_queue_url)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard.domain.message import OutboundMessage, Principal
-from switchboard.store.messages import MessageAlreadyExists
+from switchboard.domain.message_record import MessageAlreadyExists
 
 
 class StepMessages(Protocol):
@@ -75,6 +75,7 @@ class StepLauncher:
 
 
 def default_launcher() -> StepLauncher:
+    """For ``api/workflows.py`` until the API function is wired by its composition module (then removed)."""
     from switchboard.queues import OutboundQueue
     from switchboard.store.messages import MessageStore
     from switchboard.store.workflows import tag_step_message

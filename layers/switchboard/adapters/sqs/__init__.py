@@ -1,0 +1,1 @@
+"""The three queues (outbound, notify, workflow events) and the one batch runner their functions share."""

@@ -1,0 +1,91 @@
+"""Customer webhooks: building them from message records and queuing them on the NotifyQueue.
+
+``NotificationPublisher`` only builds and queues. Exactly-once publishing (the pending marker
+written with the status change, cleared once queued) is ``switchboard.notifier.outbox.Outbox``;
+delivery is ``switchboard.notifier.delivery``.
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from switchboard import clock
+from switchboard.domain.notification import (
+    INBOUND_KIND,
+    INBOUND_URL,
+    STATUS_KIND,
+    Notification,
+    inbound_body,
+    owner_target,
+    status_body,
+    status_target,
+)
+from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION, status_notification
+
+
+class NotificationSink(Protocol):
+    """``switchboard.adapters.sqs.notify_queue.NotifyQueue``."""
+
+    def send(self, notification: Notification, delay_seconds: int = 0) -> None: ...
+
+
+class WorkflowEventSink(Protocol):
+    """``switchboard.adapters.sqs.workflow_events_queue.WorkflowEventsQueue``."""
+
+    def status_changed(self, record: dict[str, Any], state: str) -> None: ...
+
+
+class NotificationPublisher:
+    def __init__(self, notify_queue: NotificationSink, workflow_events: WorkflowEventSink) -> None:
+        self._queue = notify_queue
+        self._workflow_events = workflow_events
+
+    def status_changed(
+        self, record: dict[str, Any], status: str, occurred_at_iso: str, error: dict[str, Any] | None = None
+    ) -> None:
+        """Queue the status webhook for ``record``'s change to ``status`` (botocore errors propagate).
+
+        The target is the message's v1 ``webhook_url`` if it had one, else its application's status
+        URL, else its account's (resolved at delivery).
+
+        A step of a failover workflow (a record with ``workflow_uuid``) first tells the workflow
+        engine, then queues the webhook: if the webhook cannot be queued the change is published
+        again later (the outbox), and the engine takes the repeated event as a duplicate. The
+        other order could lose the engine's event for good.
+        """
+        if record.get("workflow_uuid"):
+            self._workflow_events.status_changed(record, status)
+        self._queue.send(
+            _first_attempt(
+                kind=STATUS_KIND,
+                record=record,
+                notification=status_notification(status),
+                body=status_body(record, status, occurred_at_iso, error),
+                target=status_target(record),
+            )
+        )
+
+    def inbound_received(self, inbound_record: dict[str, Any], target: dict[str, Any] | None = None) -> None:
+        """Queue the inbound webhook; ``target`` defaults to the record's application/account inbound URL."""
+        self._queue.send(
+            _first_attempt(
+                kind=INBOUND_KIND,
+                record=inbound_record,
+                notification=INBOUND_NOTIFICATION,
+                body=inbound_body(inbound_record),
+                target=target or owner_target(inbound_record, INBOUND_URL),
+            )
+        )
+
+
+def _first_attempt(
+    kind: str, record: dict[str, Any], notification: str, body: dict[str, Any], target: dict[str, Any]
+) -> Notification:
+    return Notification(
+        kind=kind,
+        message_uuid=record["message_uuid"],
+        notification=notification,
+        body=body,
+        target=target,
+        attempt=1,
+        first_attempt_at=clock.now(),
+    )

@@ -1,0 +1,62 @@
+"""What the sender needs from the outside world, as protocols, so tests can inject fakes.
+
+The channel adapters' contract is ``switchboard.domain.sending.ChannelAdapter``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from switchboard.domain.message import Channel
+from switchboard.domain.message_record import ClaimAttempt
+from switchboard.domain.sending import ChannelAdapter
+
+AdapterLookup = Callable[[Channel], ChannelAdapter]
+
+
+class MessageRecords(Protocol):
+    def claim(self, message_uuid: str, claim_token: str, lease_expires_at: int) -> ClaimAttempt: ...
+
+    def take_over(
+        self, message_uuid: str, expired_token: str, claim_token: str, lease_expires_at: int
+    ) -> dict[str, Any]: ...
+
+    def reject_abandoned(self, message_uuid: str, expired_token: str, err: dict[str, Any]) -> dict[str, Any]: ...
+
+    def mark_submitted(
+        self,
+        message_uuid: str,
+        claim_token: str,
+        provider_message_id: str | None,
+        provider_ref: str | None,
+        conversation: str | None = None,
+        sent_at_ms: int | None = None,
+    ) -> dict[str, Any]: ...
+
+    def mark_rejected(self, message_uuid: str, claim_token: str, err: dict[str, Any]) -> dict[str, Any]: ...
+
+    def release_for_retry(
+        self, message_uuid: str, claim_token: str, attempt: int, err: dict[str, Any], retry_in_seconds: int
+    ) -> None: ...
+
+
+class StatusWebhooks(Protocol):
+    """``switchboard.notifier.outbox.Outbox``: the final writes mark a webhook pending; this queues it."""
+
+    def publish(self, record: dict[str, Any], marker: str) -> None: ...
+
+    def republish(self, message_uuid: str, marker: str) -> Any: ...
+
+
+class TransactionContacts(Protocol):
+    def record_transaction_contact(self, service_id: str, number: str) -> None: ...
+
+
+class RedeliveryDelay(Protocol):
+    def delay_redelivery(self, receipt_handle: str, seconds: int) -> None: ...
+
+
+class OutcomeRecorder(Protocol):
+    def count(self, channel: str, outcome: str) -> None: ...
+
+    def flush(self) -> None: ...
