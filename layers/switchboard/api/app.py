@@ -4,7 +4,6 @@ Handlers here only translate HTTP to calls on the services (``send.py``) and bac
 """
 from __future__ import annotations
 
-import base64
 import json
 from functools import lru_cache
 from typing import Any
@@ -13,11 +12,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from switchboard import errors
-from switchboard.api.problems import internal_error, problem_for
-from switchboard.api.request_body import parse_json_body
-from switchboard.api.responses import problem_response, unmatched_route_response
 from switchboard.config import settings
 from switchboard.domain.message import ApiVersion, Principal
+from switchboard.http.problem_responses import internal_error, problem_for, problem_response, unmatched_route_response
+from switchboard.http.request_body import parse_json_body, raw_body
 from switchboard.observability import logger, metrics
 
 app = APIGatewayHttpResolver()
@@ -105,12 +103,6 @@ def _version_of(path: str) -> ApiVersion | None:
     return None
 
 
-def _raw_body() -> bytes:
-    event = app.current_event
-    body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
-
-
 def _authenticate() -> Principal:
     return _authenticator().authenticate(app.current_event.headers.get("authorization"))
 
@@ -135,7 +127,7 @@ def _send(version: ApiVersion) -> Response:
 
     principal = _authenticate_and_count()
     headers = app.current_event.headers
-    body = parse_json_body(_raw_body(), headers.get("content-type"), settings().max_body_bytes)
+    body = parse_json_body(raw_body(app.current_event), headers.get("content-type"), settings().max_body_bytes)
 
     def accept() -> dict:
         if version is ApiVersion.V1 and isinstance(body, dict) and body.get("failover") is not None:
@@ -154,7 +146,7 @@ def _start_workflow(version: ApiVersion) -> Response:
 
     principal = _authenticate_and_count()
     headers = app.current_event.headers
-    body = parse_json_body(_raw_body(), headers.get("content-type"), settings().max_body_bytes)
+    body = parse_json_body(raw_body(app.current_event), headers.get("content-type"), settings().max_body_bytes)
 
     def start() -> dict:
         return _workflow_starter().start(parse_workflow(body, version), version, principal)

@@ -17,7 +17,6 @@ parameters, so those are parsed first, by the same bounded parser (size, nesting
 """
 from __future__ import annotations
 
-import base64
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -29,10 +28,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from switchboard import clock, errors
-from switchboard.api.problems import internal_error, problem_for
-from switchboard.api.responses import problem_response, unmatched_route_response
 from switchboard.domain.message import ApiVersion
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
+from switchboard.http.problem_responses import internal_error, problem_for, problem_response, unmatched_route_response
+from switchboard.http.request_body import raw_body
 from switchboard.notifications.outbox import NotificationInProgress
 from switchboard.observability import logger
 from switchboard.provider_webhooks import messenger, sms, sms_signature, viber
@@ -191,12 +190,7 @@ def _refused(provider: str, reason: str, detail: str) -> Response:
 
 
 def _raw_body() -> bytes:
-    event = app.current_event
-    body = event.body or ""
-    raw = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
-    if len(raw) > MAX_BODY_BYTES:
-        raise errors.PayloadTooLarge(f"The webhook body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES} bytes.")
-    return raw
+    return raw_body(app.current_event, MAX_BODY_BYTES, "webhook body")
 
 
 def _headers() -> dict[str, str]:

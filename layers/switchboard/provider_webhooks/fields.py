@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.bounded_json import parse_json
+from switchboard.http.request_body import parse_json
 from switchboard.errors import InvalidJson, InvalidParameter, ValidationFailed
 
 MAX_ID_LENGTH = 256
