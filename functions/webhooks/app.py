@@ -2,7 +2,7 @@
 from aws_lambda_powertools.logging import correlation_paths
 
 from switchboard.observability import logger, metrics, tracer
-from switchboard.provider_webhooks.app import resolve
+from switchboard.receipts.webhook_routes import resolve
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,0 +1,31 @@
+"""What webhook ingestion needs from the rest of the system, as protocols, so tests can inject fakes.
+
+Production wiring (``wiring.py``) plugs in ``switchboard.receipts.status_machine.StatusService`` and
+``switchboard.receipts.inbound_routing.InboundService``; both are matched structurally, never imported here.
+Both raise to mean "not done" (our storage or queue failed): the webhook then answers 5xx.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, Union
+
+from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
+
+ProviderEvent = Union[StatusReceipt, WatermarkReceipt, InboundMessage]
+
+
+class Effect(Protocol):
+    """What applying one event did: ``applied``, ``late``, ``duplicate``, ``unknown_message`` (statuses),
+    ``accepted``, ``duplicate``, ``unlinked`` (inbound); a string or a string-valued Enum."""
+
+    effect: Any
+
+
+class StatusUpdates(Protocol):
+    def apply_receipt(self, receipt: StatusReceipt) -> Effect: ...
+
+    def apply_watermark(self, receipt: WatermarkReceipt) -> Sequence[Effect]: ...
+
+
+class InboundAcceptor(Protocol):
+    def accept(self, inbound: InboundMessage) -> Effect: ...
