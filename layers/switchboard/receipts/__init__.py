@@ -1,3 +1,7 @@
-"""Provider webhook ingestion: the HTTP routes Messenger, Viber and the SMS API call with delivery and
-read reports and inbound messages (``app.py``), one module per provider for authentication and
-parsing, and the SMS API's request signing (``sms_signature.py``)."""
+"""What providers report back: delivery and read receipts and inbound messages (WebhooksFunction).
+
+``webhook_routes`` authenticates and parses each provider's webhooks (``messenger_webhook``,
+``viber_webhook``, ``sms_webhook`` with ``sms_signature``), ``ingestion`` applies the events in
+order: receipts through the status state machine (``status_machine``), inbound messages to the
+owner of the recipient address (``inbound_routing``), recorded and published once (``inbound_intake``).
+"""

@@ -68,7 +68,8 @@ def handshake_challenge(params: Mapping[str, str], verify_token: str) -> str | N
 def signature_valid(headers: Mapping[str, str], body: bytes, app_secret: str) -> bool:
     """``X-Hub-Signature-256`` (HMAC-SHA256), or ``X-Hub-Signature`` (HMAC-SHA1) only when the former is absent.
 
-    ``headers`` has lower-case names. Without an app secret nothing can be verified: always False.
+    ``headers``: case-insensitive (the event's) or with lower-case names. Without an app secret nothing
+    can be verified: always False.
     """
     if not app_secret:
         return False

@@ -45,7 +45,7 @@ STATUSES: dict[int, tuple[str, int | None]] = {
 
 
 def signature_valid(headers: Mapping[str, str], body: bytes, callback_secret: str) -> bool:
-    """``headers`` has lower-case names. Without a callback secret nothing can be verified: always False."""
+    """``headers``: case-insensitive (the event's) or lower-case names. Without a callback secret: always False."""
     presented = headers.get(SIGNATURE_HEADER)
     if not callback_secret or presented is None:
         return False
