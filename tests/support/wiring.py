@@ -64,3 +64,14 @@ def webhooks_handler(services: Any) -> Handler:
     from switchboard.composition.webhooks_function import create_handler
 
     return create_handler(lambda: services)
+
+
+# -- ApiFunction --------------------------------------------------------------------------------
+
+
+def api_services(**replaced: Any) -> Any:
+    """The production API services on the current environment, with e.g. ``acceptor=`` replaced."""
+    from switchboard.composition.api_function import ApiFunctionServices
+    from switchboard.settings import ApiSettings, load_settings
+
+    return _replace(ApiFunctionServices(load_settings(ApiSettings)), replaced)
