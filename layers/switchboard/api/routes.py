@@ -106,7 +106,7 @@ def create_app(services: Callable[[], ApiServices]) -> APIGatewayHttpResolver:
 
         def accept() -> dict:
             if version is ApiVersion.V1 and isinstance(body, dict) and body.get("failover") is not None:
-                from switchboard.workflows.requests import parse_v1_failover
+                from switchboard.workflows.workflow_requests import parse_v1_failover
 
                 steps = parse_v1_failover(body)
                 assert steps is not None
@@ -116,7 +116,7 @@ def create_app(services: Callable[[], ApiServices]) -> APIGatewayHttpResolver:
         return accepted(accept, principal, body)
 
     def start_workflow(version: ApiVersion) -> Response:
-        from switchboard.workflows.requests import parse_workflow
+        from switchboard.workflows.workflow_requests import parse_workflow
 
         principal = principal_of(app)
         body = json_body()

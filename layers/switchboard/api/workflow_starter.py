@@ -28,7 +28,7 @@ from switchboard.workflows.model import (
     flavour_of,
     id_field,
 )
-from switchboard.workflows.requests import Step, prefixed_failure
+from switchboard.workflows.workflow_requests import Step, prefixed_failure
 
 NOT_QUEUED = "not_queued"
 
