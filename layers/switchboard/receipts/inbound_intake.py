@@ -31,9 +31,9 @@ class InboundResult:
 class InboundIntake:
     """Any exception means "not recorded or not queued": answer the provider 5xx so it retries."""
 
-    def __init__(self, records: MessageStore | None = None, notifications: Notifications | None = None) -> None:
-        self.records = records if records is not None else MessageStore()
-        self.outbox = Outbox(self.records, notifications if notifications is not None else Notifications())
+    def __init__(self, records: MessageStore, notifications: Notifications) -> None:
+        self.records = records
+        self.outbox = Outbox(records, notifications)
 
     def receive(
         self, inbound: InboundMessage, api_key: str, application_id: str | None, dedupe_key: str | None

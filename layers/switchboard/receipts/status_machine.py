@@ -62,9 +62,9 @@ class ReceiptResult:
 class StatusService:
     """Applies provider receipts. Any exception means "not done": answer the provider 5xx so it retries."""
 
-    def __init__(self, records: MessageStore | None = None, notifications: Notifications | None = None) -> None:
-        self.records = records if records is not None else MessageStore()
-        self.outbox = Outbox(self.records, notifications if notifications is not None else Notifications())
+    def __init__(self, records: MessageStore, notifications: Notifications) -> None:
+        self.records = records
+        self.outbox = Outbox(records, notifications)
 
     def apply_receipt(self, receipt: StatusReceipt) -> ReceiptResult:
         _check_status(receipt.status, ALLOWED_FROM)
