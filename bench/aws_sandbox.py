@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,14 +98,13 @@ def forget_cached_state() -> None:
     from switchboard import aws
     from switchboard.channels import transport
     from switchboard.config import reset_settings
+    from tests.support.wiring import forget_wired_functions
 
     reset_settings()
     aws.reset_clients()
     transport.reset_sessions()
     parameters.clear_caches()
-    api = sys.modules.get("switchboard.api.app")  # its services hold clients; only if it was imported
-    if api is not None:
-        api.reset_dependencies()
+    forget_wired_functions()  # their services hold clients
 
 
 @contextmanager

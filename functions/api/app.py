@@ -1,7 +1,7 @@
 """ApiFunction: the Messages API over API Gateway HTTP API (payload format 2.0)."""
 from aws_lambda_powertools.logging import correlation_paths
 
-from switchboard.api.app import resolve
+from switchboard.composition.api_function import handle
 from switchboard.observability import logger, metrics, tracer
 
 
@@ -9,4 +9,4 @@ from switchboard.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
-    return resolve(event, context)
+    return handle(event, context)

@@ -44,12 +44,12 @@ class Api:
         from aws_lambda_powertools.utilities import parameters
 
         from local_stack.provision import DEMO_SENDERS, link_senders
-        from switchboard.api.app import reset_dependencies
+        from tests.support.wiring import forget_wired_functions
         from switchboard.provisioning import provision_account, provision_application
         from switchboard.store.accounts import AccountStore
 
         parameters.clear_caches()
-        reset_dependencies()
+        forget_wired_functions()
         self.aws = aws
         secret_arn = aws.env["CHANNELS_SECRET_ID"]
         aws.client("secretsmanager").put_secret_value(
@@ -173,6 +173,28 @@ def test_bad_credentials_are_401(api: Api, authorization: str | None) -> None:
     assert response["statusCode"] == 401
     assert body["title"] == "Unauthorized"
     assert api.queued() == []
+
+
+AUTHENTICATED_ROUTES = [
+    ("POST", "/beta/messages"), ("POST", "/v0.1/messages"), ("POST", "/v1/messages"),
+    ("GET", "/v0.1/messages/00000000-0000-4000-8000-000000000000"),
+    ("GET", "/v1/messages/00000000-0000-4000-8000-000000000000"),
+    ("POST", "/beta/workflows"), ("POST", "/v0.1/dispatch"),
+    ("GET", "/beta/workflows/00000000-0000-4000-8000-000000000000"),
+    ("GET", "/v0.1/workflows/00000000-0000-4000-8000-000000000000"),
+    ("GET", "/v0.1/dispatch/00000000-0000-4000-8000-000000000000"),
+    ("GET", "/v1/workflows/00000000-0000-4000-8000-000000000000"),
+]
+
+
+def test_every_route_but_health_needs_credentials_and_forgets_the_last_caller(api: Api) -> None:
+    assert api.call("POST", "/v1/messages", SMS_V1)[0] == 202  # a caller the next requests must not inherit
+    for method, path in AUTHENTICATED_ROUTES:
+        status, headers, body = api.call(method, path, SMS_V1 if method == "POST" else None, {"authorization": ""})
+        assert_problem(status, headers, body, 401)
+        assert headers["www-authenticate"] == 'Basic realm="switchboard", Bearer'
+        assert body["detail"] == "You did not provide correct credentials."
+    assert api.call("GET", "/health", headers={"authorization": ""})[0] == 200
 
 
 def test_auth_is_checked_before_the_body(api: Api) -> None:
@@ -527,3 +549,17 @@ def test_v1_webhook_url_is_kept_on_the_record(api: Api) -> None:
     status, _, out = api.call("POST", "/v1/messages", {**SMS_V1, "webhook_url": "https://hooks.example.com/status"})
     assert status == 202, out
     assert api.record(out["message_uuid"])["webhook_url"] == "https://hooks.example.com/status"
+
+
+def test_a_deployment_missing_a_setting_fails_its_first_invocation_naming_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from switchboard.settings import SettingsError
+    from tests.support.wiring import forget_wired_functions
+
+    monkeypatch.delenv("OUTBOUND_QUEUE_URL")
+    forget_wired_functions()  # a cold start of the misconfigured function
+
+    with pytest.raises(SettingsError, match="ApiFunction: missing OUTBOUND_QUEUE_URL"):
+        api.call("GET", "/health")
+    forget_wired_functions()

@@ -85,9 +85,9 @@ def test_lookups_refuse_a_disabled_account_with_the_same_401(api: Api, tmp_path:
     status, _, sent = api.call("POST", "/v1/messages", SMS_V1)
     assert status == 202
     AccountStore().set_disabled(api.account["api_key"], True)
-    from switchboard.api.app import reset_dependencies
+    from tests.support.wiring import forget_wired_functions
 
-    reset_dependencies()  # a cold function: the account record is read afresh
+    forget_wired_functions()  # a cold function: the account record is read afresh
 
     status, _, body = api.call("GET", f"/v1/messages/{sent['message_uuid']}")
 

@@ -7,7 +7,6 @@ import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,9 +16,9 @@ from vonage_http_client.auth import Auth
 from switchboard import clock
 from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
-from switchboard.provider_webhooks import wiring
 from switchboard.provider_webhooks.sms_signature import sign
-from tests.support.lambdas import FakeLambdaContext, http_event, load_handler_module
+from tests.support.lambdas import FakeLambdaContext, http_event
+from tests.support.wiring import Handler, StubWebhookServices, webhooks_handler
 
 NOW = 1_795_780_800
 PAGE = "107083064136738"
@@ -64,15 +63,15 @@ class FakeInbound:
 
 @dataclass
 class Webhooks:
-    module: ModuleType
+    handler: Handler
+    services: StubWebhookServices
     statuses: FakeStatuses
     inbound: FakeInbound
     config: dict[str, Any]
     cidrs: list[str]
-    options: dict[str, bool]
 
     def call(self, event: dict[str, Any]) -> tuple[int, dict[str, str], str]:
-        response = self.module.handler(event, FakeLambdaContext(function_name="WebhooksFunction"))
+        response = self.handler(event, FakeLambdaContext(function_name="WebhooksFunction"))
         headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
         return response["statusCode"], headers, response.get("body") or ""
 
@@ -91,14 +90,10 @@ def channels_config() -> dict[str, Any]:
 @pytest.fixture
 def webhooks() -> Iterator[Webhooks]:
     statuses, inbound, config, cidrs = FakeStatuses(), FakeInbound(), channels_config(), []
-    options = {"allow_unsigned_sms": False}
-    wiring.use(wiring.Dependencies(
-        statuses, inbound, lambda: config, lambda: tuple(cidrs), lambda: options["allow_unsigned_sms"]
-    ))
+    services = StubWebhookServices(statuses, inbound, config, cidrs)
     clock.set_clock(lambda: float(NOW))
-    yield Webhooks(load_handler_module("webhooks"), statuses, inbound, config, cidrs, options)
+    yield Webhooks(webhooks_handler(services), services, statuses, inbound, config, cidrs)
     clock.set_clock(None)
-    wiring.use(None)
 
 
 # -- request builders -------------------------------------------------------------------------
@@ -470,7 +465,7 @@ def test_unsigned_sms_webhooks_are_refused_when_no_signature_secret_is_configure
 
 
 def test_allow_unsigned_sms_webhooks_accepts_them_while_no_secret_is_configured(webhooks: Webhooks) -> None:
-    webhooks.options["allow_unsigned_sms"] = True
+    webhooks.services.allow_unsigned_sms = True
     webhooks.config["sms"]["signature_secret"] = ""
 
     assert webhooks.call(sms_get("/webhooks/sms/dlr", DLR))[0] == 200
@@ -479,7 +474,7 @@ def test_allow_unsigned_sms_webhooks_accepts_them_while_no_secret_is_configured(
 
 
 def test_allow_unsigned_sms_webhooks_does_not_lift_a_configured_signature(webhooks: Webhooks) -> None:
-    webhooks.options["allow_unsigned_sms"] = True
+    webhooks.services.allow_unsigned_sms = True
 
     assert_problem(*webhooks.call(sms_get("/webhooks/sms/dlr", DLR)), 403)
     assert webhooks.nothing_applied()

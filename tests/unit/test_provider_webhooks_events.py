@@ -15,8 +15,8 @@ import pytest
 from switchboard import clock
 from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
-from switchboard.provider_webhooks import wiring
-from tests.support.lambdas import ROOT, FakeLambdaContext, load_handler_module
+from tests.support.lambdas import ROOT, FakeLambdaContext
+from tests.support.wiring import StubWebhookServices, webhooks_handler
 from tests.unit.test_provider_webhooks_app import FakeInbound, FakeStatuses
 
 SAMPLE_SECRETS = {
@@ -37,12 +37,9 @@ def load(name: str) -> dict[str, Any]:
 @pytest.fixture
 def handler() -> Iterator[tuple[Any, FakeStatuses, FakeInbound]]:
     statuses, inbound = FakeStatuses(), FakeInbound()
-    wiring.use(wiring.Dependencies(statuses, inbound, lambda: SAMPLE_SECRETS, lambda: ()))
     clock.set_clock(lambda: float(SIGNED_AT + 30))
-    module = load_handler_module("webhooks")
-    yield module.handler, statuses, inbound
+    yield webhooks_handler(StubWebhookServices(statuses, inbound, SAMPLE_SECRETS)), statuses, inbound
     clock.set_clock(None)
-    wiring.use(None)
 
 
 def applied(statuses: FakeStatuses, inbound: FakeInbound) -> list[Any]:

@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 
 from switchboard import clock
-from switchboard.config import reset_settings
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, Principal
 from switchboard.domain.provider_events import conversation_key
 from switchboard.inbound import InboundService
-from switchboard.provider_webhooks import wiring
 from switchboard.store.links import ChannelLinkStore
 from tests.support.lambdas import ROOT, FakeLambdaContext, load_handler_module
+from tests.support.wiring import forget_wired_functions, webhook_services, webhooks_handler
 from tests.unit.test_inbound import FakeIntake
 from tests.unit.test_provider_webhooks_app import FakeStatuses
 from tests.unit.test_provider_webhooks_events import SAMPLE_SECRETS, SIGNED_AT
@@ -47,24 +46,29 @@ def stack(aws, tmp_path: Path) -> Iterator[dict[str, Any]]:
     account = provision_account(store)
     app = provision_application(store, account["api_key"], "inbound", private_key_out=tmp_path / "app.key")
     clock.set_clock(lambda: float(SIGNED_AT + 30))
+    forget_wired_functions()
     yield {"api_key": account["api_key"], "application_id": app["application_id"], "aws": aws}
     clock.set_clock(None)
-    wiring.use(None)
+    forget_wired_functions()
     parameters.clear_caches()
 
 
-def call(event: dict[str, Any]) -> dict[str, Any]:
-    return load_handler_module("webhooks").handler(event, FakeLambdaContext(function_name="WebhooksFunction"))
+def call(event: dict[str, Any], services: Any = None) -> dict[str, Any]:
+    """Through the deployed handler (production wiring), or the routes answering with ``services``."""
+    context = FakeLambdaContext(function_name="WebhooksFunction")
+    if services is not None:
+        return webhooks_handler(services)(event, context)
+    return load_handler_module("webhooks").handler(event, context)
 
 
 def test_inbound_messages_reach_the_linked_owner(stack: dict[str, Any]) -> None:
     links = ChannelLinkStore()
     links.link("messenger", PAGE, stack["api_key"], stack["application_id"])
     intake = FakeIntake()
-    wiring.use(wiring.Dependencies(statuses=FakeStatuses(), inbound=InboundService(links, intake)))
+    services = webhook_services(statuses=FakeStatuses(), inbound=InboundService(links, intake))
 
-    assert call(sample("messenger_text"))["statusCode"] == 200
-    assert call(sample("sms_inbound"))["statusCode"] == 200  # nobody linked that number
+    assert call(sample("messenger_text"), services)["statusCode"] == 200
+    assert call(sample("sms_inbound"), services)["statusCode"] == 200  # nobody linked that number
 
     ((inbound, api_key, application_id, key),) = intake.received
     assert (api_key, application_id) == (stack["api_key"], stack["application_id"])
@@ -74,14 +78,11 @@ def test_inbound_messages_reach_the_linked_owner(stack: dict[str, Any]) -> None:
 
 def test_the_allow_list_setting_guards_viber_callbacks(stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     statuses = FakeStatuses()
-    wiring.use(wiring.Dependencies(statuses=statuses))
     monkeypatch.setenv("VIBER_CALLBACK_ALLOWED_CIDRS", "10.0.0.0/8, 54.228.28.0/24")
-    reset_settings()
 
-    assert call(sample("viber_delivered"))["statusCode"] == 200  # sent from 54.228.28.10
-    monkeypatch.setenv("VIBER_CALLBACK_ALLOWED_CIDRS", "10.0.0.0/8")
-    reset_settings()
-    assert call(sample("viber_seen"))["statusCode"] == 403
+    assert call(sample("viber_delivered"), webhook_services(statuses=statuses))["statusCode"] == 200  # from 54.228.28.10
+    monkeypatch.setenv("VIBER_CALLBACK_ALLOWED_CIDRS", "10.0.0.0/8")  # read by the next cold start
+    assert call(sample("viber_seen"), webhook_services(statuses=statuses))["statusCode"] == 403
     assert [r.status for r in statuses.receipts] == ["delivered"]
 
 
@@ -90,18 +91,29 @@ def test_an_unreadable_channels_secret_is_a_500_the_provider_retries(
 ) -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    wiring.use(wiring.Dependencies(statuses=FakeStatuses()))
     monkeypatch.setenv("CHANNELS_SECRET_ID", "no-such-secret")
-    reset_settings()
     parameters.clear_caches()
 
-    response = call(sample("viber_delivered"))
+    response = call(sample("viber_delivered"), webhook_services(statuses=FakeStatuses()))
 
     assert response["statusCode"] == 500
     assert "Traceback" not in response["body"] and "no-such-secret" not in response["body"]
 
 
 # -- the production wiring --------------------------------------------------------------------
+
+
+def test_a_deployment_missing_a_setting_fails_its_first_invocation_naming_it(
+    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from switchboard.settings import SettingsError
+
+    monkeypatch.delenv("NOTIFY_QUEUE_URL")
+    monkeypatch.setenv("RETENTION_DAYS", "ninety")
+
+    with pytest.raises(SettingsError, match=r"WebhooksFunction: missing NOTIFY_QUEUE_URL; RETENTION_DAYS='ninety'"):
+        call(sample("viber_delivered"))
+
 
 
 def real_services_or_skip() -> None:
@@ -134,10 +146,10 @@ def test_production_wiring_builds_the_real_services(aws) -> None:
     real_services_or_skip()
     from switchboard.statuses import StatusService
 
-    deps = wiring.Dependencies()
+    services = webhook_services()
 
-    assert isinstance(deps.statuses(), StatusService)
-    assert isinstance(deps.inbound(), InboundService)
+    assert isinstance(services.statuses, StatusService)
+    assert isinstance(services.inbound, InboundService)
 
 
 def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -> None:
@@ -145,10 +157,10 @@ def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -
     from switchboard.store.messages import MessageStore
 
     ChannelLinkStore().link("messenger", PAGE, stack["api_key"])
-    wiring.use(wiring.Dependencies(statuses=FakeStatuses()))
+    services = webhook_services(statuses=FakeStatuses())
 
-    assert call(sample("messenger_text"))["statusCode"] == 200
-    assert call(sample("messenger_text"))["statusCode"] == 200  # a provider retry
+    assert call(sample("messenger_text"), services)["statusCode"] == 200
+    assert call(sample("messenger_text"), services)["statusCode"] == 200  # a provider retry
 
     record = MessageStore().find_inbound(stack["api_key"], f"messenger#{PAGE}#m_text-sample-0001")
     assert record is not None
@@ -169,7 +181,6 @@ def test_a_viber_receipt_end_to_end_with_the_real_status_service(stack: dict[str
         api_version=ApiVersion.V0_1,
     )
     message_uuid = submitted_message(stack, message, VIBER_TOKEN)
-    wiring.use(None)
 
     assert call(sample("viber_delivered"))["statusCode"] == 200
     assert call(sample("viber_delivered"))["statusCode"] == 200  # a provider retry
@@ -191,7 +202,6 @@ def test_a_messenger_read_watermark_end_to_end(stack: dict[str, Any]) -> None:
     message_uuid = submitted_message(
         stack, message, "m_out", conversation=conversation_key(PAGE, PSID), sent_at_ms=SIGNED_AT * 1000 - 60_000
     )
-    wiring.use(None)
 
     assert call(sample("messenger_read"))["statusCode"] == 200
 
@@ -200,7 +210,6 @@ def test_a_messenger_read_watermark_end_to_end(stack: dict[str, Any]) -> None:
 
 def test_a_receipt_for_an_unknown_message_is_answered_200_with_the_real_service(stack: dict[str, Any]) -> None:
     real_services_or_skip()
-    wiring.use(None)
 
     assert call(sample("sms_dlr_delivered"))["statusCode"] == 200
     assert notify_queue_bodies(stack) == []
@@ -258,7 +267,6 @@ def test_forged_unsigned_sms_webhooks_change_nothing_when_no_signature_secret_is
     ChannelLinkStore().link("sms", SMS_NUMBER, stack["api_key"])
     message_uuid = sms_submitted(stack)
     items_before = stored_items(stack)
-    wiring.use(None)
 
     assert call(forge("/webhooks/sms/dlr", UNSIGNED_DLR))["statusCode"] == 403
     assert call(forge("/webhooks/sms/inbound", UNSIGNED_INBOUND))["statusCode"] == 403
@@ -278,10 +286,8 @@ def test_the_allow_unsigned_sms_webhooks_parameter_accepts_them(
     assert stack["aws"].env["ALLOW_UNSIGNED_SMS_WEBHOOKS"] == "false"  # the template's default
     without_sms_signature_secret(stack)
     monkeypatch.setenv("ALLOW_UNSIGNED_SMS_WEBHOOKS", "true")
-    reset_settings()
     ChannelLinkStore().link("sms", SMS_NUMBER, stack["api_key"])
     message_uuid = sms_submitted(stack)
-    wiring.use(None)
 
     assert call(forge("/webhooks/sms/dlr", UNSIGNED_DLR))["statusCode"] == 200
     assert call(forge("/webhooks/sms/inbound", UNSIGNED_INBOUND))["statusCode"] == 200

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,8 +34,8 @@ from local_stack.simulators.http_server import BackgroundHttpServer, HttpRequest
 from local_stack.template import ROOT
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
 from switchboard.provider_webhooks import messenger as messenger_webhooks
-from switchboard.provider_webhooks import wiring
-from tests.support.lambdas import FakeLambdaContext, load_handler_module
+from tests.support.lambdas import FakeLambdaContext
+from tests.support.wiring import Handler, StubWebhookServices, webhooks_handler
 
 EVENTS = ROOT / "events"
 SAMPLE_EVENTS = sorted(EVENTS.glob("webhooks_*.json"))
@@ -86,7 +85,7 @@ class Recorder:
 
 @dataclass
 class WebhookRoutes:
-    module: ModuleType
+    handler: Handler
     applied: Recorder
 
     def call(self, webhook: CapturedWebhook) -> tuple[int, str]:
@@ -113,16 +112,14 @@ class WebhookRoutes:
             "body": webhook.body.decode("utf-8"),
             "isBase64Encoded": False,
         }
-        response = self.module.handler(event, FakeLambdaContext(function_name="WebhooksFunction"))
+        response = self.handler(event, FakeLambdaContext(function_name="WebhooksFunction"))
         return response["statusCode"], response.get("body") or ""
 
 
 @pytest.fixture
 def routes() -> Iterator[WebhookRoutes]:
     applied, config = Recorder(), channels_config()
-    wiring.use(wiring.Dependencies(applied, applied, lambda: config, lambda: ()))
-    yield WebhookRoutes(load_handler_module("webhooks"), applied)
-    wiring.use(None)
+    yield WebhookRoutes(webhooks_handler(StubWebhookServices(applied, applied, config)), applied)
 
 
 def json_body(webhook: CapturedWebhook) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from switchboard import clock, statuses
+from switchboard import clock
+from switchboard.receipts import status_machine
 from switchboard.domain.message import (
     ApiVersion,
     Channel,
@@ -274,7 +275,7 @@ def test_a_message_not_yet_submitted_cannot_take_a_receipt(aws, now) -> None:
     store.claim("m-1", "token", int(T0) + 60)
     before = record("m-1")
 
-    write = store.apply_status("m-1", "delivered", statuses.ALLOWED_FROM["delivered"], T0)
+    write = store.apply_status("m-1", "delivered", status_machine.ALLOWED_FROM["delivered"], T0)
 
     assert write.outcome is StatusWriteOutcome.NOT_READY
     assert record("m-1") == before
@@ -404,7 +405,7 @@ def test_a_delivered_watermark_after_read_is_late_and_sends_nothing(aws, now) ->
 
 
 def test_a_watermark_stops_at_a_page_where_nothing_changed(aws, now, monkeypatch) -> None:
-    monkeypatch.setattr(statuses, "WATERMARK_PAGE_SIZE", 2)
+    monkeypatch.setattr(status_machine, "WATERMARK_PAGE_SIZE", 2)
     base = int(T0 * 1000)
     for i in range(5):
         submitted(f"m-{i}", f"mid.{i}", sent_at_ms=base + i)
@@ -520,7 +521,7 @@ def test_a_replay_while_the_first_writer_holds_the_lease_is_told_to_retry(aws, n
     uuid = submitted("m-1", "mid.1")
     store = MessageStore()
     # The first writer applied the status and then vanished before queuing (no release).
-    store.apply_status(uuid, "read", statuses.ALLOWED_FROM["read"], T0 + 3)
+    store.apply_status(uuid, "read", status_machine.ALLOWED_FROM["read"], T0 + 3)
     webhooks = RecordingNotifications()
     svc = service(webhooks)
 

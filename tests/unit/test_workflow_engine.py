@@ -57,10 +57,10 @@ class CapturedEvents:
 
 class Harness:
     def __init__(self, api: Api, now: list[float]) -> None:
-        from switchboard.api.send import default_acceptor
         from switchboard.api.workflows import WorkflowStarter
         from switchboard.notifications.queues import NotifyQueues
         from switchboard.queues import OutboundQueue
+        from tests.support.wiring import api_services
 
         self.api, self.now = api, now
         self.events = CapturedEvents()
@@ -75,7 +75,10 @@ class Harness:
             timers=self.events,
             reports=Reports(self.messages, NotifyQueues()),
         )
-        self.starter = WorkflowStarter(default_acceptor(), self.workflows, self.messages, self.launcher)
+        wired = api_services()
+        self.starter = WorkflowStarter(
+            wired.acceptor, self.workflows, self.messages, self.launcher, wired.settings.retention_seconds
+        )
         self.outbox = Outbox(self.messages, Notifications(workflow_events=self.events))
 
     # -------------------------------------------------------------- starting

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from typing import Any, Callable
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -25,8 +24,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from switchboard import aws
-from switchboard.config import settings
 from switchboard.errors import IdempotencyInFlight, IdempotencyKeyReused, InvalidParameter, ValidationFailed
 
 KEY_RETENTION_SECONDS = 24 * 3600
@@ -38,17 +35,6 @@ _CONFIG = IdempotencyConfig(
     expires_after_seconds=KEY_RETENTION_SECONDS,
     use_local_cache=False,
 )
-
-
-@lru_cache(maxsize=4)
-def _runner(table_name: str, client: Any) -> Callable[..., dict]:
-    persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
-
-    @idempotent_function(data_keyword_argument="request", config=_CONFIG, persistence_store=persistence)
-    def run_once(request: dict, action: Callable[[], dict]) -> dict:
-        return action()
-
-    return run_once
 
 
 def request_fingerprint(route: str, body: Any) -> str:
@@ -66,21 +52,32 @@ def check_key(key: str) -> str:
     return key
 
 
-def run_idempotent(
-    key: str, api_key: str, route: str, body: Any, action: Callable[[], dict], lambda_context: Any = None
-) -> dict:
-    """Run ``action`` once per (account, key); replay its stored result for the same request."""
-    if lambda_context is not None:
-        _CONFIG.register_lambda_context(lambda_context)
-    run_once = _runner(settings().idempotency_table, aws.client("dynamodb"))
-    request = {"api_key": api_key, "idempotency_key": key, "request_hash": request_fingerprint(route, body)}
-    try:
-        return run_once(request=request, action=action)
-    except IdempotencyValidationError:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used with a different request in the last 24 hours."
-        ) from None
-    except IdempotencyAlreadyInProgressError:
-        raise IdempotencyInFlight(
-            "A request with this Idempotency-Key is still being processed; retry shortly."
-        ) from None
+class IdempotentRequests:
+    """Runs an action once per (account, key) on the IdempotencyTable ``table_name``."""
+
+    def __init__(self, table_name: str, client: Any) -> None:
+        persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+
+        @idempotent_function(data_keyword_argument="request", config=_CONFIG, persistence_store=persistence)
+        def run_once(request: dict, action: Callable[[], dict]) -> dict:
+            return action()
+
+        self._run_once = run_once
+
+    def run(
+        self, key: str, api_key: str, route: str, body: Any, action: Callable[[], dict], lambda_context: Any = None
+    ) -> dict:
+        """Run ``action`` once per (account, key); replay its stored result for the same request."""
+        if lambda_context is not None:
+            _CONFIG.register_lambda_context(lambda_context)
+        request = {"api_key": api_key, "idempotency_key": key, "request_hash": request_fingerprint(route, body)}
+        try:
+            return self._run_once(request=request, action=action)
+        except IdempotencyValidationError:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was already used with a different request in the last 24 hours."
+            ) from None
+        except IdempotencyAlreadyInProgressError:
+            raise IdempotencyInFlight(
+                "A request with this Idempotency-Key is still being processed; retry shortly."
+            ) from None

@@ -1,5 +1,8 @@
 """The per-account request limit on the send and workflow routes: a fixed one-second window.
 
+``RateLimit`` is the routes' middleware (after ``Authentication``), ``RateLimiter`` the rule,
+``DynamoDbRequestCounter`` the counter.
+
 Each counted request makes exactly one DynamoDB write, on the RateLimitTable item
 ``<api_key>#<epoch second>``::
 
@@ -22,10 +25,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from switchboard import clock
+from switchboard.api.authentication import principal_of
 from switchboard.errors import RateLimited
+from switchboard.observability import logger, metrics
+
+if TYPE_CHECKING:  # the middleware base module is not needed at run time
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 WINDOW_SECONDS = 1
 # How long a window's counter is kept. Only its own second reads it; TTL deletes it some time later.
@@ -119,18 +128,26 @@ class RateLimiter:
             )
 
 
-def default_rate_limiter(account_limit: Callable[[str], int | None]) -> RateLimiter:
-    """The production wiring: the template's table and default limit; counter failures logged."""
-    from switchboard.config import settings
-    from switchboard.observability import logger
+def log_counter_unavailable(exc: CounterUnavailable) -> None:
+    """The production ``on_counter_error``: the request goes through, and the log says why it was not counted."""
+    logger.warning("rate limit counter unavailable; request let through", extra={"error": str(exc)})
 
-    def log_counter_error(exc: CounterUnavailable) -> None:
-        logger.warning("rate limit counter unavailable; request let through", extra={"error": str(exc)})
 
-    config = settings()
-    return RateLimiter(
-        DynamoDbRequestCounter(config.rate_limit_table),
-        config.account_rate_limit_per_second,
-        account_limit,
-        log_counter_error,
-    )
+class RateLimit:
+    """Event-handler middleware after ``Authentication``: counts the request against the caller's account.
+
+    ``limiter()`` is called per request (built on first use). A refusal raises ``RateLimited`` (the
+    429 problem) and counts the ``rate_limited`` metric.
+    """
+
+    def __init__(self, limiter: Callable[[], RateLimiter]) -> None:
+        self._limiter = limiter
+        self.__name__ = "rate_limit"  # Powertools names each middleware frame
+
+    def __call__(self, app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+        try:
+            self._limiter().check(principal_of(app).api_key)
+        except RateLimited:
+            metrics.add_metric(name="rate_limited", unit="Count", value=1)
+            raise
+        return next_middleware(app)

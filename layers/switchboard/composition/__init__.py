@@ -1,3 +1,4 @@
-"""One module per function: its settings (checked once), its adapters and services (built once per
-process), and the entry its ``functions/<name>/app.py`` handler calls. Only these modules build
-concrete adapters; everything below them is handed its ports."""
+"""One module per function: its settings (read and checked once), its services, its entry point.
+
+Nothing else in the layer builds adapters from settings: a function's wiring is read in one place.
+"""

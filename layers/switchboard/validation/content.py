@@ -6,8 +6,8 @@ from typing import Any
 
 from switchboard.domain.message import Channel, Content
 from switchboard.validation import rules
-from switchboard.validation.fields import as_object, as_string, as_url, child
-from switchboard.validation.problems import Problems
+from switchboard.validation.field_parsers import as_object, as_string, as_url, child
+from switchboard.validation.collector import Problems
 
 
 def channel_label(channel: Channel, names: Mapping[str, Channel]) -> str:

@@ -12,9 +12,9 @@ from switchboard.validation.content import (
     resolve_content_type,
     text_content,
 )
-from switchboard.validation.fields import as_choice, as_msisdn, as_sms_sender, as_string, as_url
+from switchboard.validation.field_parsers import as_choice, as_msisdn, as_sms_sender, as_string, as_url
 from switchboard.validation.options import messenger_options, misplaced, sms_options, viber_options
-from switchboard.validation.problems import Problems, reject_non_object_body
+from switchboard.validation.collector import Problems, reject_non_object_body
 
 _VIBER = channel_label(Channel.VIBER, rules.FLAT_CHANNELS)
 # v1 Viber action buttons ({url, text}) have no place in the stored options; refusing beats dropping them.

@@ -6,9 +6,9 @@ from typing import Any
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage
 from switchboard.validation import rules
 from switchboard.validation.content import media_content, resolve_channel, resolve_content_type, text_content
-from switchboard.validation.fields import as_msisdn, as_object, as_sms_sender, as_string, child, field
+from switchboard.validation.field_parsers import as_msisdn, as_object, as_sms_sender, as_string, child, field
 from switchboard.validation.options import messenger_options, misplaced, viber_options
-from switchboard.validation.problems import Problems, reject_non_object_body
+from switchboard.validation.collector import Problems, reject_non_object_body
 
 _VIBER = Channel.VIBER.value
 

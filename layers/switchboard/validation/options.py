@@ -6,8 +6,8 @@ from typing import Any
 
 from switchboard.domain.message import Channel, MessengerOptions, SmsOptions, ViberOptions
 from switchboard.validation import rules
-from switchboard.validation.fields import as_choice, as_integer, as_object, as_string, child, field
-from switchboard.validation.problems import Problems
+from switchboard.validation.field_parsers import as_choice, as_integer, as_object, as_string, child, field
+from switchboard.validation.collector import Problems
 
 _MILLISECONDS_PER_SECOND = 1000
 

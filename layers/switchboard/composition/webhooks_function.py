@@ -1,0 +1,90 @@
+"""WebhooksFunction: its settings, the services the provider webhook routes use, and ``handle``.
+
+Importing this module builds the routes only (no settings, no AWS client): the first invocation
+reads ``WebhooksSettings`` and fails right there, naming every missing or malformed variable, when
+the deployment does not give the function what it needs. Each service is built the first time a
+request needs it (a Messenger handshake builds no status service), once per warm function.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache, cached_property
+from typing import Any
+
+from switchboard.receipts.receipt_ports import InboundAcceptor, StatusUpdates, WebhookServices
+from switchboard.receipts.webhook_routes import create_app
+from switchboard.settings import WebhooksSettings, load_settings
+
+
+class WebhookFunctionServices:
+    """The production ``WebhookServices``: DynamoDB, the notify and workflow-events queues, the channels secret."""
+
+    def __init__(self, settings: WebhooksSettings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def statuses(self) -> StatusUpdates:
+        from switchboard.receipts.status_machine import StatusService
+
+        return StatusService(self._messages, self._notifications)
+
+    @cached_property
+    def inbound(self) -> InboundAcceptor:
+        from switchboard.receipts.inbound_intake import InboundIntake
+        from switchboard.receipts.inbound_routing import InboundService
+        from switchboard.store.links import ChannelLinkStore
+
+        links = ChannelLinkStore(self.settings.accounts_table)
+        return InboundService(links, InboundIntake(self._messages, self._notifications))
+
+    @property
+    def viber_allowed_cidrs(self) -> Sequence[str]:
+        return self.settings.viber_callback_allowed_cidrs
+
+    @property
+    def allow_unsigned_sms(self) -> bool:
+        return self.settings.allow_unsigned_sms_webhooks
+
+    def channels_config(self) -> Mapping[str, Any]:
+        """The channels secret, cached by Powertools for ``SECRETS_MAX_AGE_SECONDS``."""
+        from aws_lambda_powertools.utilities import parameters
+
+        return parameters.get_secret(
+            self.settings.channels_secret_id, transform="json", max_age=self.settings.secrets_max_age_seconds
+        )
+
+    @cached_property
+    def _messages(self) -> Any:
+        from switchboard.store.messages import MessageStore
+
+        return MessageStore(self.settings.messages_table)
+
+    @cached_property
+    def _notifications(self) -> Any:
+        from switchboard.notifications import Notifications
+        from switchboard.workflows.events import WorkflowEventsQueue
+
+        return Notifications(self.settings.notify_queue_url, WorkflowEventsQueue(self.settings.workflow_events_queue_url))
+
+
+@cache
+def settings() -> WebhooksSettings:
+    return load_settings(WebhooksSettings)
+
+
+@cache
+def services() -> WebhookServices:
+    return WebhookFunctionServices(settings())
+
+
+def create_handler(services_of: Callable[[], WebhookServices]) -> Callable[[dict, Any], dict]:
+    """The function's request handling with the services ``services_of()`` returns."""
+    return create_app(services_of).resolve
+
+
+_resolve = create_handler(services)
+
+
+def handle(event: dict, context: Any) -> dict:
+    settings()  # a deployment missing a variable fails here, before any request is read
+    return _resolve(event, context)

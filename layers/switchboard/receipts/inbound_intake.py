@@ -1,0 +1,53 @@
+"""Recording an inbound message and queuing its webhook exactly once (the outbox, as for statuses).
+
+``MessageStore.create_inbound`` writes the record with its ``"inbound"`` marker pending;
+``receive`` then queues the webhook and clears the marker. A provider retry of the same message
+(same ``dedupe_key``) finds the first record: if its webhook is still pending (the first attempt
+failed to queue it) it is queued now, otherwise nothing happens.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import Enum
+
+from switchboard.domain.provider_events import InboundMessage
+from switchboard.notifications import Notifications
+from switchboard.notifications.outbox import NotificationInProgress, Outbox, Republish
+from switchboard.store.messages import INBOUND_NOTIFICATION, MessageStore
+
+
+class InboundEffect(str, Enum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    effect: InboundEffect
+    message_uuid: str | None
+
+
+class InboundIntake:
+    """Any exception means "not recorded or not queued": answer the provider 5xx so it retries."""
+
+    def __init__(self, records: MessageStore, notifications: Notifications) -> None:
+        self.records = records
+        self.outbox = Outbox(records, notifications)
+
+    def receive(
+        self, inbound: InboundMessage, api_key: str, application_id: str | None, dedupe_key: str | None
+    ) -> InboundResult:
+        message_uuid = str(uuid.uuid4())
+        record = self.records.create_inbound(message_uuid, inbound, api_key, application_id, dedupe_key)
+        if record is not None:
+            self.outbox.publish(record, INBOUND_NOTIFICATION)
+            return InboundResult(InboundEffect.ACCEPTED, message_uuid)
+        assert dedupe_key is not None  # only a dedupe key makes create_inbound return None
+        first = self.records.find_inbound(api_key, dedupe_key)
+        if first is None:
+            return InboundResult(InboundEffect.DUPLICATE, None)
+        if INBOUND_NOTIFICATION in (first.get("pending_notifications") or ()):
+            if self.outbox.republish(first["message_uuid"], INBOUND_NOTIFICATION) is Republish.HELD:
+                raise NotificationInProgress(first["message_uuid"])
+        return InboundResult(InboundEffect.DUPLICATE, first["message_uuid"])

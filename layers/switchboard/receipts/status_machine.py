@@ -1,0 +1,139 @@
+"""The status state machine for provider receipts: submitted -> delivered -> read, or undeliverable/rejected.
+
+Rules (each enforced by one conditional write on the record, so concurrent Lambdas agree):
+
+- A status never goes backwards. ``delivered`` applies from ``submitted``; ``read`` from
+  ``submitted`` or ``delivered``; ``rejected`` and ``undeliverable`` (SMS DLRs) from
+  ``submitted`` or ``delivered``, and end the message.
+- A receipt for a message already past its status is **late**: it is appended to the history
+  (``"late": true``) but changes nothing else and sends no webhook.
+- Every status is recorded in the record's ``seen_statuses``; a receipt whose status is there is a
+  **duplicate** and writes nothing, not even history.
+- Each applied change sends exactly one status webhook, through the outbox
+  (``switchboard.notifications.outbox``).
+
+Finding the message: receipts by ``provider_ref`` (ProviderRefIndex), Messenger watermarks by
+``conversation`` and ``sent_at_ms`` (ConversationIndex). The sender writes both in the same write
+that makes the message ``submitted``, so a receipt can only find a submitted (or later) message.
+The indexes are eventually consistent: a receipt arriving within a moment of the send may not
+find it yet and is answered ``unknown_message`` with no effect.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from switchboard.domain import status
+from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
+from switchboard.notifications import Notifications
+from switchboard.notifications.outbox import NotificationInProgress, Outbox, Republish
+from switchboard.observability import logger
+from switchboard.store.messages import MessageStore, StatusWriteOutcome, status_notification
+
+__all__ = ["NotificationInProgress", "ReceiptEffect", "ReceiptResult", "StatusService"]
+
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    status.DELIVERED: frozenset({status.SUBMITTED}),
+    status.READ: frozenset({status.SUBMITTED, status.DELIVERED}),
+    status.REJECTED: frozenset({status.SUBMITTED, status.DELIVERED}),
+    status.UNDELIVERABLE: frozenset({status.SUBMITTED, status.DELIVERED}),
+}
+WATERMARK_STATUSES = frozenset({status.DELIVERED, status.READ})
+WATERMARK_EVENT = "watermark"
+# Watermarks walk a conversation newest first; a page where nothing changed means the older
+# messages were covered by an earlier watermark, so the walk stops there.
+WATERMARK_PAGE_SIZE = 25
+
+
+class ReceiptEffect(str, Enum):
+    APPLIED = "applied"
+    LATE = "late"
+    DUPLICATE = "duplicate"
+    UNKNOWN_MESSAGE = "unknown_message"
+
+
+@dataclass(frozen=True)
+class ReceiptResult:
+    effect: ReceiptEffect
+    message_uuid: str | None
+    status: str
+
+
+class StatusService:
+    """Applies provider receipts. Any exception means "not done": answer the provider 5xx so it retries."""
+
+    def __init__(self, records: MessageStore, notifications: Notifications) -> None:
+        self.records = records
+        self.outbox = Outbox(records, notifications)
+
+    def apply_receipt(self, receipt: StatusReceipt) -> ReceiptResult:
+        _check_status(receipt.status, ALLOWED_FROM)
+        found = self.records.message_uuids_by_provider_ref(receipt.provider_ref)
+        if not found:
+            logger.info("receipt for an unknown message", extra={"channel": receipt.channel.value, "status": receipt.status})
+            return ReceiptResult(ReceiptEffect.UNKNOWN_MESSAGE, None, receipt.status)
+        if len(found) > 1:
+            logger.warning("several messages share a provider id; applying to the first", extra={"count": len(found)})
+        return self._apply(found[0], receipt.status, receipt.occurred_at, receipt.error, event=None)
+
+    def apply_watermark(self, receipt: WatermarkReceipt) -> list[ReceiptResult]:
+        """Apply ``receipt.status`` to every message of the conversation sent at or before the watermark.
+
+        Every message is tried even if one fails; the first failure is raised afterwards (the
+        provider's retry finds the others already applied: duplicates).
+        """
+        _check_status(receipt.status, WATERMARK_STATUSES)
+        results: list[ReceiptResult] = []
+        failure: Exception | None = None
+        pages = self.records.conversation_message_uuids(
+            receipt.conversation, receipt.watermark_ms, page_size=WATERMARK_PAGE_SIZE
+        )
+        for page in pages:
+            changed = False
+            for message_uuid in page:
+                try:
+                    result = self._apply(message_uuid, receipt.status, receipt.occurred_at, None, WATERMARK_EVENT)
+                except Exception as exc:
+                    logger.exception("watermark not applied to a message", extra={"message_uuid": message_uuid})
+                    failure = failure or exc
+                    changed = True  # unknown: keep walking
+                    continue
+                results.append(result)
+                changed = changed or result.effect is ReceiptEffect.APPLIED
+            if not changed:
+                break
+        if failure is not None:
+            raise failure
+        return results
+
+    def _apply(
+        self, message_uuid: str, new_status: str, occurred_at: float, error: dict | None, event: str | None
+    ) -> ReceiptResult:
+        write = self.records.apply_status(message_uuid, new_status, ALLOWED_FROM[new_status], occurred_at, error, event)
+        marker = status_notification(new_status)
+        if write.outcome is StatusWriteOutcome.APPLIED:
+            assert write.record is not None
+            logger.info("status applied", extra={"message_uuid": message_uuid, "status": new_status})
+            self.outbox.publish(write.record, marker)
+            return ReceiptResult(ReceiptEffect.APPLIED, message_uuid, new_status)
+        if write.outcome is StatusWriteOutcome.LATE:
+            logger.info("late receipt recorded", extra={"message_uuid": message_uuid, "status": new_status})
+            return ReceiptResult(ReceiptEffect.LATE, message_uuid, new_status)
+        if write.outcome is StatusWriteOutcome.DUPLICATE:
+            assert write.record is not None
+            if marker in (write.record.get("pending_notifications") or ()):
+                if self.outbox.republish(message_uuid, marker) is Republish.HELD:
+                    raise NotificationInProgress(message_uuid)
+            return ReceiptResult(ReceiptEffect.DUPLICATE, message_uuid, new_status)
+        # MISSING (expired or never existed) or NOT_READY (not submitted yet, so not findable
+        # through the indexes either; only possible for a record reached another way).
+        logger.info(
+            "receipt for a message that cannot take it",
+            extra={"message_uuid": message_uuid, "status": new_status, "reason": write.outcome.value},
+        )
+        return ReceiptResult(ReceiptEffect.UNKNOWN_MESSAGE, message_uuid if write.record else None, new_status)
+
+
+def _check_status(state: str, allowed: object) -> None:
+    if state not in allowed:  # type: ignore[operator]
+        raise ValueError(f"not a receipt status: {state!r}")
