@@ -21,8 +21,8 @@ import jwt
 import pytest
 
 from local_stack.simulators import DEMO_PAGE_ID, DEMO_VIBER_SERVICE_ID, MESSENGER_API_VERSION
-from tests.integration.conftest import ROOT, RunningStack
-from tests.integration.helpers import (
+from tests.support.stack import ROOT, RunningStack
+from tests.support.stack_requests import (
     DELIVERY_SUBMITTED,
     NOT_ON_NETWORK,
     REJECTED,

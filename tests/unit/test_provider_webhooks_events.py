@@ -16,15 +16,10 @@ from switchboard import clock
 from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
 from switchboard.provider_webhooks import wiring
+from tests.support.fakes.receipts import FakeInbound, FakeStatuses
 from tests.support.lambdas import ROOT, FakeLambdaContext, load_handler_module
-from tests.unit.test_provider_webhooks_app import FakeInbound, FakeStatuses
+from tests.support.provider_samples import SAMPLE_SECRETS, SIGNED_AT
 
-SAMPLE_SECRETS = {
-    "messenger": {"app_secret": "sample-messenger-app-secret", "verify_token": "sample-verify-token", "pages": {}},
-    "viber": {"callback_secret": "sample-viber-callback-secret", "service_ids": ["16273"]},
-    "sms": {"signature_secret": "sample-sms-signature-secret", "signature_method": "md5hash"},
-}
-SIGNED_AT = 1_795_780_800  # the SMS samples' "timestamp"
 EVENTS = ROOT / "events"
 PAGE = "107083064136738"
 PSID = "3523523523520000"

@@ -17,10 +17,9 @@ from switchboard.domain.provider_events import conversation_key
 from switchboard.inbound import InboundService
 from switchboard.provider_webhooks import wiring
 from switchboard.store.links import ChannelLinkStore
+from tests.support.fakes.receipts import FakeIntake, FakeStatuses
 from tests.support.lambdas import ROOT, FakeLambdaContext, load_handler_module
-from tests.unit.test_inbound import FakeIntake
-from tests.unit.test_provider_webhooks_app import FakeStatuses
-from tests.unit.test_provider_webhooks_events import SAMPLE_SECRETS, SIGNED_AT
+from tests.support.provider_samples import SAMPLE_SECRETS, SIGNED_AT
 
 PAGE = "107083064136738"
 PSID = "3523523523520000"

@@ -25,8 +25,8 @@ from switchboard.workflows.engine import WorkflowEngine
 from switchboard.workflows.launcher import StepLauncher
 from switchboard.workflows.report import Reports
 from switchboard.workflows.requests import parse_v1_failover, parse_workflow
-from tests.unit.test_api import Api
-from tests.unit.test_workflow_api import MESSENGER_STEP, SMS_STEP, V1_FAILOVER
+from tests.support.api_client import Api
+from tests.support.request_bodies import MESSENGER_STEP, SMS_STEP, V1_FAILOVER
 
 T0 = 1_790_000_000.0
 
