@@ -86,7 +86,9 @@ def foreign_sends() -> list[tuple[str, str, str, dict[str, Any], str]]:
 
 def test_another_account_cannot_send_from_the_demo_senders(stack: RunningStack, rival: tuple[str, str]) -> None:
     refused = []
-    for provider, recipient, path, body, field in foreign_sends():
+    sends = foreign_sends()
+    assert sends
+    for provider, recipient, path, body, field in sends:
         response = stack.post(path, json=body, auth=rival)
         assert response.status_code == (422 if path == "/v1/messages" else 400), response.text
         assert response.json()["invalid_parameters"] == [{"name": field, "reason": REFUSED_SENDER_REASON}]

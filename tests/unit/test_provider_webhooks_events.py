@@ -104,7 +104,9 @@ def test_sms_samples_are_refused_once_their_signature_is_stale(
 
 
 def test_samples_are_valid_json_events() -> None:
-    for path in EVENTS.glob("webhooks_*.json"):
+    samples = sorted(EVENTS.glob("webhooks_*.json"))
+    assert samples
+    for path in samples:
         event = json.loads(path.read_text())
         assert event["version"] == "2.0" and event["rawPath"].startswith("/webhooks/"), path.name
         assert Path(event["requestContext"]["http"]["path"]) == Path(event["rawPath"]), path.name

@@ -103,15 +103,6 @@ def test_an_unreadable_channels_secret_is_a_500_the_provider_retries(
 # -- the production wiring --------------------------------------------------------------------
 
 
-def real_services_or_skip() -> None:
-    pytest.importorskip("switchboard.statuses")
-    pytest.importorskip("switchboard.notifications.inbound")
-    from switchboard.store.messages import MessageStore
-
-    if not hasattr(MessageStore, "create_inbound"):
-        pytest.skip("MessageStore.create_inbound is not there yet")
-
-
 def notify_queue_bodies(stack: dict[str, Any]) -> list[str]:
     sqs = stack["aws"].client("sqs")
     url = stack["aws"].env["NOTIFY_QUEUE_URL"]
@@ -130,7 +121,6 @@ def submitted_message(stack: dict[str, Any], message: OutboundMessage, provider_
 
 
 def test_production_wiring_builds_the_real_services(aws) -> None:
-    real_services_or_skip()
     from switchboard.statuses import StatusService
 
     deps = wiring.Dependencies()
@@ -140,7 +130,6 @@ def test_production_wiring_builds_the_real_services(aws) -> None:
 
 
 def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     ChannelLinkStore().link("messenger", PAGE, stack["api_key"])
@@ -157,7 +146,6 @@ def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -
 
 
 def test_a_viber_receipt_end_to_end_with_the_real_status_service(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     message = OutboundMessage(
@@ -177,7 +165,6 @@ def test_a_viber_receipt_end_to_end_with_the_real_status_service(stack: dict[str
 
 
 def test_a_messenger_read_watermark_end_to_end(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     message = OutboundMessage(
@@ -198,7 +185,6 @@ def test_a_messenger_read_watermark_end_to_end(stack: dict[str, Any]) -> None:
 
 
 def test_a_receipt_for_an_unknown_message_is_answered_200_with_the_real_service(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
     wiring.use(None)
 
     assert call(sample("sms_dlr_delivered"))["statusCode"] == 200
@@ -250,7 +236,6 @@ def sms_submitted(stack: dict[str, Any]) -> str:
 
 
 def test_forged_unsigned_sms_webhooks_change_nothing_when_no_signature_secret_is_set(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     without_sms_signature_secret(stack)
@@ -270,7 +255,6 @@ def test_forged_unsigned_sms_webhooks_change_nothing_when_no_signature_secret_is
 def test_the_allow_unsigned_sms_webhooks_parameter_accepts_them(
     stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     assert "AllowUnsignedSmsWebhooks" in stack["aws"].template["Parameters"]

@@ -448,11 +448,9 @@ def test_history_records_each_step_with_the_injected_time(aws, now) -> None:
 
 
 def test_outcome_of_reads_the_channel_adapters_send_outcome() -> None:
-    base = pytest.importorskip("switchboard.channels.base")
-
-    assert outcome_of(base.SendResult(base.SendOutcome.ACCEPTED, "x")) is Outcome.ACCEPTED
-    assert outcome_of(base.SendResult(base.SendOutcome.REJECTED)) is Outcome.REJECTED
-    assert outcome_of(base.SendResult(base.SendOutcome.RETRY)) is Outcome.RETRY
+    assert outcome_of(SendResult(SendOutcome.ACCEPTED, "x")) is Outcome.ACCEPTED
+    assert outcome_of(SendResult(SendOutcome.REJECTED)) is Outcome.REJECTED
+    assert outcome_of(SendResult(SendOutcome.RETRY)) is Outcome.RETRY
 
 
 def test_lease_outlives_the_invocation() -> None:
