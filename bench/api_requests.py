@@ -1,7 +1,6 @@
 """Requests to the Messages API as customers send them, and the events API Gateway makes of them."""
 from __future__ import annotations
 
-import base64
 import json
 import time
 from typing import Any
@@ -18,10 +17,6 @@ SMS_SENDER = DEMO_SMS_SENDER_ID
 DELIVERED_AND_READ = "0000"
 SERVER_ERROR_TWICE = "0005"
 THROTTLED_ONCE = "0006"
-
-
-def basic_authorization(api_key: str, api_secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{api_key}:{api_secret}".encode()).decode("ascii")
 
 
 def bearer_authorization(token: str) -> str:

@@ -25,12 +25,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.api_requests import basic_authorization
 from bench.aws_sandbox import aws_sandbox
 from bench.results import Measurement
 from bench.run_options import RunOptions, progress
 from bench.stats import percentile
 from switchboard.store.accounts import ACCOUNT_PREFIX, AccountStore
+from tests.support.lambdas import basic_auth
 
 TARGET_GAP = 1.1  # the slower kind's median at most 10 % above the faster one's
 BLOCK = 50
@@ -79,8 +79,8 @@ def run(options: RunOptions) -> list[Measurement]:
         api_key = provision_account(moto_store)["api_key"]
         memory_store = MemoryAccounts({ACCOUNT_PREFIX + api_key: moto_store._get_raw(ACCOUNT_PREFIX + api_key)})
         first_headers = {
-            UNKNOWN_KEY: lambda: basic_authorization(secrets.token_hex(4), secrets.token_hex(8)),  # a new key each time
-            WRONG_SECRET: lambda: basic_authorization(api_key, secrets.token_hex(8)),
+            UNKNOWN_KEY: lambda: basic_auth(secrets.token_hex(4), secrets.token_hex(8)),  # a new key each time
+            WRONG_SECRET: lambda: basic_auth(api_key, secrets.token_hex(8)),
         }
 
         progress(f"auth probes: {per_kind} first probes of each kind, lookups answered from memory")
@@ -91,7 +91,7 @@ def run(options: RunOptions) -> list[Measurement]:
         progress(f"auth probes: {per_kind} cached probes of each kind")
         cached_unknown_key = secrets.token_hex(4)
         cached_headers = {
-            UNKNOWN_KEY: lambda: basic_authorization(cached_unknown_key, secrets.token_hex(8)),
+            UNKNOWN_KEY: lambda: basic_auth(cached_unknown_key, secrets.token_hex(8)),
             WRONG_SECRET: first_headers[WRONG_SECRET],
         }
         warm = {kind: fresh_authenticator(moto_store) for kind in cached_headers}

@@ -34,7 +34,7 @@ from bench.pricing import (
     MessageUsage,
     cost_per_million,
 )
-from bench.results import Measurement, not_measured
+from bench.results import Measurement
 from bench.run_options import RunOptions, progress
 from bench.stats import median
 from bench.template_functions import FunctionSpec
@@ -144,10 +144,8 @@ def lifecycle_measurements(
     rate_limit_table: str = RATE_LIMIT_TABLE,
 ) -> list[Measurement]:
     n = warm.messages
-    warm_calls = counted(calls, warm.measured_stage_keys)
-    measured = [s for s in STAGES if warm.stages[s].measured]
-    missing = [s for s in STAGES if not warm.stages[s].measured]
-    scope = f"stages measured: {', '.join(measured)}" + (f"; not yet: {', '.join(missing)}" if missing else "")
+    warm_calls = counted(calls, warm.stage_keys)
+    scope = f"stages measured: {', '.join(STAGES)}"
     rows = [
         Measurement(
             name="aws_requests.per_message",
@@ -159,15 +157,11 @@ def lifecycle_measurements(
     ]
     for stage in STAGES:
         result = warm.stages[stage]
-        name = f"aws_requests.stage.{stage}"
-        if not result.measured:
-            rows.append(not_measured(name, "calls", result.reason))
-            continue
         stage_calls = [c for c in warm_calls if c.stage == warm.stage_key(stage)]
         callers = {k: v / n for k, v in _group_count(stage_calls, lambda c: c.caller).items()}
         rows.append(
             Measurement(
-                name=name,
+                name=f"aws_requests.stage.{stage}",
                 value=len(stage_calls) / n,
                 unit="calls",
                 runs=n,
@@ -199,8 +193,8 @@ def lifecycle_measurements(
         )
     rows += cold_container_rows(cold, warm, calls)
 
-    lambdas = lambda_usage(invocations, warm.measured_stage_keys, n, specs)
-    http_api = sum(s.http_api_requests for s in warm.stages.values() if s.measured) / n
+    lambdas = lambda_usage(invocations, warm.stage_keys, n, specs)
+    http_api = sum(s.http_api_requests for s in warm.stages.values()) / n
     usage = message_usage(warm_calls, lambdas, http_api, n)
     for item, dollars in cost_per_million(usage).items():
         rows.append(
@@ -251,9 +245,7 @@ def _units_row(label: str, units: Sequence[float], n: int, calls: Sequence[AwsCa
 
 def cold_container_rows(cold: PassResult, warm: PassResult, calls: Sequence[AwsCall]) -> list[Measurement]:
     """What the first message in fresh functions costs beyond a warm one (the event source mapping left out)."""
-    stages = [s for s in STAGES if cold.stages[s].measured and warm.stages[s].measured]
-    cold_keys = {cold.stage_key(s) for s in stages}
-    warm_keys = {warm.stage_key(s) for s in stages}
+    cold_keys, warm_keys = cold.stage_keys, warm.stage_keys
 
     def by_operation(keys: set[str], messages: int) -> dict[str, float]:
         grouped: dict[str, float] = defaultdict(float)

@@ -1,9 +1,8 @@
 """moto with the template's tables, queues and secret, and the functions' environment in ``os.environ``.
 
-moto runs inside this process (``mock_aws``). The same set-up as the tests' ``aws`` fixture and the local stack:
-``local_stack.template`` creates what the template declares, every function's environment
-(resolved from the template) is applied, and handlers are imported the way the local stack
-imports them.
+moto runs inside this process: the tests' own ``tests.support.aws_env.template_aws`` creates what the
+template declares and resolves every function's environment (``tests.support.settings``), which is
+applied here; handlers are imported the way the local stack imports them.
 """
 from __future__ import annotations
 
@@ -20,8 +19,8 @@ from bench.template_functions import FunctionSpec, function_specs
 from local_stack.event_sources import SqsEventSource, sqs_event_sources
 from local_stack.functions import Handler, LambdaContext, add_layers_to_path, import_handler
 from local_stack.routes import RouteTable, routes_from_template
-from local_stack.stack import apply_function_environment
-from local_stack.template import LOCAL_REGION, LocalResources, create_resources, load_template, resources_of_type
+from local_stack.template import LOCAL_REGION, LocalResources, resources_of_type
+from tests.support.aws_env import template_aws
 
 CHANNELS_SECRET = "ChannelsSecret"  # the template's logical id of the provider configuration
 _SANDBOX_ENVIRONMENT = {
@@ -113,18 +112,13 @@ def aws_sandbox(parameter_overrides: Mapping[str, str] | None = None) -> Iterato
 
     ``os.environ`` is left as the functions see it (their environment, dummy credentials).
     """
-    from moto import mock_aws
-
     for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL") or k == "AWS_PROFILE"]:
         del os.environ[key]
     os.environ.update(_SANDBOX_ENVIRONMENT)
-    with mock_aws():
-        template = load_template()
-        local = create_resources(template, boto3.session.Session(), dict(parameter_overrides or {}))
-        functions = function_specs(template, local)
-        apply_function_environment([spec.config.environment for spec in functions.values()])
+    with template_aws(parameter_overrides) as aws:
+        os.environ.update(aws.env)
         forget_cached_state()
         try:
-            yield AwsSandbox(template=template, local=local, functions=functions)
+            yield AwsSandbox(template=aws.template, local=aws.local, functions=function_specs(aws.template, aws.local))
         finally:
             forget_cached_state()

@@ -8,7 +8,7 @@ all its AWS work. The first batch warms the sender up and is discarded.
 
 The targeted figure runs the real sender (batch processing, thread pool, channel adapters, HTTP to
 the slow provider) with its AWS ports as in-memory stand-ins whose every call is a 5 ms wait, as a
-DynamoDB or SQS round-trip is (``bench.aws_as_waits``): that is what the sender's concurrency meets
+DynamoDB or SQS round-trip is (the tests' fakes, ``tests.support.fakes``): that is what the sender's concurrency meets
 in production.
 
 The same batch with moto as AWS is reported beside it, for information. Unlike real AWS, a moto call
@@ -31,7 +31,6 @@ from bench.api_requests import (
     CHANNELS,
     DELIVERED_AND_READ,
     api_event,
-    basic_authorization,
     recipient,
     send_request,
     v1_message,
@@ -44,6 +43,7 @@ from bench.slow_provider import SlowProvider
 from bench.stats import median
 from local_stack.event_sources import sqs_event
 from local_stack.functions import Handler
+from tests.support.lambdas import basic_auth
 
 PROVIDER_DELAY_SECONDS = 0.1
 BATCH_SIZE = 10
@@ -90,16 +90,19 @@ def waits_batch_ms(provider: SlowProvider, batches: int, queue_arn: str) -> list
     import uuid
 
     # Imported here: the switchboard package reads its environment (set by the sandbox) at import.
-    from bench.aws_as_waits import NoMetrics, WaitingCalls, WaitingMessageRecords
+    # The tests' in-memory ports, each call spent waiting AWS_CALL_SECONDS as a network round-trip is.
     from switchboard.channels.registry import adapter_for
     from switchboard.queues import outbound_body
     from switchboard.sender.batch import process_batch
     from switchboard.sender.worker import OutboundSender, SenderPolicy
     from switchboard.validation import parse_flat
+    from tests.support.fakes.message_records import FakeMessageRecords
+    from tests.support.fakes.sender_ports import FakeContacts, FakeOutbox, NoMetrics, SpyQueue
 
-    records, calls = WaitingMessageRecords(AWS_CALL_SECONDS), WaitingCalls(AWS_CALL_SECONDS)
+    records = FakeMessageRecords(AWS_CALL_SECONDS)
+    contacts, queue, outbox = FakeContacts(AWS_CALL_SECONDS), SpyQueue(call_seconds=AWS_CALL_SECONDS), FakeOutbox(AWS_CALL_SECONDS)
     policy = SenderPolicy(max_attempts=5, retry_base_seconds=2, max_receive_count=8)
-    sender = OutboundSender(records, calls, calls, adapter_for, policy, NoMetrics(), webhooks=calls)
+    sender = OutboundSender(records, contacts, queue, adapter_for, policy, NoMetrics(), webhooks=outbox)
     config = provider.channels_secret()
     timings: list[float] = []
     for batch_index in range(batches + 1):
@@ -136,7 +139,7 @@ def run(options: RunOptions) -> list[Measurement]:
         session.trust_env = False
         aws.put_channels_secret(provider.channels_secret())
         credentials = provision_credentials(Path(key_dir))
-        authorization = basic_authorization(credentials.api_key, credentials.api_secret)
+        authorization = basic_auth(credentials.api_key, credentials.api_secret)
         api_function = aws.function_for_route("POST", "/v1/messages")
         api_handler = aws.load_handler(api_function)
         source = aws.consumer_of(OUTBOUND_QUEUE)

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.import_times import attributed_costs, parse_importtime, top_costs
-from bench.results import Measurement, not_measured
+from bench.results import Measurement
 from bench.run_options import RunOptions, progress
 from bench.stats import median
-from bench.template_functions import FunctionSpec, function_specs, missing_reason
+from bench.template_functions import FunctionSpec, function_specs
 from local_stack.artifact import build_layer, lambda_environment, lambda_python
 
 PROBE = Path(__file__).resolve().with_name("cold_start_probe.py")
@@ -95,39 +95,32 @@ def sample_round_robin(subjects: list[Subject], runs: int, pycache_dir: Path) ->
 
 def run(options: RunOptions) -> list[Measurement]:
     runs = options.pick(full=11, quick=7)
-    specs = function_specs()
-    present = [spec for spec in specs.values() if spec.exists]
+    specs = list(function_specs().values())
     progress("cold start: building the layer from the lock")
     with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache, tempfile.TemporaryDirectory(
         prefix="bench-layer-"
     ) as layer_root:
         layer_dir = build_layer(Path(layer_root))
         baseline = baseline_subject(layer_dir)
-        subjects = [baseline, *(function_subject(spec, layer_dir) for spec in present)]
-        progress(f"cold start: {len(present)} functions + baseline, {runs} fresh processes each")
+        subjects = [baseline, *(function_subject(spec, layer_dir) for spec in specs)]
+        progress(f"cold start: {len(specs)} functions + baseline, {runs} fresh processes each")
         pycache_dir = Path(pycache)
         samples = sample_round_robin(subjects, runs, pycache_dir)
         baseline_ms = median(samples[baseline.name])
-        measurements = []
-        for spec in specs.values():
-            name = f"cold_start.{spec.name}"
-            if not spec.exists:
-                measurements.append(not_measured(name, "ms", missing_reason(spec)))
-                continue
-            measurements.append(
-                Measurement(
-                    name=name,
-                    value=median(samples[spec.name]),
-                    unit="ms",
-                    runs=runs,
-                    baseline=baseline_ms,
-                    target=TARGET_RATIO,
-                    note=f"median of {runs} fresh interpreters; baseline: import boto3 + one {BASELINE_SERVICE} client",
-                )
+        measurements = [
+            Measurement(
+                name=f"cold_start.{spec.name}",
+                value=median(samples[spec.name]),
+                unit="ms",
+                runs=runs,
+                baseline=baseline_ms,
+                target=TARGET_RATIO,
+                note=f"median of {runs} fresh interpreters; baseline: import boto3 + one {BASELINE_SERVICE} client",
             )
-        if present:
-            slowest = max(present, key=lambda spec: median(samples[spec.name]))
-            measurements += import_breakdown(slowest, layer_dir, pycache_dir)
+            for spec in specs
+        ]
+        slowest = max(specs, key=lambda spec: median(samples[spec.name]))
+        measurements += import_breakdown(slowest, layer_dir, pycache_dir)
     return measurements
 
 

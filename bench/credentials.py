@@ -21,17 +21,12 @@ class Credentials:
 def provision_credentials(key_dir: Path) -> Credentials:
     """Needs the functions' environment (table names, AWS) in ``os.environ``. No webhook URLs.
 
-    The account owns the local stack's demo senders, which ``bench.api_requests.v1_message`` sends from.
+    The account owns the local stack's demo senders, which ``bench.api_requests.v1_message`` sends from;
+    its limit is far above the default: the benchmarks measure the API, not the per-account limit.
     """
-    from local_stack.provision import DEMO_SENDERS, link_senders
-    from switchboard.provisioning import provision_account, provision_application
-    from switchboard.store.accounts import AccountStore
+    from tests.support.tenants import provision_sender_owner
 
-    store = AccountStore()
-    # Far above the default limit: the benchmarks measure the API, not the per-account limit.
-    account = provision_account(store, rate_limit_per_second=BENCH_RATE_LIMIT_PER_SECOND)
-    application = provision_application(store, account["api_key"], "bench", private_key_out=key_dir / "bench.key")
-    link_senders(account["api_key"], DEMO_SENDERS)
+    account, application = provision_sender_owner(key_dir / "bench.key", BENCH_RATE_LIMIT_PER_SECOND, "bench")
     return Credentials(
         api_key=account["api_key"],
         api_secret=account["api_secret"],

@@ -34,8 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import boto3
 import requests
 
 from bench.api_requests import (
@@ -49,10 +49,12 @@ from bench.api_requests import (
 )
 from bench.results import Measurement
 from bench.run_options import RunOptions, progress
-from bench.stack_process import RunningStack, local_stack, require_loopback
 from bench.stats import percentile
+from local_stack.child import LOOPBACK
+from tests.support.stack import RunningStack, running_stack
 
 CONCURRENCY = 20
+STARTUP_TIMEOUT_SECONDS = 90
 REQUEST_TIMEOUT_SECONDS = 30
 SETTLE_POLL_SECONDS = 2.0
 STALL_SECONDS = 200
@@ -61,6 +63,13 @@ MESSAGES_TABLE = "MessagesTable"
 SETTLED = frozenset({"submitted", "delivered", "read", "rejected", "undeliverable"})
 TEXT_PREFIX = "bench load"
 _TEXT_PATTERN = re.compile(re.escape(TEXT_PREFIX) + r" (\d{5})")
+
+
+def require_loopback(url: str) -> None:
+    """Refuse to send benchmark traffic anywhere but this machine's loopback address."""
+    host = urlsplit(url).hostname
+    if host != LOOPBACK:
+        raise RuntimeError(f"refusing to send load to {url}: only {LOOPBACK} is allowed")
 
 
 @dataclass(frozen=True)
@@ -142,18 +151,6 @@ class StoredMessage:
     text_index: int | None  # the benchmark index in the stored text
 
 
-def _dynamodb(stack: RunningStack) -> Any:
-    endpoint = str(stack.info["aws_endpoint_url"])
-    require_loopback(endpoint)
-    return boto3.session.Session().client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
-
-
 def _stored(item: dict[str, Any]) -> StoredMessage:
     text = item.get("content", {}).get("M", {}).get("text", {}).get("S", "")
     return StoredMessage(item.get("status", {}).get("S", ""), text_index(text))
@@ -196,7 +193,8 @@ class Settling:
 
 
 def wait_until_settled(stack: RunningStack, accepted: Sequence[str], deadline: float) -> Settling:
-    client = _dynamodb(stack)
+    require_loopback(stack.aws_endpoint_url)
+    client = stack.boto3_client("dynamodb")
     stored: dict[str, StoredMessage] = {}
     pending = list(accepted)  # oldest first: the queue drains roughly in that order
     last_progress = time.monotonic()
@@ -221,16 +219,6 @@ def wait_until_settled(stack: RunningStack, accepted: Sequence[str], deadline: f
             stored.update(stored_messages(client, pending))
             return Settling(stored, None, "time limit")
         time.sleep(SETTLE_POLL_SECONDS)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            break  # a line still being written
-    return records
 
 
 def provider_acceptances(provider_requests: Iterable[dict[str, Any]]) -> Counter[int]:
@@ -268,8 +256,9 @@ def run(options: RunOptions) -> list[Measurement]:
     plan = burst_plan(count)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as state:
         progress("load run: starting a local stack of our own on free ports")
-        with local_stack(Path(state)) as stack:
-            auth = (str(stack.info["api_key"]), str(stack.info["api_secret"]))
+        with running_stack(Path(state), STARTUP_TIMEOUT_SECONDS) as stack:
+            require_loopback(stack.api_url)
+            auth = stack.auth
             progress(f"load run: {count} messages, {CONCURRENCY} at a time")
             burst_started = time.monotonic()
             answers, burst_seconds = send_burst(stack.api_url, auth, plan)
@@ -278,7 +267,7 @@ def run(options: RunOptions) -> list[Measurement]:
             settling = wait_until_settled(stack, accepted, time.monotonic() + settle_limit)
             settle_seconds = None if settling.settled_at is None else settling.settled_at - burst_started
             progress(f"load run: {settling.stopped_because} {time.monotonic() - burst_started:.0f} s after the first request")
-            provider_requests = read_jsonl(Path(str(stack.info["provider_log"])))
+            provider_requests = stack.provider_requests()
     return load_measurements(answers, burst_seconds, settling, settle_seconds, provider_requests)
 
 

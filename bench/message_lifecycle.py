@@ -14,8 +14,8 @@ them (receive up to a batch, invoke, delete what succeeded). Stages:
     webhook_read       as above
 
 The message is a Viber transaction message (Viber reports both delivered and seen per message).
-A stage whose function, route or queue consumer the template does not have yet, or whose handler
-file does not exist yet, is skipped and reported as not measured; nothing is faked.
+A stage that cannot run (a function, route or queue consumer missing from the template, a refused
+receipt, a message in the wrong state) makes the measurement fail; nothing is faked.
 """
 from __future__ import annotations
 
@@ -31,8 +31,6 @@ from typing import Any
 from bench.api_requests import (
     API_ID,
     DELIVERED_AND_READ,
-    SEND_PATH,
-    basic_authorization,
     recipient,
     send_request,
     v1_message,
@@ -40,13 +38,13 @@ from bench.api_requests import (
 from bench.aws_call_recorder import AwsCallRecorder, MotoItems
 from bench.aws_sandbox import AwsSandbox
 from bench.dynamodb_capacity import item_size
-from bench.template_functions import missing_reason
 from local_stack.event_sources import SqsEventSource, reported_failures, sqs_event
 from local_stack.functions import LocalFunction
 from local_stack.gateway import ApiIdentity, HttpApiGateway, HttpRequest
 from local_stack.provision import DemoCredentials
 from local_stack.routes import Route
 from local_stack.simulators import DEMO_VIBER_SERVICE_ID
+from tests.support.lambdas import basic_auth
 
 CHANNEL = "viber_service"
 OUTBOUND_QUEUE = "OutboundQueue"
@@ -64,10 +62,6 @@ RECEIPT_STAGES = {DELIVERED: (VIBER_DELIVERED, "delivered"), READ: (VIBER_SEEN, 
 WEBHOOK_STAGES = {WEBHOOK_SUBMITTED: "submitted", WEBHOOK_DELIVERED: "delivered", WEBHOOK_READ: "read"}
 
 
-class StageNotMeasurable(Exception):
-    """The template or the code does not have what this stage needs yet."""
-
-
 @dataclass(frozen=True)
 class Invocation:
     function: str
@@ -82,8 +76,6 @@ class Invocation:
 @dataclass
 class StageResult:
     name: str
-    measured: bool
-    reason: str = ""  # why not measured
     remarks: list[str] = field(default_factory=list)
     http_api_requests: int = 0
 
@@ -99,8 +91,8 @@ class PassResult:
         return f"{self.label}:{stage}"
 
     @property
-    def measured_stage_keys(self) -> set[str]:
-        return {self.stage_key(name) for name, result in self.stages.items() if result.measured}
+    def stage_keys(self) -> set[str]:
+        return {self.stage_key(name) for name in self.stages}
 
 
 class TimedFunction:
@@ -169,29 +161,16 @@ class MessageLifecycle:
         self.webhooks_received = webhooks_received
         self.items = MotoItems(region="us-east-1")
         self.invocations: list[Invocation] = []
-        self.functions: dict[str, TimedFunction] = {}
-        self.unavailable: dict[str, str] = {}
-        self._load_functions()
+        self.functions = {
+            name: TimedFunction(
+                LocalFunction(name, sandbox.load_handler(name), spec.config.memory_mb, spec.config.timeout_seconds),
+                recorder,
+                self.invocations.append,
+            )
+            for name, spec in sandbox.functions.items()
+        }
         self.gateway = HttpApiGateway(sandbox.routes, self.functions, ApiIdentity(API_ID))
         self.sqs = sandbox.client("sqs")  # created after the recorder was installed: its calls count
-
-    def _load_functions(self) -> None:
-        for name, spec in self.sandbox.functions.items():
-            if not spec.exists:
-                self.unavailable[name] = missing_reason(spec)
-                continue
-            try:
-                handler = self.sandbox.load_handler(name)
-            except Exception as exc:  # noqa: BLE001 - a half-written function is reported, not fatal
-                self.unavailable[name] = f"{name} does not import: {type(exc).__name__}: {exc}"
-                continue
-            local = LocalFunction(name, handler, spec.config.memory_mb, spec.config.timeout_seconds)
-            self.functions[name] = TimedFunction(local, self.recorder, self.invocations.append)
-
-    def function(self, name: str) -> TimedFunction:
-        if name not in self.functions:
-            raise StageNotMeasurable(self.unavailable.get(name, f"{name} is not available"))
-        return self.functions[name]
 
     # -- one pass ---------------------------------------------------------------------------------
 
@@ -209,39 +188,15 @@ class MessageLifecycle:
             (WEBHOOK_READ, lambda stage: self._webhooks(uuids, WEBHOOK_STAGES[WEBHOOK_READ], stage)),
         ]
         for name, step in steps:
-            stage = StageResult(name, measured=True)
+            stage = StageResult(name)
             result.stages[name] = stage
-            blocked = self._blocked_by_earlier(result, name)
-            if blocked:
-                stage.measured, stage.reason = False, blocked
-                continue
             with self.recorder.attributed_to(stage=result.stage_key(name), caller=EVENT_SOURCE_MAPPING):
-                try:
-                    step(stage)
-                except StageNotMeasurable as exc:
-                    stage.measured, stage.reason = False, str(exc)
+                step(stage)
         result.record_bytes = [item_size(self._record(u)) for u in uuids]
         return result
 
-    @staticmethod
-    def _blocked_by_earlier(result: PassResult, name: str) -> str:
-        prerequisites = {
-            SEND: ACCEPT,
-            WEBHOOK_SUBMITTED: SEND,
-            DELIVERED: SEND,
-            WEBHOOK_DELIVERED: DELIVERED,
-            READ: DELIVERED,
-            WEBHOOK_READ: READ,
-        }
-        needed = prerequisites.get(name)
-        if needed is None or result.stages[needed].measured:
-            return ""
-        reason = result.stages[needed].reason
-        return reason if reason.startswith("needs the ") else f"needs the {needed} stage: {reason}"
-
     def _accept(self, messages: int, label: str, stage: StageResult) -> list[str]:
-        self.function(self.sandbox.function_for_route("POST", SEND_PATH))
-        authorization = basic_authorization(self.demo.api_key, self.demo.api_secret)
+        authorization = basic_auth(self.demo.api_key, self.demo.api_secret)
         uuids = []
         for index in range(messages):
             to = recipient("viber_service", DELIVERED_AND_READ, index)
@@ -254,16 +209,13 @@ class MessageLifecycle:
         return uuids
 
     def _send(self, uuids: list[str]) -> None:
-        source = self._consumer_of(OUTBOUND_QUEUE)
-        self._drain(source)
+        self._drain(self.sandbox.consumer_of(OUTBOUND_QUEUE))
         self._expect_status(uuids, {"submitted"}, "after the send")
 
     def _webhooks(self, uuids: list[str], status: str, stage: StageResult) -> None:
         sources = [s for s in self.sandbox.event_sources() if s.queue_name != OUTBOUND_QUEUE]
         if not sources:
-            raise StageNotMeasurable("no function in the template consumes the notify queue")
-        for source in sources:
-            self.function(source.function)
+            raise LookupError("no function in the template consumes the notify queue")
         before = self._webhook_count(uuids, status)
         for source in sources:
             self._drain(source)
@@ -274,8 +226,7 @@ class MessageLifecycle:
     def _receipts(self, uuids: list[str], stage_name: str, stage: StageResult) -> None:
         route = viber_webhook_route(self.sandbox.routes.routes)
         if route is None:
-            raise StageNotMeasurable("the template has no route for Viber delivery callbacks")
-        self.function(route.function)
+            raise LookupError("the template has no route for Viber delivery callbacks")
         status_code, expected = RECEIPT_STAGES[stage_name]
         secret = str(self.channels_secret["viber"]["callback_secret"])
         refused: list[int] = []
@@ -292,22 +243,14 @@ class MessageLifecycle:
             if response.status >= 300:
                 refused.append(response.status)
         if refused:
-            raise StageNotMeasurable(f"{len(refused)} receipts were refused (HTTP {sorted(set(refused))})")
+            raise RuntimeError(f"{len(refused)} receipts were refused (HTTP {sorted(set(refused))})")
         self._expect_status(uuids, {expected}, f"after the {stage_name} receipts")
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _consumer_of(self, queue: str) -> SqsEventSource:
-        try:
-            source = self.sandbox.consumer_of(queue)
-        except LookupError as exc:
-            raise StageNotMeasurable(str(exc)) from None
-        self.function(source.function)
-        return source
-
     def _drain(self, source: SqsEventSource) -> None:
         """Receive, invoke and delete until the queue is empty, as the event source mapping does."""
-        function = self.function(source.function)
+        function = self.functions[source.function]
         queue_url = self.sandbox.queue_url(source.queue_name)
         batch_size = min(SQS_RECEIVE_LIMIT, source.batch_size)
         while True:

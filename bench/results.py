@@ -35,7 +35,7 @@ def within_target(value: float | None, baseline: float | None, target: float | N
 @dataclass(frozen=True)
 class Measurement:
     name: str  # dotted: "<measurement>.<subject>[.<statistic>]"
-    value: float | None  # None: not measured (see ``note``)
+    value: float | None  # None: no figure (an error row, or a run that did not settle: see ``note``)
     unit: str
     runs: int  # repetitions behind the figure (processes, invocations, batches, messages)
     baseline: float | None = None  # same unit as ``value``
@@ -91,11 +91,6 @@ class Measurement:
 def failed_measurement(name: str, error: str) -> Measurement:
     """A row saying that measurement ``name`` could not run."""
     return Measurement(name=f"{name}.error", value=None, unit="", runs=0, error=error)
-
-
-def not_measured(name: str, unit: str, reason: str) -> Measurement:
-    """A figure that cannot be measured yet (e.g. its function does not exist): no value, no target."""
-    return Measurement(name=name, value=None, unit=unit, runs=0, note=f"not measured yet: {reason}")
 
 
 def _rounded(value: float | None) -> float | None:

@@ -26,7 +26,6 @@ from typing import Any
 from bench.api_requests import (
     DELIVERED_AND_READ,
     api_event,
-    basic_authorization,
     bearer_authorization,
     recipient,
     send_request,
@@ -38,6 +37,7 @@ from bench.credentials import BENCH_RATE_LIMIT_PER_SECOND, jwt_signer, provision
 from bench.results import Measurement
 from bench.run_options import RunOptions, progress
 from bench.stats import percentile
+from tests.support.lambdas import basic_auth
 
 TARGET_BASIC = 1.3
 TARGET_JWT = 1.5
@@ -176,7 +176,7 @@ def run(options: RunOptions) -> list[Measurement]:
             return [api_event(routes, send_request(body, authorization)) for authorization in authorizations]
 
         progress(f"send overhead: signing {total} JWTs (outside the timed part)")
-        basic = basic_authorization(credentials.api_key, credentials.api_secret)
+        basic = basic_auth(credentials.api_key, credentials.api_secret)
         sign = jwt_signer(credentials)
         tokens = [bearer_authorization(sign()) for _ in range(total)]
         record = record_written_by(aws, api_handler, events([basic])[0], aws.context(api_function))

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from local_stack.functions import FUNCTION_TYPE, FunctionConfig, function_configs, function_property
-from local_stack.template import LocalResources, load_template, parameter_defaults, resolve, resources_of_type
+from local_stack.template import LocalResources, load_template, resolve, resources_of_type
+from tests.support.settings import placeholder_resources
 
 DEFAULT_ARCHITECTURE = "x86_64"  # Lambda's default when neither the function nor Globals set one
 
@@ -25,22 +25,13 @@ class FunctionSpec:
         """``app`` for ``Handler: app.handler``."""
         return self.config.handler.rpartition(".")[0]
 
-    @property
-    def handler_file(self) -> Path:
-        return self.config.code_dir / (self.handler_module.replace(".", "/") + ".py")
-
-    @property
-    def exists(self) -> bool:
-        return self.handler_file.is_file()
-
 
 def function_specs(
     template: dict[str, Any] | None = None, local: LocalResources | None = None
 ) -> dict[str, FunctionSpec]:
     """By logical id, in template order. Without ``local``, resources resolve to their logical ids."""
     template = template if template is not None else load_template()
-    if local is None:
-        local = LocalResources(parameters=parameter_defaults(template), conditions=template.get("Conditions", {}))
+    local = local or placeholder_resources(template)
     configs = function_configs(template, local)
     return {
         logical_id: FunctionSpec(config=configs[logical_id], architecture=_architecture(template, logical_id, local))
@@ -52,12 +43,3 @@ def _architecture(template: dict[str, Any], logical_id: str, local: LocalResourc
     """``arm64`` or ``x86_64``, with the template's ``Architecture`` parameter resolved."""
     architectures = resolve(function_property(template, logical_id, "Architectures", [DEFAULT_ARCHITECTURE]), local)
     return str(architectures[0]) if architectures else DEFAULT_ARCHITECTURE
-
-
-def missing_reason(spec: FunctionSpec) -> str:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        shown = spec.handler_file.relative_to(root)
-    except ValueError:
-        shown = spec.handler_file
-    return f"{shown} does not exist"

@@ -1,11 +1,16 @@
-"""Shared fixtures: an in-process moto AWS with the template's own tables, queues and secrets."""
+"""Shared fixtures: an in-process moto AWS with the template's own tables, queues and secrets (``aws``)."""
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import boto3
 import pytest
+
+from tests.support.clock import T0
+
+if TYPE_CHECKING:  # imported by the fixtures: collecting tests imports none of the product
+    from tests.support.aws_env import AwsEnv, SessionAws
 
 # The session's local stack (``stack`` fixture) for tests/integration/ and tests/security/.
 pytest_plugins = ("tests.support.stack",)
@@ -18,9 +23,6 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Switchboard")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
-
-
-T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z: the time the `now` fixture starts at
 
 
 @pytest.fixture
@@ -77,40 +79,34 @@ def fake_public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
+@pytest.fixture(scope="session")
+def aws_session() -> Iterator[SessionAws]:
+    """One set of the template's resources per test process (each xdist worker), lent to one test at a time."""
+    from tests.support.aws_env import SessionAws, restore_botocore_data_loader, share_botocore_data_loader
+
+    original = share_botocore_data_loader()
+    try:
+        yield SessionAws()
+    finally:
+        restore_botocore_data_loader(original)
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator["AwsEnv"]:
-    """moto's ``mock_aws`` with every table, queue and secret of ``template.yaml``.
+def aws(aws_session: SessionAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
+    """moto with every table, queue and secret of ``template.yaml``, as the template created them.
 
-    The ApiFunction's and SenderFunction's environment (resolved from the template) is applied to
-    ``os.environ``, and cached settings/clients are reset so code under test sees them.
+    Every function's environment (resolved from the template) is applied to ``os.environ``, and
+    cached settings/clients are reset so code under test sees them. Nothing a test leaves behind
+    (items, messages, a changed secret) reaches another test.
     """
-    from moto import mock_aws
-
-    from local_stack.template import create_resources, function_environment, load_template
     from switchboard import aws as sb_aws
     from switchboard.config import reset_settings
 
-    with mock_aws():
-        template = load_template()
-        local = create_resources(template, boto3.session.Session())
-        env: dict[str, str] = {}
-        for name, res in template["Resources"].items():
-            if res["Type"] == "AWS::Serverless::Function":
-                env.update(function_environment(template, name, local))
-        for key, value in env.items():
+    with aws_session.lent() as env:
+        for key, value in env.env.items():
             monkeypatch.setenv(key, value)
         reset_settings()
         sb_aws.reset_clients()
-        yield AwsEnv(template=template, local=local, env=env)
+        yield env
         reset_settings()
         sb_aws.reset_clients()
-
-
-class AwsEnv:
-    def __init__(self, template: dict, local, env: dict[str, str]) -> None:
-        self.template = template
-        self.local = local
-        self.env = env
-
-    def client(self, service: str):
-        return boto3.client(service, region_name="us-east-1")

@@ -14,15 +14,14 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.stack import ROOT, RunningStack
+from tests.support.console_page import ConsolePage
+from tests.support.stack import RunningStack
 
-ARTIFACTS = ROOT / ".local" / "test-artifacts" / "console"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 INSTALL_HINT = "install it as root with `apt-get update && apt-get install -y chromium`"
 VIEWPORT = {"width": 1366, "height": 900}
@@ -53,32 +52,6 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=path, headless=True, args=args)
         yield browser
         browser.close()
-
-
-@dataclass
-class ConsolePage:
-    """A browser tab on the stack's console that records what it fetched and what its scripts said."""
-
-    page: Any
-    stack: RunningStack
-    name: str
-    requested: list[str] = field(default_factory=list)
-    script_errors: list[str] = field(default_factory=list)
-    shots: int = 0
-
-    @property
-    def console_url(self) -> str:
-        return f"{self.stack.api_url}/_console/"
-
-    def screenshot(self, step: str) -> Path:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.shots += 1
-        path = ARTIFACTS / f"{self.name}-{self.shots:02d}-{step}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-    def foreign_requests(self) -> list[str]:
-        return [url for url in self.requested if not url.startswith(self.stack.api_url + "/")]
 
 
 def _page(

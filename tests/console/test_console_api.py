@@ -654,7 +654,9 @@ def test_pages_and_static_files_are_served_from_the_package_with_a_strict_policy
 def test_nothing_in_the_pages_comes_from_another_origin() -> None:
     from local_stack.console.app import STATIC_DIR
 
-    for path in STATIC_DIR.iterdir():
+    pages = list(STATIC_DIR.iterdir())
+    assert pages
+    for path in pages:
         text = path.read_text(encoding="utf-8")
         assert set(re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"'<>)]*", text)) <= {"http://www.w3.org/2000/svg"}
         assert "@import" not in text and "url(" not in text, path.name

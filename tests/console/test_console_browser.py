@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import ConsolePage
+from tests.support.console_page import ConsolePage
 from tests.support.stack import RunningStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.xdist_group("local_stack")]

@@ -23,7 +23,7 @@ import pytest
 from local_stack.stack import LOCAL_AUTH_CACHE_TTL_SECONDS
 from local_stack.template import ROOT
 from switchboard.provisioning import generate_jwt
-from tests.integration.conftest import RunningStack
+from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.integration
 

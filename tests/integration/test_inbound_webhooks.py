@@ -23,9 +23,9 @@ from local_stack.replay import (
 )
 from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER
 from local_stack.template import ROOT
-from tests.integration.conftest import RunningStack
-from tests.integration.helpers import lookup, unique_msisdn, unique_psid
-from tests.integration.webhook_checks import (
+from tests.support.stack import RunningStack
+from tests.support.stack_requests import lookup, unique_msisdn, unique_psid
+from tests.support.webhook_checks import (
     INBOUND_PATH,
     ISO_8601_MS_Z,
     POLL_INTERVAL_SECONDS,

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from local_stack.simulators.signing import sms_signed_params
-from tests.integration.conftest import RunningStack
-from tests.integration.helpers import channels_secret
+from tests.support.stack import RunningStack
+from tests.support.stack_requests import channels_secret
 
 pytestmark = pytest.mark.integration
 

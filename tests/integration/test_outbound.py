@@ -21,8 +21,8 @@ import jwt
 import pytest
 
 from local_stack.simulators import DEMO_PAGE_ID, DEMO_VIBER_SERVICE_ID, MESSENGER_API_VERSION
-from tests.integration.conftest import ROOT, RunningStack
-from tests.integration.helpers import (
+from tests.support.stack import ROOT, RunningStack
+from tests.support.stack_requests import (
     DELIVERY_SUBMITTED,
     NOT_ON_NETWORK,
     REJECTED,
@@ -556,7 +556,7 @@ def test_redelivering_a_submitted_messages_queue_record_sends_nothing_again(stac
     channels = one_of_each_channel()
     message_uuids = post_messages(stack, [request for _, _, request in channels])
     views = wait_until_all_settled(stack, message_uuids)
-    assert all(view["status"] == SUBMITTED for view in views.values()), views
+    assert views and all(view["status"] == SUBMITTED for view in views.values()), views
 
     run_in_parallel([lambda each=each: enqueue_duplicates(stack, each, DUPLICATE_DELIVERIES) for each in message_uuids])
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import requests
 
-from tests.integration.conftest import ROOT, RunningStack
-from tests.integration.helpers import (
+from tests.support.stack import ROOT, RunningStack
+from tests.support.stack_requests import (
     NO_REPORT,
     SETTLE_TIMEOUT_SECONDS,
     assert_problem,

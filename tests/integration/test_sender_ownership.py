@@ -18,8 +18,8 @@ import pytest
 
 from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_SMS_SENDER_ID, DEMO_VIBER_SERVICE_ID
 from switchboard.api.send import REFUSED_SENDER_REASON
-from tests.integration.conftest import ROOT, RunningStack
-from tests.integration.helpers import provider_requests_to, unique_msisdn, unique_psid, unique_text
+from tests.support.stack import ROOT, RunningStack
+from tests.support.stack_requests import provider_requests_to, unique_msisdn, unique_psid, unique_text
 
 OWN_SENDER_ID = "Rival"
 
@@ -86,7 +86,9 @@ def foreign_sends() -> list[tuple[str, str, str, dict[str, Any], str]]:
 
 def test_another_account_cannot_send_from_the_demo_senders(stack: RunningStack, rival: tuple[str, str]) -> None:
     refused = []
-    for provider, recipient, path, body, field in foreign_sends():
+    sends = foreign_sends()
+    assert sends
+    for provider, recipient, path, body, field in sends:
         response = stack.post(path, json=body, auth=rival)
         assert response.status_code == (422 if path == "/v1/messages" else 400), response.text
         assert response.json()["invalid_parameters"] == [{"name": field, "reason": REFUSED_SENDER_REASON}]

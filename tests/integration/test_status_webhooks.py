@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_VIBER_SERVICE_ID
-from tests.integration.conftest import RunningStack
-from tests.integration.helpers import (
+from tests.support.stack import RunningStack
+from tests.support.stack_requests import (
     SendRequest,
     history_statuses,
     lookup,
@@ -24,7 +24,7 @@ from tests.integration.helpers import (
     unique_psid,
     unique_text,
 )
-from tests.integration.webhook_checks import (
+from tests.support.webhook_checks import (
     ISO_8601_MS_Z,
     STATUS_PATH,
     Record,

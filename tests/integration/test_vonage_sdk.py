@@ -29,8 +29,8 @@ from vonage_messages import (
 from vonage_messages.models import BaseMessage
 
 from local_stack.simulators import DEMO_PAGE_ID, DEMO_VIBER_SERVICE_ID, MESSENGER_API_VERSION
-from tests.integration.conftest import RunningStack
-from tests.integration.helpers import (
+from tests.support.stack import RunningStack
+from tests.support.stack_requests import (
     SUBMITTED,
     channels_secret,
     history_statuses,

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from local_stack.simulators import DEMO_PAGE_ID
-from tests.integration.conftest import RunningStack
-from tests.integration.helpers import NOT_ON_NETWORK, provider_requests_to, unique_msisdn, unique_psid, unique_text
+from tests.support.stack import RunningStack
+from tests.support.stack_requests import NOT_ON_NETWORK, provider_requests_to, unique_msisdn, unique_psid, unique_text
 
 pytestmark = pytest.mark.integration
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -147,13 +148,21 @@ class RunningStack:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+@contextmanager
+def running_stack(local_dir: Path, startup_timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[RunningStack]:
+    """A local stack in a subprocess for the block (``local_stack.child``); the bench's load run uses it too."""
+    with child_stack(local_dir, startup_timeout) as (info, log_path):
+        running = RunningStack(**info, local_dir=local_dir, log_path=log_path)
+        try:
+            yield running
+        finally:
+            running.session.close()
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    local_dir = tmp_path_factory.mktemp("local-stack")
     try:
-        with child_stack(local_dir, STARTUP_TIMEOUT_SECONDS) as (info, log_path):
-            running = RunningStack(**info, local_dir=local_dir, log_path=log_path)
+        with running_stack(tmp_path_factory.mktemp("local-stack")) as running:
             yield running
-            running.session.close()
     except StackNotHealthy as exc:
         pytest.fail(str(exc))

@@ -7,121 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.support.lambdas import FakeLambdaContext, basic_auth, http_event, load_handler_module
-
-PAGE_ID = "107083064136738"
-VIBER_SERVICE = "16273"
-
-SEED_SMS = {
-    "from": {"type": "sms", "number": "447700900001"},
-    "to": {"type": "sms", "number": "447700900000"},
-    "message": {"content": {"type": "text", "text": "This is an SMS sent from the Messages API"}},
-}
-MESSENGER_V01 = {
-    "from": {"type": "messenger", "id": PAGE_ID},
-    "to": {"type": "messenger", "id": "3523523523520000"},
-    "message": {
-        "content": {"type": "image", "image": {"url": "https://example.com/a.jpg"}},
-        "messenger": {"category": "message_tag", "tag": "ticket_update"},
-    },
-    "client_ref": "order-1",
-}
-VIBER_V1 = {
-    "to": "447700900000",
-    "from": VIBER_SERVICE,
-    "channel": "viber_service",
-    "message_type": "text",
-    "text": "Your order has shipped",
-}
-SMS_V1 = {"to": "447700900000", "from": "Acme", "channel": "sms", "message_type": "text", "text": "hello"}
-# The test account's own request limit: far above anything a test sends, so no test but the rate
-# limit's own ever meets it (the clock is frozen in some modules: every request is in one second).
-TEST_RATE_LIMIT_PER_SECOND = 100_000
-
-
-class Api:
-    def __init__(self, aws: Any, tmp_path: Path) -> None:
-        from aws_lambda_powertools.utilities import parameters
-
-        from local_stack.provision import DEMO_SENDERS, link_senders
-        from tests.support.wiring import forget_wired_functions
-        from switchboard.provisioning import provision_account, provision_application
-        from switchboard.store.accounts import AccountStore
-
-        parameters.clear_caches()
-        forget_wired_functions()
-        self.aws = aws
-        secret_arn = aws.env["CHANNELS_SECRET_ID"]
-        aws.client("secretsmanager").put_secret_value(
-            SecretId=secret_arn,
-            SecretString=json.dumps(
-                {
-                    "messenger": {
-                        "api_base": "http://provider.invalid/messenger",
-                        "api_version": "v18.0",
-                        "app_secret": "app-secret",
-                        "verify_token": "verify",
-                        "pages": {PAGE_ID: "page-token"},
-                    },
-                    "viber": {"api_base": "http://provider.invalid/viber", "callback_secret": "cb", "service_ids": [VIBER_SERVICE]},
-                    "sms": {
-                        "api_base": "http://provider.invalid/sms",
-                        "api_key": "abcd1234",
-                        "api_secret": "secretsecret1234",
-                        "signature_secret": "sig",
-                        "signature_method": "md5hash",
-                    },
-                }
-            ),
-        )
-        store = AccountStore()
-        self.account = provision_account(store, rate_limit_per_second=TEST_RATE_LIMIT_PER_SECOND)
-        self.app = provision_application(store, self.account["api_key"], "tests", private_key_out=tmp_path / "app.key")
-        link_senders(self.account["api_key"], DEMO_SENDERS)  # the page, Viber service, number and "Acme" below
-        self.private_key = Path(self.app["private_key_path"]).read_text()
-        self.auth = basic_auth(self.account["api_key"], self.account["api_secret"])
-        self.module = load_handler_module("api")
-
-    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, **kw: Any) -> tuple[int, dict, Any]:
-        hdrs = {"authorization": self.auth, **(headers or {})}
-        response = self.module.handler(http_event(method, path, body, hdrs, **kw), FakeLambdaContext())
-        text = response.get("body") or ""
-        try:
-            parsed = json.loads(text) if text else None
-        except ValueError:
-            parsed = text
-        return response["statusCode"], {k.lower(): v for k, v in response.get("headers", {}).items()}, parsed
-
-    def jwt(self, **kw: Any) -> str:
-        from switchboard.provisioning import generate_jwt
-
-        return "Bearer " + generate_jwt(self.app["application_id"], self.private_key, **kw)
-
-    def record(self, message_uuid: str) -> dict | None:
-        from switchboard.store.messages import MessageStore
-
-        return MessageStore().get(message_uuid)
-
-    def queued(self) -> list[dict]:
-        sqs = self.aws.client("sqs")
-        out = sqs.receive_message(QueueUrl=self.aws.env["OUTBOUND_QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=0)
-        messages = out.get("Messages", [])
-        for m in messages:
-            sqs.delete_message(QueueUrl=self.aws.env["OUTBOUND_QUEUE_URL"], ReceiptHandle=m["ReceiptHandle"])
-        return [json.loads(m["Body"]) for m in messages]
+from tests.support.api_client import Api, assert_problem
+from tests.support.lambdas import FakeLambdaContext, basic_auth, http_event
+from tests.support.request_bodies import MESSENGER_V01, SEED_SMS, SMS_V1, VIBER_SERVICE, VIBER_V1
 
 
 @pytest.fixture
 def api(aws: Any, tmp_path: Path) -> Api:
     return Api(aws, tmp_path)
-
-
-def assert_problem(status: int, headers: dict, body: Any, expected_status: int) -> None:
-    assert status == expected_status, body
-    assert headers["content-type"] == "application/problem+json"
-    assert {"type", "title", "detail", "instance"} <= set(body)
-    assert headers["x-nexmo-trace-id"] == body["instance"]
-    assert len(body["instance"]) == 32
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from switchboard.provisioning import generate_jwt, provision_account, provision_application
 from switchboard.store.accounts import AccountStore
+from tests.support.api_client import Api
 from tests.support.lambdas import FakeLambdaContext, basic_auth, http_event
-from tests.unit.test_api import SMS_V1, Api
+from tests.support.request_bodies import SMS_V1
 
 
 @pytest.fixture

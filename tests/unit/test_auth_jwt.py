@@ -478,7 +478,10 @@ def test_generate_jwt_rejects_a_ttl_out_of_range(keys: KeyPair, ttl: object) -> 
 
 @pytest.mark.parametrize("ttl", [1, 86400])
 def test_generate_jwt_accepts_the_ttl_bounds(keys: KeyPair, ttl: int) -> None:
-    generate_jwt("app-id", keys.private_pem, ttl_seconds=ttl)
+    token = generate_jwt("app-id", keys.private_pem, ttl_seconds=ttl, now=T0)
+
+    claims = jwt.decode(token, keys.public_pem, algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False})
+    assert (claims["application_id"], claims["exp"] - claims["iat"]) == ("app-id", ttl)
 
 
 @pytest.mark.parametrize("pem", ["", "not a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"])

@@ -16,14 +16,16 @@ def test_the_probe_output_is_read() -> None:
 
 
 def test_every_declared_function_gets_its_template_environment_and_lambdas(tmp_path: Path) -> None:
-    for spec in function_specs().values():
+    specs = function_specs()
+    assert specs
+    for spec in specs.values():
         subject = function_subject(spec, tmp_path / "python")
         assert subject.argv[:2] == ("function", str(spec.config.code_dir))
         assert subject.argv[-1] == str(tmp_path / "python")  # the built layer, not layers/ in the source tree
         assert subject.env["AWS_LAMBDA_FUNCTION_NAME"] == spec.name
         assert subject.env["LAMBDA_TASK_ROOT"] == str(spec.config.code_dir)  # Tracer active, as deployed
         assert subject.env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(spec.config.memory_mb)
-        assert all(subject.env[k] == v for k, v in spec.config.environment.items())
+        assert spec.config.environment and all(subject.env[k] == v for k, v in spec.config.environment.items())
 
 
 def test_probes_never_inherit_a_bytecode_switch_or_an_aws_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

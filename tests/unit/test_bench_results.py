@@ -10,7 +10,6 @@ from bench.measurements import MEASUREMENTS, parse_selection
 from bench.results import (
     Measurement,
     failed_measurement,
-    not_measured,
     ratio_of,
     read_results,
     within_target,
@@ -53,18 +52,17 @@ def test_a_measurement_serialises_every_required_key() -> None:
     json.dumps(doc)  # plain JSON
 
 
-def test_an_error_row_fails_and_a_not_measured_row_has_no_verdict() -> None:
+def test_an_error_row_fails_and_a_row_without_a_figure_or_target_has_no_verdict() -> None:
     assert failed_measurement("load_run", "boom").ok is False
     assert failed_measurement("load_run", "boom").to_json()["error"] == "boom"
-    row = not_measured("aws_requests.stage.read", "calls", "functions/webhooks/app.py does not exist")
+    row = Measurement("load_run.time_to_settle", None, "s", 200, note="did not settle: stalled")
     assert row.ok is None and row.value is None
-    assert row.note.startswith("not measured yet")
 
 
 def test_results_round_trip_through_the_file(tmp_path: Path) -> None:
     rows = [
         Measurement("a.b", 1.23456789, "ms", 7, baseline=1.0, target=1.5, note="n"),
-        Measurement("a.c", None, "calls", 0, note="not measured yet: x"),
+        Measurement("a.c", None, "calls", 0, note="no figure: x"),
         Measurement("a.d", 2.0, "ms", 3, detail=True),
     ]
     path = tmp_path / "results.json"

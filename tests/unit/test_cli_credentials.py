@@ -23,7 +23,7 @@ from switchboard.auth.failure import AuthenticationFailed
 from switchboard.cli import main
 from switchboard.provisioning import generate_jwt
 from switchboard.store.accounts import AccountStore
-from tests.conftest import T0
+from tests.support.clock import T0
 
 
 @pytest.fixture

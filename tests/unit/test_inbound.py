@@ -1,8 +1,7 @@
 """InboundService: finding the owner through the channel link, and what it hands to the intake."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from enum import Enum
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +10,8 @@ from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage
 from switchboard.inbound import InboundService, dedupe_key
 from switchboard.store.links import ChannelLink
+from tests.support.fakes.links import FakeLinks
+from tests.support.fakes.receipts import FakeIntake
 
 PAGE = "107083064136738"
 TEXT = InboundMessage(
@@ -29,51 +30,6 @@ SMS = InboundMessage(
     occurred_at=1_795_780_000.0,
     provider_message_id="0A00000001",
 )
-
-
-class FakeLinks:
-    def __init__(self, *links: ChannelLink) -> None:
-        self.links = {(link.channel, link.address): link for link in links}
-
-    def get(self, channel: Channel | str, address: str) -> ChannelLink | None:
-        return self.links.get((Channel(channel), address))
-
-
-class IntakeEffect(str, Enum):  # the real intake answers with a str-valued Enum
-    ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"
-
-
-@dataclass(frozen=True)
-class IntakeResult:
-    effect: IntakeEffect
-    message_uuid: str | None
-
-
-class FakeIntake:
-    """Records by de-duplication key, as ``InboundIntake`` does."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[InboundMessage, str, str | None, str | None]] = []
-        self.by_key: dict[str, str] = {}
-        self.fail = False
-
-    def receive(
-        self, inbound: InboundMessage, api_key: str, application_id: str | None, dedupe_key: str | None
-    ) -> IntakeResult:
-        if self.fail:
-            raise RuntimeError("DynamoDB is down")
-        self.received.append((inbound, api_key, application_id, dedupe_key))
-        if dedupe_key is not None and dedupe_key in self.by_key:
-            return IntakeResult(IntakeEffect.DUPLICATE, self.by_key[dedupe_key])
-        message_uuid = f"uuid-{len(self.received)}"
-        if dedupe_key is not None:
-            self.by_key[dedupe_key] = message_uuid
-        return IntakeResult(IntakeEffect.ACCEPTED, message_uuid)
-
-    @property
-    def owners(self) -> list[tuple[str, str | None]]:
-        return [(api_key, application_id) for _, api_key, application_id, _ in self.received]
 
 
 def service(*links: ChannelLink) -> tuple[InboundService, FakeIntake]:

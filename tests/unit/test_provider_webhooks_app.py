@@ -16,6 +16,7 @@ from vonage_http_client.auth import Auth
 from switchboard import clock
 from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
+from tests.support.fakes.receipts import FakeInbound, FakeStatuses, Result
 from switchboard.provider_webhooks.sms_signature import sign
 from tests.support.lambdas import FakeLambdaContext, http_event
 from tests.support.wiring import Handler, StubWebhookServices, webhooks_handler
@@ -27,38 +28,6 @@ APP_SECRET = "messenger-app-secret"
 VERIFY_TOKEN = "verify-token"
 VIBER_SECRET = "viber-callback-secret"
 SMS_SECRET = "sms-signature-secret"
-
-
-@dataclass(frozen=True)
-class Result:
-    effect: str
-
-
-@dataclass
-class FakeStatuses:
-    known: set[str] = field(default_factory=lambda: {"m_known", "5741311803571721087", "0A0000001234567B"})
-    receipts: list[StatusReceipt] = field(default_factory=list)
-    watermarks: list[WatermarkReceipt] = field(default_factory=list)
-    fail: bool = False
-
-    def apply_receipt(self, receipt: StatusReceipt) -> Result:
-        if self.fail:
-            raise RuntimeError("ProvisionedThroughputExceededException for message 'secret text'")
-        self.receipts.append(receipt)
-        return Result("applied" if receipt.provider_message_id in self.known else "unknown_message")
-
-    def apply_watermark(self, receipt: WatermarkReceipt) -> list[Result]:
-        self.watermarks.append(receipt)
-        return [Result("applied"), Result("duplicate")]
-
-
-@dataclass
-class FakeInbound:
-    accepted: list[InboundMessage] = field(default_factory=list)
-
-    def accept(self, inbound: InboundMessage) -> Result:
-        self.accepted.append(inbound)
-        return Result("accepted")
 
 
 @dataclass

@@ -15,16 +15,11 @@ import pytest
 from switchboard import clock
 from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
+from tests.support.fakes.receipts import FakeInbound, FakeStatuses
 from tests.support.lambdas import ROOT, FakeLambdaContext
+from tests.support.provider_samples import SAMPLE_SECRETS, SIGNED_AT
 from tests.support.wiring import StubWebhookServices, webhooks_handler
-from tests.unit.test_provider_webhooks_app import FakeInbound, FakeStatuses
 
-SAMPLE_SECRETS = {
-    "messenger": {"app_secret": "sample-messenger-app-secret", "verify_token": "sample-verify-token", "pages": {}},
-    "viber": {"callback_secret": "sample-viber-callback-secret", "service_ids": ["16273"]},
-    "sms": {"signature_secret": "sample-sms-signature-secret", "signature_method": "md5hash"},
-}
-SIGNED_AT = 1_795_780_800  # the SMS samples' "timestamp"
 EVENTS = ROOT / "events"
 PAGE = "107083064136738"
 PSID = "3523523523520000"
@@ -106,7 +101,9 @@ def test_sms_samples_are_refused_once_their_signature_is_stale(
 
 
 def test_samples_are_valid_json_events() -> None:
-    for path in EVENTS.glob("webhooks_*.json"):
+    samples = sorted(EVENTS.glob("webhooks_*.json"))
+    assert samples
+    for path in samples:
         event = json.loads(path.read_text())
         assert event["version"] == "2.0" and event["rawPath"].startswith("/webhooks/"), path.name
         assert Path(event["requestContext"]["http"]["path"]) == Path(event["rawPath"]), path.name

@@ -15,11 +15,11 @@ from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, O
 from switchboard.domain.provider_events import conversation_key
 from switchboard.inbound import InboundService
 from switchboard.store.links import ChannelLinkStore
+from tests.support.fakes.receipts import FakeIntake, FakeStatuses
 from tests.support.lambdas import ROOT, FakeLambdaContext, load_handler_module
+from tests.support.fakes.receipts import FakeIntake, FakeStatuses
+from tests.support.provider_samples import SAMPLE_SECRETS, SIGNED_AT
 from tests.support.wiring import forget_wired_functions, webhook_services, webhooks_handler
-from tests.unit.test_inbound import FakeIntake
-from tests.unit.test_provider_webhooks_app import FakeStatuses
-from tests.unit.test_provider_webhooks_events import SAMPLE_SECRETS, SIGNED_AT
 
 PAGE = "107083064136738"
 PSID = "3523523523520000"
@@ -115,16 +115,6 @@ def test_a_deployment_missing_a_setting_fails_its_first_invocation_naming_it(
         call(sample("viber_delivered"))
 
 
-
-def real_services_or_skip() -> None:
-    pytest.importorskip("switchboard.statuses")
-    pytest.importorskip("switchboard.notifications.inbound")
-    from switchboard.store.messages import MessageStore
-
-    if not hasattr(MessageStore, "create_inbound"):
-        pytest.skip("MessageStore.create_inbound is not there yet")
-
-
 def notify_queue_bodies(stack: dict[str, Any]) -> list[str]:
     sqs = stack["aws"].client("sqs")
     url = stack["aws"].env["NOTIFY_QUEUE_URL"]
@@ -143,7 +133,6 @@ def submitted_message(stack: dict[str, Any], message: OutboundMessage, provider_
 
 
 def test_production_wiring_builds_the_real_services(aws) -> None:
-    real_services_or_skip()
     from switchboard.statuses import StatusService
 
     services = webhook_services()
@@ -153,7 +142,6 @@ def test_production_wiring_builds_the_real_services(aws) -> None:
 
 
 def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     ChannelLinkStore().link("messenger", PAGE, stack["api_key"])
@@ -170,7 +158,6 @@ def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -
 
 
 def test_a_viber_receipt_end_to_end_with_the_real_status_service(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     message = OutboundMessage(
@@ -189,7 +176,6 @@ def test_a_viber_receipt_end_to_end_with_the_real_status_service(stack: dict[str
 
 
 def test_a_messenger_read_watermark_end_to_end(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     message = OutboundMessage(
@@ -209,7 +195,6 @@ def test_a_messenger_read_watermark_end_to_end(stack: dict[str, Any]) -> None:
 
 
 def test_a_receipt_for_an_unknown_message_is_answered_200_with_the_real_service(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
 
     assert call(sample("sms_dlr_delivered"))["statusCode"] == 200
     assert notify_queue_bodies(stack) == []
@@ -260,7 +245,6 @@ def sms_submitted(stack: dict[str, Any]) -> str:
 
 
 def test_forged_unsigned_sms_webhooks_change_nothing_when_no_signature_secret_is_set(stack: dict[str, Any]) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     without_sms_signature_secret(stack)
@@ -279,7 +263,6 @@ def test_forged_unsigned_sms_webhooks_change_nothing_when_no_signature_secret_is
 def test_the_allow_unsigned_sms_webhooks_parameter_accepts_them(
     stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_services_or_skip()
     from switchboard.store.messages import MessageStore
 
     assert "AllowUnsignedSmsWebhooks" in stack["aws"].template["Parameters"]

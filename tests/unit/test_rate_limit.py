@@ -16,10 +16,10 @@ from switchboard.api.rate_limit import (
     RateLimiter,
 )
 from switchboard.errors import RateLimited
-from tests.conftest import T0
+from tests.support.api_client import Api, assert_problem
+from tests.support.clock import T0
 from tests.support.lambdas import basic_auth
-from tests.unit.test_api import SMS_V1, Api, assert_problem
-from tests.unit.test_workflow_api import WORKFLOW
+from tests.support.request_bodies import SMS_V1, WORKFLOW
 
 RATE_LIMIT_TYPE = "https://developer.vonage.com/api-errors#rate-limit"
 

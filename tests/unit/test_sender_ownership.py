@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from switchboard.api.send import REFUSED_SENDER_REASON
-from tests.unit.test_api import MESSENGER_V01, PAGE_ID, SEED_SMS, SMS_V1, VIBER_SERVICE, VIBER_V1, Api
+from tests.support.api_client import Api
 from tests.support.lambdas import FakeLambdaContext, basic_auth, http_event
+from tests.support.request_bodies import MESSENGER_V01, PAGE_ID, SEED_SMS, SMS_V1, VIBER_SERVICE, VIBER_V1
 
 B_SENDER_ID = "Bravo"
 UNCONFIGURED_PAGE = "555000555"  # linked to B, missing from the channels configuration

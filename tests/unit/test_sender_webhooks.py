@@ -4,25 +4,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-
 from switchboard.notifications import Notifications
 from switchboard.notifications.outbox import Outbox
 from switchboard.sender.worker import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
 from switchboard.store.contacts import ContactStore
 from switchboard.store.messages import MessageStore
-from tests.unit.test_sender import (
+from tests.support.builders import (
     CHANNELS_CONFIG,
     PRINCIPAL,
-    FakeAdapter,
-    RecordingTally,
-    SpyQueue,
-    accepted,
     messenger_message,
-    rejected,
-    retry,
     sms_message,
     sqs_record,
 )
+from tests.support.fakes.channel_adapter import FakeAdapter, accepted, rejected, retry
+from tests.support.fakes.sender_ports import RecordingTally, SpyQueue
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 

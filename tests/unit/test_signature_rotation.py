@@ -14,7 +14,7 @@ from switchboard.provisioning import rotate_signature_secret
 from switchboard.store.accounts import AccountStore
 from switchboard.webhooks.delivery import PostResult
 from switchboard.webhooks.signing import payload_hash
-from tests.conftest import T0
+from tests.support.clock import T0
 
 STATUS_URL = "https://hooks.example.com/status"
 

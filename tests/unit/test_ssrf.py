@@ -37,8 +37,11 @@ def refused(url: str, **kwargs: object) -> str:
 
 
 def test_a_name_resolving_only_to_public_addresses_is_accepted() -> None:
-    check_webhook_url("https://hooks.example.com/status?x=1", resolve=resolver(PUBLIC_V4, PUBLIC_V6))
-    check_webhook_url("http://hooks.example.com:8443/status", resolve=resolver(PUBLIC_V4))
+    both, v4 = resolver(PUBLIC_V4, PUBLIC_V6), resolver(PUBLIC_V4)
+
+    assert check_webhook_url("https://hooks.example.com/status?x=1", resolve=both) is None
+    assert check_webhook_url("http://hooks.example.com:8443/status", resolve=v4) is None
+    assert both.calls and v4.calls and set(both.calls + v4.calls) == {"hooks.example.com"}  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -122,8 +125,8 @@ def test_numeric_forms_are_refused_with_the_real_resolver_too() -> None:
 
 
 def test_a_public_literal_is_accepted() -> None:
-    check_webhook_url(f"http://{PUBLIC_V4}/", resolve=resolver(PUBLIC_V4))
-    check_webhook_url(f"http://[{PUBLIC_V6}]/", resolve=resolver(PUBLIC_V6))
+    assert check_webhook_url(f"http://{PUBLIC_V4}/", resolve=resolver(PUBLIC_V4)) is None
+    assert check_webhook_url(f"http://[{PUBLIC_V6}]/", resolve=resolver(PUBLIC_V6)) is None
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,13 @@ def template() -> dict[str, Any]:
     return load_template()
 
 
+def declared(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The template's resources of ``kind``; there must be some, or a loop over them checks nothing."""
+    resources = resources_of_type(template, kind)
+    assert resources, f"the template declares no {kind}"
+    return resources
+
+
 def _lint(path: Path, ignored: tuple[str, ...] = ()) -> list[str]:
     from cfnlint.api import lint_all
 
@@ -89,7 +96,7 @@ def test_functions_are_python311_with_tracing(template: dict[str, Any]) -> None:
     glob = template["Globals"]["Function"]
     assert glob["Runtime"] == "python3.11"
     assert glob["Tracing"] == "Active"
-    for name, fn in resources_of_type(template, "AWS::Serverless::Function").items():
+    for name, fn in declared(template, "AWS::Serverless::Function").items():
         props = fn["Properties"]
         assert props.get("Runtime", glob["Runtime"]) == "python3.11", name
         assert (ROOT / props["CodeUri"] / "app.py").is_file(), name
@@ -100,9 +107,9 @@ def test_one_architecture_parameter_sets_the_functions_and_the_layers_build(temp
     assert parameter["Default"] == "arm64" and set(parameter["AllowedValues"]) == {"arm64", "x86_64"}
     chosen = [{"Ref": "Architecture"}]
     assert template["Globals"]["Function"]["Architectures"] == chosen
-    for name, fn in resources_of_type(template, "AWS::Serverless::Function").items():
+    for name, fn in declared(template, "AWS::Serverless::Function").items():
         assert "Architectures" not in fn["Properties"], f"{name} must follow the Architecture parameter"
-    for name, layer in resources_of_type(template, "AWS::Serverless::LayerVersion").items():
+    for name, layer in declared(template, "AWS::Serverless::LayerVersion").items():
         assert layer["Properties"]["CompatibleArchitectures"] == chosen, name
         # sam build resolves a parameter here (from --parameter-overrides) and cross-builds the wheels for it.
         assert layer["Metadata"]["BuildArchitecture"] == chosen[0], name
@@ -127,7 +134,7 @@ def test_http_api_uses_the_default_stage(template: dict[str, Any]) -> None:
 def _consumer_timeouts(template: dict[str, Any]) -> dict[str, int]:
     default = template["Globals"]["Function"]["Timeout"]
     out = {}
-    for fn in resources_of_type(template, "AWS::Serverless::Function").values():
+    for fn in declared(template, "AWS::Serverless::Function").values():
         for event in fn["Properties"].get("Events", {}).values():
             if event["Type"] == "SQS":
                 queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
@@ -137,7 +144,7 @@ def _consumer_timeouts(template: dict[str, Any]) -> dict[str, int]:
 
 
 def test_queues_are_encrypted_redriven_and_outlast_their_consumers(template: dict[str, Any]) -> None:
-    queues = resources_of_type(template, "AWS::SQS::Queue")
+    queues = declared(template, "AWS::SQS::Queue")
     consumers = _consumer_timeouts(template)
     dlqs = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in queues.values() if "RedrivePolicy" in q["Properties"]}
     for name, queue in queues.items():
@@ -160,14 +167,14 @@ def test_every_dead_letter_queue_has_a_depth_alarm(template: dict[str, Any]) -> 
     dlqs = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] for q in queues.values() if "RedrivePolicy" in q["Properties"]}
     alarmed = {
         a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
-        for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        for a in declared(template, "AWS::CloudWatch::Alarm").values()
         if a["Properties"]["Namespace"] == "AWS/SQS"
     }
     assert dlqs and dlqs <= alarmed
 
 
 def test_tables_are_on_demand_encrypted_recoverable_with_ttl(template: dict[str, Any]) -> None:
-    for name, table in resources_of_type(template, "AWS::DynamoDB::Table").items():
+    for name, table in declared(template, "AWS::DynamoDB::Table").items():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST", name
         assert props["SSESpecification"]["SSEEnabled"] is True, name
@@ -176,9 +183,11 @@ def test_tables_are_on_demand_encrypted_recoverable_with_ttl(template: dict[str,
 
 
 def test_policies_are_least_privilege(template: dict[str, Any]) -> None:
-    for name, fn in resources_of_type(template, "AWS::Serverless::Function").items():
-        for policy in fn["Properties"].get("Policies", []):
+    for name, fn in declared(template, "AWS::Serverless::Function").items():
+        assert fn["Properties"]["Policies"], f"{name} has no policy of its own"
+        for policy in fn["Properties"]["Policies"]:
             assert isinstance(policy, dict) and "Statement" in policy, f"{name}: only inline statements"
+            assert policy["Statement"], name
             for statement in policy["Statement"]:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert all("*" not in action for action in actions), (name, actions)
@@ -188,15 +197,15 @@ def test_policies_are_least_privilege(template: dict[str, Any]) -> None:
 def test_outputs_name_the_api_tables_and_queues(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
     assert "ApiUrl" in outputs
-    for name in resources_of_type(template, "AWS::DynamoDB::Table"):
+    for name in declared(template, "AWS::DynamoDB::Table"):
         assert f"{name}Name" in outputs
-    for name in resources_of_type(template, "AWS::SQS::Queue"):
+    for name in declared(template, "AWS::SQS::Queue"):
         assert f"{name}Url" in outputs
 
 
 def test_every_function_has_a_sample_event(template: dict[str, Any]) -> None:
     events = {p.name for p in (ROOT / "events").glob("*.json")}
-    for name, fn in resources_of_type(template, "AWS::Serverless::Function").items():
+    for name, fn in declared(template, "AWS::Serverless::Function").items():
         prefix = Path(fn["Properties"]["CodeUri"]).name + "_"
         assert any(e.startswith(prefix) for e in events), f"no events/{prefix}*.json for {name}"
 
@@ -219,9 +228,9 @@ def test_every_log_group_keeps_logs_for_the_retention_parameter(template: dict[s
 def test_every_function_has_its_own_log_group(template: dict[str, Any]) -> None:
     names = {
         json.dumps(group["Properties"]["LogGroupName"], sort_keys=True)
-        for group in resources_of_type(template, "AWS::Logs::LogGroup").values()
+        for group in declared(template, "AWS::Logs::LogGroup").values()
     }
-    for function in resources_of_type(template, "AWS::Serverless::Function"):
+    for function in declared(template, "AWS::Serverless::Function"):
         expected = {"Fn::Sub": "/aws/lambda/${" + function + "}"}
         assert json.dumps(expected, sort_keys=True) in names, function
 
@@ -263,7 +272,7 @@ def test_provider_webhook_routes_have_their_own_throttle(template: dict[str, Any
 def test_every_sqs_event_source_has_a_maximum_concurrency(template: dict[str, Any]) -> None:
     sources = [
         (name, event["Properties"])
-        for name, fn in resources_of_type(template, "AWS::Serverless::Function").items()
+        for name, fn in declared(template, "AWS::Serverless::Function").items()
         for event in fn["Properties"].get("Events", {}).values()
         if event["Type"] == "SQS"
     ]
@@ -283,7 +292,7 @@ def test_the_api_counts_requests_per_account_in_its_own_table(template: dict[str
         s for p in api["Policies"] for s in p["Statement"] if s["Resource"] == {"Fn::GetAtt": ["RateLimitTable", "Arn"]}
     ]
     assert [g["Action"] for g in grants] == [["dynamodb:UpdateItem"]]  # one write per request, nothing else
-    for name, fn in resources_of_type(template, "AWS::Serverless::Function").items():
+    for name, fn in declared(template, "AWS::Serverless::Function").items():
         if name != "ApiFunction":
             assert "RateLimitTable" not in json.dumps(fn["Properties"].get("Policies", [])), name
 

@@ -606,7 +606,9 @@ def paths(node: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
 
 @pytest.mark.parametrize("base", FUZZ_BASES, ids=["sms", "messenger", "viber", "viber-image"])
 def test_fuzz_every_field(base: dict[str, Any]) -> None:
-    for path in paths(base):
+    fields = paths(base)
+    assert fields
+    for path in fields:
         for value in ODD_VALUES:
             body = copy.deepcopy(base)
             node = body

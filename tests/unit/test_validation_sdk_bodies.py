@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from vonage_messages import models
 
 from switchboard.domain.message import Channel, Content, MessengerOptions, SmsOptions, ViberOptions
 from switchboard.validation import parse_flat
 
-models = pytest.importorskip("vonage_messages.models")
 
 
 def wire(message: Any) -> dict[str, Any]:

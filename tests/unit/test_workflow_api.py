@@ -8,27 +8,10 @@ from typing import Any
 import pytest
 
 from switchboard import clock
-from tests.unit.test_api import PAGE_ID, VIBER_SERVICE, Api, assert_problem
+from tests.support.api_client import Api, assert_problem
+from tests.support.request_bodies import MESSENGER_STEP, SMS_STEP, V1_FAILOVER, VIBER_SERVICE, WORKFLOW
 
 T0 = 1_790_000_000.0
-PSID = "3523523523520000"
-
-MESSENGER_STEP = {
-    "from": {"type": "messenger", "id": PAGE_ID},
-    "to": {"type": "messenger", "id": PSID},
-    "message": {"content": {"type": "text", "text": "Your order has shipped"}},
-    "failover": {"expiry_time": 600, "condition_status": "read"},
-}
-SMS_STEP = {
-    "from": {"type": "sms", "number": "447700900001"},
-    "to": {"type": "sms", "number": "447700900000"},
-    "message": {"content": {"type": "text", "text": "Your order has shipped"}},
-}
-WORKFLOW = {"template": "failover", "workflow": [MESSENGER_STEP, SMS_STEP]}
-V1_FAILOVER = {
-    "channel": "messenger", "message_type": "text", "from": PAGE_ID, "to": PSID, "text": "Shipped",
-    "failover": [{"channel": "sms", "message_type": "text", "from": "Acme", "to": "447700900000", "text": "Shipped"}],
-}
 
 
 @pytest.fixture

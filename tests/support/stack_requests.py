@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from tests.integration.conftest import RunningStack
+from tests.support.stack import RunningStack
 
 # Recipient suffixes the provider simulators act on (local_stack/simulators/scenarios.py).
 NOT_ON_NETWORK = "0001"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import jwt
 from vonage_jwt import verify_signature
 
-from tests.integration.conftest import RunningStack
+from tests.support.stack import RunningStack
 
 STATUS_PATH = "/webhooks/status"  # the demo application's status URL at the sink
 INBOUND_PATH = "/webhooks/inbound"  # its inbound URL
