@@ -18,6 +18,7 @@ from tests.support.builders import (
 )
 from tests.support.fakes.channel_adapter import FakeAdapter, accepted, rejected, retry
 from tests.support.fakes.sender_ports import RecordingTally, SpyQueue
+from tests.support.wiring import send_batch
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 
@@ -50,9 +51,7 @@ def make_sender(adapter: FakeAdapter, notifications: Notifications | None = None
 
 
 def run(sender: OutboundSender, *records: dict[str, Any]) -> list[str]:
-    from tests.unit.test_sender import process_batch
-
-    response = process_batch({"Records": list(records)}, sender)
+    response = send_batch({"Records": list(records)}, sender)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
 
