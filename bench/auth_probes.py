@@ -29,7 +29,8 @@ from bench.aws_sandbox import aws_sandbox
 from bench.results import Measurement
 from bench.run_options import RunOptions, progress
 from bench.stats import percentile
-from switchboard.store.accounts import ACCOUNT_PREFIX, AccountStore
+from switchboard.store.accounts import AccountStore
+from switchboard.adapters.dynamodb.account_items import ACCOUNT_PREFIX
 from tests.support.lambdas import basic_auth
 
 TARGET_GAP = 1.1  # the slower kind's median at most 10 % above the faster one's

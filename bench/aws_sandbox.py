@@ -94,8 +94,8 @@ def forget_cached_state() -> None:
     """Settings, boto3 clients, provider sessions and Powertools' parameter cache, read afresh."""
     from aws_lambda_powertools.utilities import parameters
 
-    from switchboard import aws
-    from switchboard.channels import transport
+    from switchboard.adapters import aws_clients as aws
+    from switchboard.adapters.providers import transport
     from switchboard.config import reset_settings
     from tests.support.wiring import forget_wired_functions
 

@@ -89,7 +89,8 @@ def link_senders(api_key: str, senders: Iterable[tuple[str, str]], application_i
     sender id. Needs the functions' environment in ``os.environ``, as ``provision_demo`` does.
     """
     from switchboard.store.accounts import AccountStore
-    from switchboard.store.links import ChannelLinkStore, provision_link
+    from switchboard.store.links import ChannelLinkStore
+    from switchboard.adapters.dynamodb.link_store import provision_link
 
     accounts, links = AccountStore(), ChannelLinkStore()
     for channel, address in senders:

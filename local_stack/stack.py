@@ -191,7 +191,7 @@ def _counted(count: int, noun: str) -> str:
 
 def restored_counts(snapshot: Snapshot, queued: int) -> str:
     """``12 messages, 1 workflow, 2 accounts, 3 queued records, 0 pending provider reports``."""
-    from switchboard.store.accounts import ACCOUNT_PREFIX
+    from switchboard.adapters.dynamodb.account_items import ACCOUNT_PREFIX
 
     tables = snapshot.tables
     messages = sum(1 for item in tables.get("MessagesTable", []) if "status" in item)
@@ -240,7 +240,7 @@ def apply_function_environment(environments: list[Mapping[str, str]]) -> None:
     """
     for env in environments:
         os.environ.update(env)
-    for module_name, reset in (("switchboard.config", "reset_settings"), ("switchboard.aws", "reset_clients")):
+    for module_name, reset in (("switchboard.config", "reset_settings"), ("switchboard.adapters.aws_clients", "reset_clients")):
         module = sys.modules.get(module_name)
         if module is not None:
             getattr(module, reset)()

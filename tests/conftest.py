@@ -99,7 +99,7 @@ def aws(aws_session: SessionAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aw
     cached settings/clients are reset so code under test sees them. Nothing a test leaves behind
     (items, messages, a changed secret) reaches another test.
     """
-    from switchboard import aws as sb_aws
+    from switchboard.adapters import aws_clients as sb_aws
     from switchboard.config import reset_settings
 
     with aws_session.lent() as env:

@@ -292,8 +292,10 @@ def run(args: argparse.Namespace) -> str:
 
 
 def _run_links(args: argparse.Namespace, accounts: Any) -> dict[str, Any]:
-    from switchboard.store.accounts import UnknownAccount
-    from switchboard.store.links import ChannelLinkStore, LinkExists, provision_link
+    from switchboard.domain.tenancy import UnknownAccount
+    from switchboard.store.links import ChannelLinkStore
+    from switchboard.domain.tenancy import LinkExists
+    from switchboard.adapters.dynamodb.link_store import provision_link
 
     links = ChannelLinkStore(table_name=accounts.table_name)
     if args.command == "list":
@@ -365,7 +367,7 @@ def _store(args: argparse.Namespace, target: Target) -> Any:
     elif getattr(args, "region", None):
         os.environ["AWS_DEFAULT_REGION"] = args.region
 
-    from switchboard import aws
+    from switchboard.adapters import aws_clients as aws
     from switchboard.store.accounts import AccountStore
 
     aws.reset_clients()
@@ -424,7 +426,7 @@ def _resolves(host: str) -> bool:
 
 def _with_allowance_hint(exc: ValueError, target: Target) -> str:
     """The error, and for a URL the SSRF guard refused locally, what the local stack would take instead."""
-    from switchboard.webhooks.ssrf import UnsafeWebhookUrl
+    from switchboard.adapters.webhook_http.ssrf_guard import UnsafeWebhookUrl
 
     message = str(exc)
     if target.local_dir is None or not isinstance(exc, UnsafeWebhookUrl):

@@ -56,8 +56,10 @@ def add_parser(commands: Any, parent: argparse.ArgumentParser, parser_class: typ
 
 
 def run(args: argparse.Namespace, accounts: Any, channels_secret_id: str) -> dict[str, Any]:
-    from switchboard import aws
-    from switchboard.store.links import ChannelLinkStore, LinkExists, provision_link
+    from switchboard.adapters import aws_clients as aws
+    from switchboard.store.links import ChannelLinkStore
+    from switchboard.domain.tenancy import LinkExists
+    from switchboard.adapters.dynamodb.link_store import provision_link
 
     links = ChannelLinkStore(table_name=accounts.table_name)
     client = aws.client("secretsmanager")

@@ -13,7 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 from switchboard import clock
-from switchboard.store.accounts import AccountStore, Application, NoSuchApplication, UnknownAccount, check_rate_limit
+from switchboard.store.accounts import AccountStore
+from switchboard.domain.tenancy import Application, NoSuchApplication, UnknownAccount, check_rate_limit
 
 MAX_URL_LENGTH = 2000
 MAX_APPLICATION_NAME_LENGTH = 200
@@ -31,7 +32,7 @@ def validate_webhook_url(url: str) -> str:
     if len(url) > MAX_URL_LENGTH:
         raise ValueError(f"webhook URL is longer than {MAX_URL_LENGTH} characters")
     from switchboard.config import settings
-    from switchboard.webhooks.ssrf import check_webhook_url
+    from switchboard.adapters.webhook_http.ssrf_guard import check_webhook_url
 
     check_webhook_url(url, settings().allowed_private_webhook_hosts)  # UnsafeWebhookUrl is a ValueError
     return url

@@ -5,7 +5,7 @@ not yet wired by a composition module; the adapter itself requires its client an
 """
 from __future__ import annotations
 
-from switchboard import aws
+from switchboard.adapters import aws_clients as aws
 from switchboard.adapters.sqs import outbound_queue as _adapter
 from switchboard.adapters.sqs.outbound_queue import outbound_body, parse_outbound_body  # noqa: F401
 from switchboard.config import settings

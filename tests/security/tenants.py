@@ -111,7 +111,7 @@ def stack_aws(stack: RunningStack) -> Iterator[None]:
     at the sink pass the SSRF guard here as they do in the stack. Everything is put back afterwards:
     unit tests running later in this process must not reach the stack.
     """
-    from switchboard import aws
+    from switchboard.adapters import aws_clients as aws
     from switchboard.config import reset_settings
 
     wanted = {

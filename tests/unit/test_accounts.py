@@ -11,7 +11,8 @@ import pytest
 
 from switchboard.adapters.dynamodb import account_store as accounts_module
 from switchboard.provisioning import provision_account, provision_application, validate_webhook_url
-from switchboard.store.accounts import Account, AccountStore, Application, UnknownAccount, hash_api_secret
+from switchboard.store.accounts import AccountStore
+from switchboard.domain.tenancy import Account, Application, UnknownAccount, hash_api_secret
 
 TABLE = "AccountsTable"
 

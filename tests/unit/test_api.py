@@ -308,7 +308,7 @@ class TestIdempotencyKey:
         assert a[2] != b[2]
 
     def test_in_flight_is_409(self, api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-        from switchboard.api import send
+        from switchboard.api import message_acceptor as send
 
         original = send.MessageAcceptor.accept
         nested: dict[str, Any] = {}

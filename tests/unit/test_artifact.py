@@ -125,7 +125,7 @@ class Demo:
 def _seed(moto_endpoint: str, environment: dict[str, str], tmp: Path) -> Demo:
     """The demo account and application with the senders the sample events use: the page, the SMS number."""
     from local_stack.provision import link_demo_channels, provision_demo
-    from switchboard import aws as switchboard_aws
+    from switchboard.adapters import aws_clients as switchboard_aws
     from switchboard.config import reset_settings
 
     with pytest.MonkeyPatch.context() as patch:

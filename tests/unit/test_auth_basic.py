@@ -19,9 +19,10 @@ from switchboard.auth.authenticator import (
     WRONG_SECRET,
 )
 from switchboard.auth.failure import AuthenticationFailed
-from switchboard.auth.ttl_cache import MISSING, TtlCache
+from switchboard.ttl_cache import MISSING, TtlCache
 from switchboard.domain.message import Principal
-from switchboard.store.accounts import DUMMY_SALT, Account, AccountStore, hash_api_secret
+from switchboard.store.accounts import AccountStore
+from switchboard.domain.tenancy import DUMMY_SALT, Account, hash_api_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000.0

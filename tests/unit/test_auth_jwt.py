@@ -23,7 +23,8 @@ from switchboard.auth.bearer import BAD_SIGNATURE, LEEWAY_SECONDS
 from switchboard.auth.failure import AuthenticationFailed
 from switchboard.domain.message import Principal
 from switchboard.provisioning import generate_jwt
-from switchboard.store.accounts import AccountStore, Application
+from switchboard.store.accounts import AccountStore
+from switchboard.domain.tenancy import Application
 
 T0 = 1_700_000_000
 

@@ -9,9 +9,9 @@ import pytest
 import requests
 import responses
 
-from switchboard.channels import transport
-from switchboard.channels.base import SendOutcome, SendResult
-from switchboard.channels.messenger import MessengerAdapter
+from switchboard.adapters.providers import transport
+from switchboard.domain.sending import SendOutcome, SendResult
+from switchboard.adapters.providers.messenger_api import MessengerAdapter
 from switchboard.config import reset_settings
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, MessengerOptions, OutboundMessage
 

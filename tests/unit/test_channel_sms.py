@@ -8,10 +8,10 @@ import pytest
 import requests
 import responses
 
-from switchboard.channels import transport
-from switchboard.channels.base import SendOutcome, SendResult
-from switchboard.channels.gsm import is_gsm
-from switchboard.channels.sms import SmsAdapter
+from switchboard.adapters.providers import transport
+from switchboard.domain.sending import SendOutcome, SendResult
+from switchboard.adapters.providers.gsm import is_gsm
+from switchboard.adapters.providers.sms_api import SmsAdapter
 from switchboard.config import reset_settings
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, SmsOptions
 

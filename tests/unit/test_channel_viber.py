@@ -8,9 +8,9 @@ import pytest
 import requests
 import responses
 
-from switchboard.channels import transport
-from switchboard.channels.base import SendOutcome, SendResult
-from switchboard.channels.viber import ViberAdapter, seq_for
+from switchboard.adapters.providers import transport
+from switchboard.domain.sending import SendOutcome, SendResult
+from switchboard.adapters.providers.viber_api import ViberAdapter, seq_for
 from switchboard.config import reset_settings
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, ViberOptions
 

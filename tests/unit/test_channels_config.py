@@ -8,10 +8,10 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 
 from switchboard.channels.config import channels_config
-from switchboard.channels.messenger import MessengerAdapter
-from switchboard.channels.registry import adapter_for, unconfigured_sender
-from switchboard.channels.sms import SmsAdapter
-from switchboard.channels.viber import ViberAdapter
+from switchboard.adapters.providers.messenger_api import MessengerAdapter
+from switchboard.adapters.providers.registry import adapter_for, unconfigured_sender
+from switchboard.adapters.providers.sms_api import SmsAdapter
+from switchboard.adapters.providers.viber_api import ViberAdapter
 from switchboard.config import reset_settings
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage
 

@@ -40,7 +40,7 @@ def env_restored() -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    from switchboard import aws
+    from switchboard.adapters import aws_clients as aws
     from switchboard.config import reset_settings
 
     aws.reset_clients()

@@ -47,7 +47,7 @@ def env_restored() -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    from switchboard import aws
+    from switchboard.adapters import aws_clients as aws
 
     aws.reset_clients()
 

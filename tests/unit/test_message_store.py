@@ -14,7 +14,8 @@ from switchboard.domain.message import (
     OutboundMessage,
     Principal,
 )
-from switchboard.store.messages import ClaimState, MessageAlreadyExists, MessageStore, StaleClaim
+from switchboard.store.messages import MessageStore
+from switchboard.domain.message_record import ClaimState, MessageAlreadyExists, StaleClaim
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 UUID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
@@ -331,7 +332,7 @@ def test_an_enqueue_failure_rejection_is_seen_but_sends_no_webhook(aws, now) -> 
 
 
 def test_the_notify_lease_can_be_taken_only_once_it_ran_out(aws, now) -> None:
-    from switchboard.store.messages import LeaseState
+    from switchboard.domain.outbox_markers import LeaseState
 
     store = MessageStore()
     submitted_record(store)

@@ -20,14 +20,15 @@ from switchboard.auth.authenticator import Authenticator
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, Principal
 from switchboard.composition import notifier_function
 from switchboard.composition.notifier_function import NotifierServices, notifier_runner
-from switchboard.notifications.messages import Notification
-from switchboard.notifications.notifier import DeliveryOutcome, Notifier, RetrySchedule
+from switchboard.domain.notification import Notification
+from switchboard.notifier.delivery import DeliveryOutcome, Notifier, RetrySchedule
 from switchboard.notifier.delivery_handler import DeliveryHandler
 from switchboard.notifications.queues import NotifyQueues
-from switchboard.notifications.targets import WebhookTargets
-from switchboard.store.accounts import Account, AccountStore
+from switchboard.notifier.targets import WebhookTargets
+from switchboard.store.accounts import AccountStore
+from switchboard.domain.tenancy import Account
 from switchboard.store.messages import MessageStore
-from switchboard.webhooks.delivery import WebhookPoster
+from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads

@@ -9,8 +9,8 @@ import pytest
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage
 from switchboard.notifications import Notifications
-from switchboard.notifications.inbound import InboundEffect, InboundIntake
-from switchboard.notifications.outbox import NotificationInProgress
+from switchboard.receipts.inbound_intake import InboundEffect, InboundIntake
+from switchboard.notifier.outbox import NotificationInProgress
 from switchboard.store.messages import MessageStore
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from switchboard import errors
-from switchboard.api.problems import OWN_PROBLEM_TYPES, problem_for
-from switchboard.api.responses import problem_response, request_base_url
+from switchboard.domain import errors
+from switchboard.http.problem_responses import OWN_PROBLEM_TYPES, problem_for
+from switchboard.http.problem_responses import problem_response, request_base_url
 from switchboard.domain.message import ApiVersion
 from tests.support.lambdas import FakeLambdaContext, ROOT, http_event, load_handler_module
 

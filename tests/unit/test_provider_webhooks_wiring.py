@@ -13,7 +13,7 @@ import pytest
 from switchboard import clock
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, Principal
 from switchboard.domain.provider_events import conversation_key
-from switchboard.inbound import InboundService
+from switchboard.receipts.inbound_routing import InboundService
 from switchboard.store.links import ChannelLinkStore
 from tests.support.fakes.receipts import FakeIntake, FakeStatuses
 from tests.support.lambdas import ROOT, FakeLambdaContext, load_handler_module
@@ -123,7 +123,8 @@ def notify_queue_bodies(stack: dict[str, Any]) -> list[str]:
 
 
 def submitted_message(stack: dict[str, Any], message: OutboundMessage, provider_id: str, **extra: Any) -> str:
-    from switchboard.store.messages import ClaimState, MessageStore
+    from switchboard.store.messages import MessageStore
+    from switchboard.domain.message_record import ClaimState
 
     store, message_uuid = MessageStore(), "0f8fad5b-d9cb-469f-a165-70867728950e"
     store.create(message_uuid, message, Principal(stack["api_key"]))
@@ -133,7 +134,7 @@ def submitted_message(stack: dict[str, Any], message: OutboundMessage, provider_
 
 
 def test_production_wiring_builds_the_real_services(aws) -> None:
-    from switchboard.statuses import StatusService
+    from switchboard.receipts.status_machine import StatusService
 
     services = webhook_services()
 

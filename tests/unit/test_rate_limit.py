@@ -15,7 +15,7 @@ from switchboard.api.rate_limit import (
     DynamoDbRequestCounter,
     RateLimiter,
 )
-from switchboard.errors import RateLimited
+from switchboard.domain.errors import RateLimited
 from tests.support.api_client import Api, assert_problem
 from tests.support.clock import T0
 from tests.support.lambdas import basic_auth

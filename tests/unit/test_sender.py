@@ -13,13 +13,13 @@ from switchboard.domain.message import Channel, OutboundMessage
 from switchboard.adapters.providers.registry import adapter_for as real_adapter_for
 from switchboard.domain.sending import AbandonedSend, SendOutcome, SendResult, TransactionContact
 from switchboard.notifications import Notifications
-from switchboard.notifications.outbox import Outbox
+from switchboard.notifier.outbox import Outbox
 from switchboard.queues import OutboundQueue
 from switchboard.composition import sender_function
 from switchboard.composition.sender_function import SenderServices, sender_runner
 from switchboard.sender.send_handler import SendHandler, lease_expiry
 from switchboard.sender.outcome_metrics import OutcomeTally
-from switchboard.sender.worker import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
+from switchboard.sender.outbound_sender import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
 from switchboard.store.contacts import ContactStore
 from switchboard.store.messages import MessageStore
 from tests.support.builders import (

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.api.send import REFUSED_SENDER_REASON
+from switchboard.api.message_acceptor import REFUSED_SENDER_REASON
 from tests.support.api_client import Api
 from tests.support.lambdas import FakeLambdaContext, basic_auth, http_event
 from tests.support.request_bodies import MESSENGER_V01, PAGE_ID, SEED_SMS, SMS_V1, VIBER_SERVICE, VIBER_V1

@@ -5,8 +5,8 @@ import json
 from typing import Any
 
 from switchboard.notifications import Notifications
-from switchboard.notifications.outbox import Outbox
-from switchboard.sender.worker import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
+from switchboard.notifier.outbox import Outbox
+from switchboard.sender.outbound_sender import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
 from switchboard.store.contacts import ContactStore
 from switchboard.store.messages import MessageStore
 from tests.support.builders import (

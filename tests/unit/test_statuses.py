@@ -19,8 +19,10 @@ from switchboard.domain.message import (
 )
 from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
 from switchboard.notifications import Notifications
-from switchboard.statuses import NotificationInProgress, ReceiptEffect, StatusService
-from switchboard.store.messages import MessageStore, StatusWriteOutcome, notify_lease_attribute
+from switchboard.receipts.status_machine import NotificationInProgress, ReceiptEffect, StatusService
+from switchboard.store.messages import MessageStore
+from switchboard.domain.message_record import StatusWriteOutcome
+from switchboard.domain.outbox_markers import notify_lease_attribute
 
 pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
 

@@ -10,8 +10,9 @@ import pytest
 
 from switchboard import clock
 from switchboard.notifications import Notifications
-from switchboard.notifications.messages import Notification, status_body
-from switchboard.workflows.events import StatusEvent, TimerEvent, WorkflowEventsQueue, parse_event, timer_delay
+from switchboard.domain.notification import Notification, status_body
+from switchboard.workflows.events import WorkflowEventsQueue
+from switchboard.domain.workflow_events import StatusEvent, TimerEvent, parse_event, timer_delay
 from tests.support.lambdas import FakeLambdaContext, load_handler_module
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard.domain.message import ApiVersion, Channel, OutboundMessage, Principal
-from switchboard.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
+from switchboard.domain.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
 from switchboard.observability import logger, metrics
 
 REFUSED_SENDER_REASON = (
@@ -112,7 +112,7 @@ class MessageAcceptor:
 
 def _check_webhook_target(url: str, allowed_private_hosts: tuple[str, ...]) -> None:
     """The SSRF guard at registration: the per-message status URL must resolve to public addresses only."""
-    from switchboard.webhooks.ssrf import UnsafeWebhookUrl, check_webhook_url
+    from switchboard.adapters.webhook_http.ssrf_guard import UnsafeWebhookUrl, check_webhook_url
 
     try:
         check_webhook_url(url, allowed_private_hosts)

@@ -7,18 +7,11 @@ from switchboard import clock
 from switchboard.auth.basic import parse_basic_credentials
 from switchboard.auth.bearer import JwtVerifier
 from switchboard.auth.failure import CLIENT_DETAIL, AuthenticationFailed
-from switchboard.auth.ttl_cache import MISSING, TtlCache
+from switchboard.ttl_cache import MISSING, TtlCache
 from switchboard.domain.message import Principal
 from switchboard.observability import logger
-from switchboard.store.accounts import (
-    DUMMY_HASH,
-    DUMMY_SALT,
-    Account,
-    AccountStore,
-    Application,
-    SecretHasher,
-    hash_api_secret,
-)
+from switchboard.store.accounts import AccountStore
+from switchboard.domain.tenancy import DUMMY_HASH, DUMMY_SALT, Account, Application, SecretHasher, hash_api_secret
 
 # Every failure gets this one detail (switchboard.auth.failure); the names say why, for the log.
 BAD_CREDENTIALS = CLIENT_DETAIL

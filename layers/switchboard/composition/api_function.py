@@ -34,7 +34,7 @@ class ApiFunctionServices:
 
     @cached_property
     def rate_limiter(self) -> Any:
-        from switchboard import aws
+        from switchboard.adapters import aws_clients as aws
         from switchboard.api.rate_limit import DynamoDbRequestCounter, RateLimiter, log_counter_unavailable
 
         counter = DynamoDbRequestCounter(self.settings.rate_limit_table, aws.client("dynamodb"))
@@ -56,7 +56,7 @@ class ApiFunctionServices:
     @cached_property
     def acceptor(self) -> Any:
         from switchboard.api.message_acceptor import MessageAcceptor
-        from switchboard.channels.registry import unconfigured_sender
+        from switchboard.adapters.providers.registry import unconfigured_sender
         from switchboard.store.contacts import ContactStore
         from switchboard.store.links import ChannelLinkStore
 
@@ -99,7 +99,7 @@ class ApiFunctionServices:
 
     @cached_property
     def idempotency(self) -> Any:
-        from switchboard import aws
+        from switchboard.adapters import aws_clients as aws
         from switchboard.api.idempotency import IdempotentRequests
 
         return IdempotentRequests(self.settings.idempotency_table, aws.client("dynamodb"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from switchboard import aws
+from switchboard.adapters import aws_clients as aws
 from switchboard.adapters.sqs.batch_runner import BatchRunner, Ordering
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
 from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster

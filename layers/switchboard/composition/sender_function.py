@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from switchboard import aws
+from switchboard.adapters import aws_clients as aws
 from switchboard.adapters.sqs.batch_runner import BatchRunner
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
 from switchboard.adapters.sqs.outbound_queue import OutboundQueue, parse_outbound_body

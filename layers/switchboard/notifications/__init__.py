@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard import aws
+from switchboard.adapters import aws_clients as aws
 from switchboard.adapters.sqs.workflow_events_queue import WorkflowEventsQueue
 from switchboard.config import settings
 from switchboard.domain.notification import Notification

@@ -1,7 +1,7 @@
 """Moved to ``switchboard.adapters.sqs.notify_queue``; this shim is removed when the restructuring completes."""
 from __future__ import annotations
 
-from switchboard import aws
+from switchboard.adapters import aws_clients as aws
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
 from switchboard.config import settings
 

@@ -13,8 +13,9 @@ from enum import Enum
 
 from switchboard.domain.provider_events import InboundMessage
 from switchboard.notifications import Notifications
-from switchboard.notifications.outbox import NotificationInProgress, Outbox, Republish
-from switchboard.store.messages import INBOUND_NOTIFICATION, MessageStore
+from switchboard.notifier.outbox import NotificationInProgress, Outbox, Republish
+from switchboard.store.messages import MessageStore
+from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION
 
 
 class InboundEffect(str, Enum):

@@ -26,9 +26,11 @@ from enum import Enum
 from switchboard.domain import status
 from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
 from switchboard.notifications import Notifications
-from switchboard.notifications.outbox import NotificationInProgress, Outbox, Republish
+from switchboard.notifier.outbox import NotificationInProgress, Outbox, Republish
 from switchboard.observability import logger
-from switchboard.store.messages import MessageStore, StatusWriteOutcome, status_notification
+from switchboard.store.messages import MessageStore
+from switchboard.domain.message_record import StatusWriteOutcome
+from switchboard.domain.outbox_markers import status_notification
 
 __all__ = ["NotificationInProgress", "ReceiptEffect", "ReceiptResult", "StatusService"]
 

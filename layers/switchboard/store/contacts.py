@@ -1,7 +1,7 @@
 """Moved to ``switchboard.adapters.dynamodb.contact_store``; this module is removed when the restructuring completes."""
 from __future__ import annotations
 
-from switchboard import aws
+from switchboard.adapters import aws_clients as aws
 from switchboard.adapters.dynamodb import contact_store
 from switchboard.adapters.dynamodb.contact_store import contact_key  # noqa: F401
 from switchboard.config import settings

@@ -5,7 +5,7 @@ layout is in ``docs/data-model.md``. This module is removed when the restructuri
 """
 from __future__ import annotations
 
-from switchboard import aws
+from switchboard.adapters import aws_clients as aws
 from switchboard.adapters.dynamodb import message_store
 from switchboard.adapters.dynamodb.codec import deserialize, to_python  # noqa: F401
 from switchboard.adapters.dynamodb.inbound_store import InboundStore, dedupe_item_key as _dedupe_item_key  # noqa: F401

@@ -4,7 +4,7 @@ This module is removed when the restructuring completes.
 """
 from __future__ import annotations
 
-from switchboard import aws
+from switchboard.adapters import aws_clients as aws
 from switchboard.adapters.dynamodb import workflow_store
 from switchboard.adapters.dynamodb.message_store import MessageStore
 from switchboard.adapters.dynamodb.workflow_store import at_step  # noqa: F401

@@ -2,7 +2,7 @@
 this shim is removed when the restructuring completes."""
 from __future__ import annotations
 
-from switchboard import aws
+from switchboard.adapters import aws_clients as aws
 from switchboard.adapters.sqs import workflow_events_queue as _adapter
 from switchboard.config import settings
 from switchboard.domain.workflow_events import (  # noqa: F401
