@@ -252,7 +252,7 @@ def test_health(api: Api) -> None:
 
 
 def test_enqueue_failure_is_503_and_the_record_says_so(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from switchboard.queues import OutboundQueue
+    from switchboard.adapters.sqs.outbound_queue import OutboundQueue
 
     def broken(self: Any, message_uuid: str, delay_seconds: int = 0) -> None:
         raise ConnectionError("queue unreachable")
@@ -336,7 +336,7 @@ class TestIdempotencyKey:
 
 def test_enqueue_error_after_the_message_was_taken_is_still_202(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """The enqueue timed out but had landed, and a sender took the message: it is accepted, not refused."""
-    from switchboard.queues import OutboundQueue
+    from switchboard.adapters.sqs.outbound_queue import OutboundQueue
     from switchboard.store.messages import MessageStore
 
     real_enqueue = OutboundQueue.enqueue

@@ -226,7 +226,7 @@ def test_four_failover_messages_are_the_v1_maximum(api: Api) -> None:
 
 
 def test_a_first_step_that_cannot_be_queued_is_a_503_and_ends_the_workflow(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from switchboard.queues import OutboundQueue
+    from switchboard.adapters.sqs.outbound_queue import OutboundQueue
 
     def fail(self: Any, message_uuid: str, delay_seconds: int = 0) -> None:
         raise RuntimeError("sqs down")

@@ -12,6 +12,8 @@ from functools import cache
 from typing import Any
 
 from switchboard.adapters import aws_clients as aws
+from switchboard.adapters.dynamodb.contact_store import ContactStore
+from switchboard.adapters.dynamodb.messages_table import MessagesTable
 from switchboard.adapters.sqs.batch_runner import BatchRunner
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
 from switchboard.adapters.sqs.outbound_queue import OutboundQueue, parse_outbound_body
@@ -22,8 +24,6 @@ from switchboard.sender.outbound_sender import OutboundSender, SenderPolicy
 from switchboard.sender.outcome_metrics import OutcomeTally
 from switchboard.sender.send_handler import SendHandler
 from switchboard.settings import SenderSettings, load_settings
-from switchboard.store.contacts import ContactStore
-from switchboard.store.messages import MessageStore
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,14 @@ def services() -> SenderServices:
     from switchboard.adapters.providers.registry import adapter_for
 
     s = settings()
-    sqs = aws.client("sqs")
-    records = MessageStore(table_name=s.messages_table)
+    sqs, dynamodb = aws.client("sqs"), aws.client("dynamodb")
+    records = MessagesTable(dynamodb, s.messages_table, s.retention_seconds)
     publisher = NotificationPublisher(
         NotifyQueue(sqs, s.notify_queue_url, s.notify_dlq_url), WorkflowEventsQueue(sqs, s.workflow_events_queue_url)
     )
     sender = OutboundSender(
         records=records,
-        contacts=ContactStore(table_name=s.contacts_table),
+        contacts=ContactStore(dynamodb, s.contacts_table, s.retention_seconds),
         queue=OutboundQueue(sqs, s.outbound_queue_url),
         adapter_for=adapter_for,
         policy=SenderPolicy(s.send_max_attempts, s.send_retry_base_seconds, s.outbound_max_receive_count),

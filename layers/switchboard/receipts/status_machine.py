@@ -22,13 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, Protocol
 
 from switchboard.domain import status
 from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
-from switchboard.notifications import Notifications
-from switchboard.notifier.outbox import NotificationInProgress, Outbox, Republish
+from switchboard.notifier.outbox import NotificationInProgress, Outbox, OutboxRecords, Publisher, Republish
 from switchboard.observability import logger
-from switchboard.store.messages import MessageStore
 from switchboard.domain.message_record import StatusWriteOutcome
 from switchboard.domain.outbox_markers import status_notification
 
@@ -61,10 +60,20 @@ class ReceiptResult:
     status: str
 
 
+class ReceiptRecords(OutboxRecords, Protocol):
+    """What the status machine needs of the messages table (``adapters.dynamodb.messages_table``)."""
+
+    def apply_status(self, message_uuid: str, *args: Any, **kwargs: Any) -> Any: ...
+
+    def message_uuids_by_provider_ref(self, provider_ref: str) -> list[str]: ...
+
+    def conversation_message_uuids(self, *args: Any, **kwargs: Any) -> list[str]: ...
+
+
 class StatusService:
     """Applies provider receipts. Any exception means "not done": answer the provider 5xx so it retries."""
 
-    def __init__(self, records: MessageStore, notifications: Notifications) -> None:
+    def __init__(self, records: ReceiptRecords, notifications: Publisher) -> None:
         self.records = records
         self.outbox = Outbox(records, notifications)
 
