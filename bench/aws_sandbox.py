@@ -96,10 +96,8 @@ def forget_cached_state() -> None:
 
     from switchboard.adapters import aws_clients as aws
     from switchboard.adapters.providers import transport
-    from switchboard.config import reset_settings
     from tests.support.wiring import forget_wired_functions
 
-    reset_settings()
     aws.reset_clients()
     transport.reset_sessions()
     parameters.clear_caches()

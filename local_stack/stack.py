@@ -240,10 +240,9 @@ def apply_function_environment(environments: list[Mapping[str, str]]) -> None:
     """
     for env in environments:
         os.environ.update(env)
-    for module_name, reset in (("switchboard.config", "reset_settings"), ("switchboard.adapters.aws_clients", "reset_clients")):
-        module = sys.modules.get(module_name)
-        if module is not None:
-            getattr(module, reset)()
+    clients = sys.modules.get("switchboard.adapters.aws_clients")
+    if clients is not None:
+        clients.reset_clients()  # type: ignore[attr-defined]
 
 
 def warn_about_events_not_run(template: dict[str, Any]) -> None:

@@ -51,7 +51,7 @@ PROG = "switchboard"
 DEFAULT_LOCAL_DIR = ".local"
 ACCOUNTS_TABLE_OUTPUT = "AccountsTableName"
 CHANNELS_SECRET_OUTPUT = "ChannelsSecretArn"
-ALLOWED_HOSTS_VARIABLE = "ALLOWED_PRIVATE_WEBHOOK_HOSTS"  # read by switchboard.config
+ALLOWED_HOSTS_VARIABLE = "ALLOWED_PRIVATE_WEBHOOK_HOSTS"  # read by switchboard.provisioning
 KEYS_DIR = "keys"  # under the local stack's state directory
 LOCAL_REGION = "us-east-1"  # local_stack.template.LOCAL_REGION
 LINK_CHANNELS = ("messenger", "viber_service_msg", "sms")  # switchboard.domain.message.Channel values
@@ -293,11 +293,11 @@ def run(args: argparse.Namespace) -> str:
 
 def _run_links(args: argparse.Namespace, accounts: Any) -> dict[str, Any]:
     from switchboard.domain.tenancy import UnknownAccount
-    from switchboard.store.links import ChannelLinkStore
-    from switchboard.domain.tenancy import LinkExists
     from switchboard.adapters.dynamodb.link_store import provision_link
+    from switchboard.domain.tenancy import LinkExists
+    from switchboard.provisioning import link_store
 
-    links = ChannelLinkStore(table_name=accounts.table_name)
+    links = link_store(accounts)
     if args.command == "list":
         if accounts.get_account(args.api_key) is None:
             raise UnknownAccount(f"no account with api key {args.api_key!r}")
@@ -367,11 +367,12 @@ def _store(args: argparse.Namespace, target: Target) -> Any:
     elif getattr(args, "region", None):
         os.environ["AWS_DEFAULT_REGION"] = args.region
 
-    from switchboard.adapters import aws_clients as aws
-    from switchboard.store.accounts import AccountStore
+    from switchboard.adapters import aws_clients
+    from switchboard.provisioning import account_store
+    from switchboard.settings import ProvisioningSettings
 
-    aws.reset_clients()
-    return AccountStore(table_name=target.accounts_table)
+    aws_clients.reset_clients()
+    return account_store(ProvisioningSettings(accounts_table=target.accounts_table))
 
 
 # -- webhook URLs and key files ---------------------------------------------------------------------
@@ -396,9 +397,6 @@ def _allow_webhooks(target: Target, urls: list[str | None]) -> None:
                 file=sys.stderr,
             )
     os.environ[ALLOWED_HOSTS_VARIABLE] = ",".join(allowed)
-    from switchboard.config import reset_settings
-
-    reset_settings()
 
 
 def _host_of(url: str | None) -> str | None:

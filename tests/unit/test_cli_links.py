@@ -10,7 +10,7 @@ import pytest
 
 from switchboard.cli import main
 from switchboard.domain.message import Channel
-from switchboard.store.links import ChannelLinkStore
+from tests.support.stores import ChannelLinkStore
 from switchboard.domain.tenancy import ChannelLink
 
 PAGE = "107083064136738"

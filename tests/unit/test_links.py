@@ -8,9 +8,9 @@ import pytest
 from switchboard.adapters import aws_clients as sb_aws
 from switchboard import clock
 from switchboard.domain.message import Channel
-from switchboard.store.accounts import AccountStore
+from tests.support.stores import AccountStore
 from switchboard.domain.tenancy import UnknownAccount
-from switchboard.store.links import ChannelLinkStore
+from tests.support.stores import ChannelLinkStore
 from switchboard.domain.tenancy import ChannelLink, LinkExists, UnknownApplication, UnknownLink, normalize_address
 from switchboard.adapters.dynamodb.link_store import link_key, provision_link
 

@@ -75,7 +75,7 @@ def test_an_own_problem_type_resolves_against_the_api_that_answered(aws) -> None
     import base64
 
     from switchboard.provisioning import provision_account
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
 
     account = provision_account(AccountStore())
     basic = base64.b64encode(f"{account['api_key']}:{account['api_secret']}".encode()).decode()

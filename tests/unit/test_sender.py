@@ -12,16 +12,16 @@ from switchboard import clock
 from switchboard.domain.message import Channel, OutboundMessage
 from switchboard.adapters.providers.registry import adapter_for as real_adapter_for
 from switchboard.domain.sending import AbandonedSend, SendOutcome, SendResult, TransactionContact
-from switchboard.notifications import Notifications
+from tests.support.stores import Notifications
 from switchboard.notifier.outbox import Outbox
-from switchboard.queues import OutboundQueue
+from tests.support.stores import OutboundQueue
 from switchboard.composition import sender_function
 from switchboard.composition.sender_function import SenderServices, sender_runner
 from switchboard.sender.send_handler import SendHandler, lease_expiry
 from switchboard.sender.outcome_metrics import OutcomeTally
 from switchboard.sender.outbound_sender import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
-from switchboard.store.contacts import ContactStore
-from switchboard.store.messages import MessageStore
+from tests.support.stores import ContactStore
+from tests.support.stores import MessagesTable
 from tests.support.builders import (
     CHANNELS_CONFIG,
     PRINCIPAL,
@@ -45,14 +45,14 @@ T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 
 
 def create(uuid: str, message: OutboundMessage | None = None) -> str:
-    MessageStore().create(uuid, message or messenger_message(), PRINCIPAL)
+    MessagesTable().create(uuid, message or messenger_message(), PRINCIPAL)
     return uuid
 
 
 def make_sender(
     adapter: FakeAdapter, queue: SpyQueue | None = None, max_attempts: int = 5, base: int = 2
 ) -> OutboundSender:
-    records = MessageStore()
+    records = MessagesTable()
     return OutboundSender(
         records=records,
         contacts=ContactStore(),
@@ -71,7 +71,7 @@ def run(sender: OutboundSender, *records: dict[str, Any]) -> list[str]:
 
 
 def record(uuid: str) -> dict[str, Any]:
-    found = MessageStore().get(uuid)
+    found = MessagesTable().get(uuid)
     assert found is not None
     return found
 
@@ -246,7 +246,7 @@ def test_a_redelivered_record_in_a_later_batch_is_acknowledged_without_sending(a
 @pytest.mark.parametrize("final_status", ["submitted", "rejected"])
 def test_an_already_final_message_is_acknowledged_with_no_effect(aws, now, final_status: str) -> None:
     uuid = create("m-1")
-    store = MessageStore()
+    store = MessagesTable()
     if final_status == "rejected":
         store.mark_enqueue_failed(uuid, "could not be queued")
     else:
@@ -263,7 +263,7 @@ def test_an_already_final_message_is_acknowledged_with_no_effect(aws, now, final
 
 def test_a_message_in_flight_under_a_live_lease_is_reported_for_later(aws, now) -> None:
     uuid = create("m-1")
-    MessageStore().claim(uuid, "other-worker", int(T0) + 60)
+    MessagesTable().claim(uuid, "other-worker", int(T0) + 60)
     before = record(uuid)
     adapter = FakeAdapter()
     rec = sqs_record(uuid)
@@ -279,7 +279,7 @@ def test_a_message_in_flight_under_a_live_lease_is_reported_for_later(aws, now) 
 @pytest.mark.parametrize("message", [messenger_message(), sms_message()], ids=["messenger", "sms"])
 def test_expired_lease_on_messenger_and_sms_rejects_without_resending(aws, now, message) -> None:
     uuid = create("m-1", message)
-    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
     adapter = FakeAdapter()
 
@@ -296,7 +296,7 @@ def test_expired_lease_on_messenger_and_sms_rejects_without_resending(aws, now, 
 
 def test_expired_lease_on_viber_resends(aws, now) -> None:
     uuid = create("v-1", viber_message())
-    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
     adapter = FakeAdapter(accepted("5012345678901234567"))
 
@@ -323,7 +323,7 @@ class ResendingSms(ChannelView):
 
 def test_recovery_and_contacts_follow_the_adapters_capabilities_not_the_channel(aws, now) -> None:
     uuid = create("s-1", sms_message())
-    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
     fake = FakeAdapter(accepted("sms-1"))
     sender = make_sender(fake)
@@ -349,7 +349,7 @@ def test_provider_adapters_declare_their_capabilities() -> None:
 
 def test_viber_resend_answered_already_sent_means_the_first_send_went_through(aws, now) -> None:
     uuid = create("v-1", viber_message())
-    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
 
     assert run(make_sender(FakeAdapter(rejected(1320, "Message already sent"))), sqs_record(uuid)) == []
@@ -402,7 +402,7 @@ def test_malformed_bodies_and_unknown_messages_are_acknowledged(aws, now) -> Non
 
 def test_only_the_failing_records_of_a_batch_are_reported(aws, now) -> None:
     good, in_flight = create("m-1"), create("m-2")
-    MessageStore().claim(in_flight, "other-worker", int(T0) + 60)
+    MessagesTable().claim(in_flight, "other-worker", int(T0) + 60)
 
     failures = run(make_sender(FakeAdapter()), sqs_record(good, message_id="a"), sqs_record(in_flight, message_id="b"))
 
@@ -510,7 +510,7 @@ def test_handler_end_to_end_with_the_sample_event(aws, now, monkeypatch) -> None
     first, second = (json.loads(r["body"])["message_uuid"] for r in event["Records"])
     create(first)
     create(second, sms_message())
-    MessageStore().claim(second, "other-worker", int(T0) + 60)  # in flight elsewhere
+    MessagesTable().claim(second, "other-worker", int(T0) + 60)  # in flight elsewhere
     adapter = FakeAdapter(accepted("mid.1"))
     services = SenderServices(SendHandler(make_sender(adapter), lambda: CHANNELS_CONFIG), sender_runner(10))
     monkeypatch.setattr(sender_function, "services", lambda: services)

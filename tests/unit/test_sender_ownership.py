@@ -44,7 +44,7 @@ def b(api: Api, tmp_path: Path) -> Account:
     """A second account (with an application) owning an SMS sender id and an unconfigured page."""
     from local_stack.provision import link_senders
     from switchboard.provisioning import provision_account, provision_application
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
 
     store = AccountStore()
     account = provision_account(store)

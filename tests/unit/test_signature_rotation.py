@@ -11,10 +11,11 @@ from switchboard.domain.notification import Notification
 from switchboard.notifier.delivery import DeliveryOutcome, Notifier
 from switchboard.notifier.targets import WebhookTargets
 from switchboard.provisioning import rotate_signature_secret
-from switchboard.store.accounts import AccountStore
+from tests.support.stores import AccountStore
 from switchboard.adapters.webhook_http.webhook_poster import PostResult
 from switchboard.notifier.webhook_signing import payload_hash
 from tests.support.clock import T0
+from tests.support.stores import wired_authenticator
 
 STATUS_URL = "https://hooks.example.com/status"
 
@@ -70,7 +71,7 @@ def status_webhook(api_key: str, attempt: int = 1) -> Notification:
 
 
 def notifier(poster: RecordingPoster, queues: NoRetries | None = None) -> Notifier:
-    targets = WebhookTargets(Authenticator(AccountStore(), cache_ttl_seconds=60))
+    targets = WebhookTargets(wired_authenticator(AccountStore(), cache_ttl_seconds=60))
     return Notifier(targets=targets, poster=poster, queues=queues or NoRetries(), attempts=Attempts())
 
 

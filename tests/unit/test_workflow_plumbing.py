@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from switchboard import clock
-from switchboard.notifications import Notifications
+from tests.support.stores import Notifications
 from switchboard.domain.notification import Notification, status_body
-from switchboard.workflows.events import WorkflowEventsQueue
+from tests.support.stores import WorkflowEventsQueue
 from switchboard.domain.workflow_events import StatusEvent, TimerEvent, parse_event, timer_delay
 from tests.support.lambdas import FakeLambdaContext, load_handler_module
 

@@ -40,10 +40,14 @@ def settings() -> SenderSettings:
 @cache
 def services() -> SenderServices:
     # Imported on first use, as before the composition module: the API function shares neither.
+    from switchboard.adapters.providers import transport
     from switchboard.adapters.providers.channels_secret import ChannelsSecret
     from switchboard.adapters.providers.registry import adapter_for
 
     s = settings()
+    transport.configure(
+        transport.ProviderHttp(s.sender_concurrency, s.provider_connect_timeout, s.provider_read_timeout)
+    )
     sqs, dynamodb = aws.client("sqs"), aws.client("dynamodb")
     records = MessagesTable(dynamodb, s.messages_table, s.retention_seconds)
     publisher = NotificationPublisher(

@@ -10,7 +10,7 @@ Rules (each enforced by one conditional write on the record, so concurrent Lambd
 - Every status is recorded in the record's ``seen_statuses``; a receipt whose status is there is a
   **duplicate** and writes nothing, not even history.
 - Each applied change sends exactly one status webhook, through the outbox
-  (``switchboard.notifications.outbox``).
+  (``switchboard.notifier.outbox``).
 
 Finding the message: receipts by ``provider_ref`` (ProviderRefIndex), Messenger watermarks by
 ``conversation`` and ``sent_at_ms`` (ConversationIndex). The sender writes both in the same write
