@@ -8,7 +8,7 @@ a request needs it (``/health`` builds none, a lookup no acceptor), once per war
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from typing import Any
 
 from switchboard.api.routes import ApiServices, create_app
@@ -58,6 +58,7 @@ class ApiFunctionServices:
         from switchboard.api.message_acceptor import MessageAcceptor
         from switchboard.adapters.providers.registry import unconfigured_sender
         from switchboard.adapters.dynamodb.contact_store import ContactStore
+        from switchboard.adapters.webhook_http.ssrf_guard import check_webhook_url
         from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
 
         return MessageAcceptor(
@@ -67,7 +68,7 @@ class ApiFunctionServices:
             channels_config=self.channels_config,
             unconfigured_sender=unconfigured_sender,
             sender_links=ChannelLinkStore(self._dynamodb, self.settings.accounts_table),
-            allowed_private_webhook_hosts=self.settings.allowed_private_webhook_hosts,
+            check_webhook_url=partial(check_webhook_url, allowed_private_hosts=self.settings.allowed_private_webhook_hosts),
         )
 
     @cached_property
