@@ -1,5 +1,7 @@
 """The whole local stack in one process: moto, provider simulators, webhook sink, functions, API.
 
+Over 350 lines on purpose: the start and stop order of the whole local stack (lock, ports, moto, simulators, sink, functions, event sources, API) reads as one sequence.
+
 Start order (``LocalStack.start``): take the state directory's lock and bind every port (the API's
 and moto's) before anything in the directory changes, so a second start fails without harming the
 first; read the saved state (``persistence``) unless the start is ``fresh``; create the template's

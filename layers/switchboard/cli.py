@@ -1,6 +1,8 @@
 """``switchboard``: create accounts and applications, change their credentials, link channels to
 them, and generate JWTs.
 
+Over 350 lines on purpose: the argument parser of every command with its dispatch, kept in one place so `--help` and the code read together; the work itself is in `provisioning.py`.
+
     switchboard accounts create [--inbound-url URL] [--status-url URL]
     switchboard accounts set-rate-limit --api-key KEY (--per-second N | --default)
     switchboard links list --api-key KEY

@@ -21,13 +21,7 @@ from switchboard.domain.errors import InvalidParameter, ServiceUnavailable, Vali
 from switchboard.observability import logger, metrics
 from switchboard.workflows.engine import LEASE_SECONDS
 from switchboard.workflows.launcher import StepLauncher
-from switchboard.workflows.model import (
-    ERROR,
-    IN_PROGRESS,
-    TEMPLATE,
-    flavour_of,
-    id_field,
-)
+from switchboard.domain.workflow import ERROR, IN_PROGRESS, TEMPLATE, flavour_of, id_field
 from switchboard.workflows.workflow_requests import Step, prefixed_failure
 
 NOT_QUEUED = "not_queued"
