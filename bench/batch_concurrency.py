@@ -91,6 +91,7 @@ def waits_batch_ms(provider: SlowProvider, batches: int, queue_arn: str) -> list
 
     # Imported here: the switchboard package reads its environment (set by the sandbox) at import.
     # The tests' in-memory ports, each call spent waiting AWS_CALL_SECONDS as a network round-trip is.
+    from switchboard.adapters.providers import transport
     from switchboard.adapters.providers.registry import adapter_for
     from switchboard.adapters.sqs.outbound_queue import outbound_body
     from switchboard.composition import sender_function
@@ -105,9 +106,11 @@ def waits_batch_ms(provider: SlowProvider, batches: int, queue_arn: str) -> list
     policy = SenderPolicy(max_attempts=5, retry_base_seconds=2, max_receive_count=8)
     sender = OutboundSender(records, contacts, queue, adapter_for, policy, NoMetrics(), webhooks=outbox)
     config = provider.channels_secret()
-    # The deployed function's runner: as many records at once as its SENDER_CONCURRENCY.
+    # The deployed function's runner and provider HTTP: as many records at once as its SENDER_CONCURRENCY.
+    settings = sender_function.settings()
+    transport.configure(sender_function.provider_http(settings))
     handler = SendHandler(sender, lambda: config)
-    runner = sender_function.sender_runner(sender_function.settings().sender_concurrency)
+    runner = sender_function.sender_runner(settings.sender_concurrency)
     timings: list[float] = []
     for batch_index in range(batches + 1):
         messages = []

@@ -45,9 +45,7 @@ def services() -> SenderServices:
     from switchboard.adapters.providers.registry import adapter_for
 
     s = settings()
-    transport.configure(
-        transport.ProviderHttp(s.sender_concurrency, s.provider_connect_timeout, s.provider_read_timeout)
-    )
+    transport.configure(provider_http(s))
     sqs, dynamodb = aws.client("sqs"), aws.client("dynamodb")
     records = MessagesTable(dynamodb, s.messages_table, s.retention_seconds)
     publisher = NotificationPublisher(
@@ -66,6 +64,13 @@ def services() -> SenderServices:
         handler=SendHandler(sender, ChannelsSecret(s.channels_secret_id, s.secrets_max_age_seconds)),
         runner=sender_runner(s.sender_concurrency),
     )
+
+
+def provider_http(s: SenderSettings) -> Any:
+    """The provider adapters' HTTP settings (``transport.ProviderHttp``): a pooled connection per concurrent send."""
+    from switchboard.adapters.providers.transport import ProviderHttp
+
+    return ProviderHttp(s.sender_concurrency, s.provider_connect_timeout, s.provider_read_timeout)
 
 
 def sender_runner(concurrency: int) -> BatchRunner[str]:
