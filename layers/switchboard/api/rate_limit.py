@@ -63,9 +63,9 @@ class DynamoDbRequestCounter:
     def try_count(self, key: str, limit: int, expires_at: int) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from switchboard.adapters import aws_clients as aws
+        from switchboard.adapters import aws_clients
 
-        client = self._client if self._client is not None else aws.client("dynamodb")
+        client = self._client if self._client is not None else aws_clients.client("dynamodb")
         try:
             client.update_item(
                 TableName=self.table_name,

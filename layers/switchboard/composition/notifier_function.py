@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from switchboard.adapters import aws_clients as aws
+from switchboard.adapters import aws_clients
 from switchboard.adapters.dynamodb.account_store import AccountStore
 from switchboard.adapters.dynamodb.messages_table import MessagesTable
 from switchboard.adapters.sqs.batch_runner import BatchRunner, Ordering
@@ -37,12 +37,12 @@ def settings() -> NotifierSettings:
 @cache
 def services() -> NotifierServices:
     s = settings()
-    dynamodb = aws.client("dynamodb")
+    dynamodb = aws_clients.client("dynamodb")
     accounts = Authenticator(AccountStore(dynamodb, s.accounts_table), cache_ttl_seconds=s.auth_cache_ttl_seconds)
     notifier = Notifier(
         targets=WebhookTargets(accounts),
         poster=WebhookPoster(allowed_private_hosts=s.allowed_private_webhook_hosts),
-        queues=NotifyQueue(aws.client("sqs"), s.notify_queue_url, s.notify_dlq_url),
+        queues=NotifyQueue(aws_clients.client("sqs"), s.notify_queue_url, s.notify_dlq_url),
         attempts=MessagesTable(dynamodb, s.messages_table, s.retention_seconds),
     )
     return NotifierServices(handler=DeliveryHandler(notifier), runner=notifier_runner())

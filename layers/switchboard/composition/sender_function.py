@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from switchboard.adapters import aws_clients as aws
+from switchboard.adapters import aws_clients
 from switchboard.adapters.dynamodb.contact_store import ContactStore
 from switchboard.adapters.dynamodb.messages_table import MessagesTable
 from switchboard.adapters.sqs.batch_runner import BatchRunner
@@ -46,7 +46,7 @@ def services() -> SenderServices:
 
     s = settings()
     transport.configure(provider_http(s))
-    sqs, dynamodb = aws.client("sqs"), aws.client("dynamodb")
+    sqs, dynamodb = aws_clients.client("sqs"), aws_clients.client("dynamodb")
     records = MessagesTable(dynamodb, s.messages_table, s.retention_seconds)
     publisher = NotificationPublisher(
         NotifyQueue(sqs, s.notify_queue_url, s.notify_dlq_url), WorkflowEventsQueue(sqs, s.workflow_events_queue_url)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from switchboard.adapters import aws_clients as aws
+from switchboard.adapters import aws_clients
 from switchboard.adapters.dynamodb.messages_table import MessagesTable
 from switchboard.adapters.dynamodb.workflow_store import WorkflowStore
 from switchboard.adapters.sqs.batch_runner import BatchRunner
@@ -37,7 +37,7 @@ def settings() -> WorkflowSettings:
 @cache
 def services() -> WorkflowServices:
     s = settings()
-    sqs, dynamodb = aws.client("sqs"), aws.client("dynamodb")
+    sqs, dynamodb = aws_clients.client("sqs"), aws_clients.client("dynamodb")
     messages = MessagesTable(dynamodb, s.messages_table, s.retention_seconds)
     events = WorkflowEventsQueue(sqs, s.workflow_events_queue_url)
     launcher = StepLauncher(
