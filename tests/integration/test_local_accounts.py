@@ -16,7 +16,7 @@ import jwt
 import pytest
 
 from local_stack.child import ROOT
-from tests.integration.conftest import RunningStack
+from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ import pytest
 
 from local_stack.child import ROOT
 from local_stack.replay import main
-from tests.integration.conftest import RunningStack
-from tests.integration.helpers import NO_REPORT, unique_msisdn
+from tests.support.stack import RunningStack
+from tests.support.stack_requests import NO_REPORT, unique_msisdn
 
 pytestmark = pytest.mark.integration
 

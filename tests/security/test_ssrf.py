@@ -42,7 +42,8 @@ ATTEMPT_TIMEOUT_SECONDS = 60
 Url = Callable[[int, str, str], str]
 REFUSED_URLS: dict[str, Url] = {
     "loopback": lambda port, token, sink: f"http://127.0.0.1:{port}/{token}",
-    "localhost": lambda port, token, sink: f"http://localhost:{port}/{token}",
+    # Not "localhost": it is the local stack's own, local-only allowance (a developer's receiver,
+    # docs/local-stack.md); a deployed guard refuses it (tests/unit/test_ssrf.py).
     "decimal": lambda port, token, sink: f"http://2130706433:{port}/{token}",
     "hex": lambda port, token, sink: f"http://0x7f000001:{port}/{token}",
     "octal": lambda port, token, sink: f"http://0177.0.0.1:{port}/{token}",
