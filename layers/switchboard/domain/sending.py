@@ -11,10 +11,18 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from switchboard.domain.error_codes import ALREADY_SENT, REASONS
+from switchboard.domain.error_codes import ALREADY_SENT, INTERNAL_ERROR, REASONS, error
 from switchboard.domain.message import Channel, OutboundMessage
 
 _MAX_DETAIL_CHARS = 300
+# Every final status of a message whose provider outcome stayed unknown: rejected 1030 with this
+# reason prefix (docs/errors.md), so a customer can tell it from a certain failure.
+OUTCOME_UNKNOWN_PREFIX = "Internal error: outcome unknown"
+
+
+def outcome_unknown_error(detail: str) -> dict[str, Any]:
+    """The ``error`` of a message rejected because its outcome is unknown; ``detail`` says why."""
+    return error(INTERNAL_ERROR, f"{OUTCOME_UNKNOWN_PREFIX}: {detail}; it was not sent again"[:_MAX_DETAIL_CHARS])
 
 
 class SendOutcome(str, Enum):
