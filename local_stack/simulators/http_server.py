@@ -99,7 +99,11 @@ def _handler_class(handle: RequestHandler) -> type[BaseHTTPRequestHandler]:
             except Exception:
                 logger.exception("handler failed for %s %s", self.command, request.path)
                 response = HttpResponse.text(500, "internal error")
-            self._send(response)
+            try:
+                self._send(response)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up first (e.g. its read timeout before a slow answer): nobody to answer.
+                self.close_connection = True
 
         def _send(self, response: HttpResponse) -> None:
             if response.delay_seconds > 0:
