@@ -29,8 +29,10 @@ from bench.aws_sandbox import aws_sandbox
 from bench.results import Measurement
 from bench.run_options import RunOptions, progress
 from bench.stats import percentile
-from switchboard.store.accounts import ACCOUNT_PREFIX, AccountStore
+from tests.support.stores import AccountStore
+from switchboard.adapters.dynamodb.account_items import ACCOUNT_PREFIX
 from tests.support.lambdas import basic_auth
+from tests.support.stores import wired_authenticator
 
 TARGET_GAP = 1.1  # the slower kind's median at most 10 % above the faster one's
 BLOCK = 50
@@ -116,7 +118,7 @@ def run(options: RunOptions) -> list[Measurement]:
 def fresh_authenticator(store: AccountStore) -> Any:
     from switchboard.auth import Authenticator
 
-    return Authenticator(store)
+    return wired_authenticator(store)
 
 
 def probe(authenticator: Any, header: str) -> float:

@@ -94,12 +94,10 @@ def forget_cached_state() -> None:
     """Settings, boto3 clients, provider sessions and Powertools' parameter cache, read afresh."""
     from aws_lambda_powertools.utilities import parameters
 
-    from switchboard import aws
-    from switchboard.channels import transport
-    from switchboard.config import reset_settings
+    from switchboard.adapters import aws_clients as aws
+    from switchboard.adapters.providers import transport
     from tests.support.wiring import forget_wired_functions
 
-    reset_settings()
     aws.reset_clients()
     transport.reset_sessions()
     parameters.clear_caches()

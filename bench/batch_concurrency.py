@@ -91,10 +91,12 @@ def waits_batch_ms(provider: SlowProvider, batches: int, queue_arn: str) -> list
 
     # Imported here: the switchboard package reads its environment (set by the sandbox) at import.
     # The tests' in-memory ports, each call spent waiting AWS_CALL_SECONDS as a network round-trip is.
-    from switchboard.channels.registry import adapter_for
-    from switchboard.queues import outbound_body
-    from switchboard.sender.batch import process_batch
-    from switchboard.sender.worker import OutboundSender, SenderPolicy
+    from switchboard.adapters.providers import transport
+    from switchboard.adapters.providers.registry import adapter_for
+    from switchboard.adapters.sqs.outbound_queue import outbound_body
+    from switchboard.composition import sender_function
+    from switchboard.sender.outbound_sender import OutboundSender, SenderPolicy
+    from switchboard.sender.send_handler import SendHandler
     from switchboard.validation import parse_flat
     from tests.support.fakes.message_records import FakeMessageRecords
     from tests.support.fakes.sender_ports import FakeContacts, FakeOutbox, NoMetrics, SpyQueue
@@ -104,6 +106,11 @@ def waits_batch_ms(provider: SlowProvider, batches: int, queue_arn: str) -> list
     policy = SenderPolicy(max_attempts=5, retry_base_seconds=2, max_receive_count=8)
     sender = OutboundSender(records, contacts, queue, adapter_for, policy, NoMetrics(), webhooks=outbox)
     config = provider.channels_secret()
+    # The deployed function's runner and provider HTTP: as many records at once as its SENDER_CONCURRENCY.
+    settings = sender_function.settings()
+    transport.configure(sender_function.provider_http(settings))
+    handler = SendHandler(sender, lambda: config)
+    runner = sender_function.sender_runner(settings.sender_concurrency)
     timings: list[float] = []
     for batch_index in range(batches + 1):
         messages = []
@@ -117,7 +124,7 @@ def waits_batch_ms(provider: SlowProvider, batches: int, queue_arn: str) -> list
             )
         sent_before = sum(provider.requests.values())
         start = time.perf_counter()
-        response = process_batch(sqs_event(messages, queue_arn), None, sender=sender, load_channel_config=lambda: config)
+        response = handler.run(runner, sqs_event(messages, queue_arn), None)
         elapsed = (time.perf_counter() - start) * 1000
         sent = sum(provider.requests.values()) - sent_before
         if response.get("batchItemFailures") or sent != BATCH_SIZE:

@@ -36,10 +36,9 @@ def provision_demo(inbound_url: str, status_url: str, private_key_out: Path) -> 
 
     Needs the functions' environment (table names, AWS endpoint) in ``os.environ``.
     """
-    from switchboard.provisioning import provision_account, provision_application
-    from switchboard.store.accounts import AccountStore
+    from switchboard.provisioning import account_store, provision_account, provision_application
 
-    store = AccountStore()
+    store = account_store()
     account = provision_account(
         store, inbound_url=inbound_url, status_url=status_url, rate_limit_per_second=DEMO_RATE_LIMIT_PER_SECOND
     )
@@ -63,9 +62,9 @@ def provision_demo(inbound_url: str, status_url: str, private_key_out: Path) -> 
 
 def demo_is_usable(credentials: DemoCredentials) -> bool:
     """The account takes these credentials, the application is the account's, and its key file is there."""
-    from switchboard.store.accounts import AccountStore
+    from switchboard.provisioning import account_store
 
-    store = AccountStore()
+    store = account_store()
     account = store.get_account(credentials.api_key)
     application = store.get_application(credentials.application_id)
     return (
@@ -88,9 +87,10 @@ def link_senders(api_key: str, senders: Iterable[tuple[str, str]], application_i
     An address is a Messenger page id, a Viber service id, an SMS number or an alphanumeric SMS
     sender id. Needs the functions' environment in ``os.environ``, as ``provision_demo`` does.
     """
-    from switchboard.store.accounts import AccountStore
-    from switchboard.store.links import ChannelLinkStore, provision_link
+    from switchboard.adapters.dynamodb.link_store import provision_link
+    from switchboard.provisioning import account_store, link_store
 
-    accounts, links = AccountStore(), ChannelLinkStore()
+    accounts = account_store()
+    links = link_store(accounts)
     for channel, address in senders:
         provision_link(accounts, links, channel, address, api_key, application_id)

@@ -1,5 +1,7 @@
 """``python -m local_stack.replay EVENT_FILE``: a provider webhook, signed for the running local stack and sent to it.
 
+Over 350 lines on purpose: one command (parse, sign per provider, retarget at a real message, send, report) whose parts only it uses; the split of payload builders per simulator is the next step (issue 9, item 4).
+
 ``EVENT_FILE`` is an API Gateway event as in ``events/webhooks_*.json`` (the provider's request as
 the API received it), or a raw provider body: a JSON object (Messenger, Viber, or SMS API
 parameters) or a form-encoded SMS API query string. A raw body goes to the route its fields name:

@@ -1,5 +1,7 @@
 """The whole local stack in one process: moto, provider simulators, webhook sink, functions, API.
 
+Over 350 lines on purpose: the start and stop order of the whole local stack (lock, ports, moto, simulators, sink, functions, event sources, API) reads as one sequence.
+
 Start order (``LocalStack.start``): take the state directory's lock and bind every port (the API's
 and moto's) before anything in the directory changes, so a second start fails without harming the
 first; read the saved state (``persistence``) unless the start is ``fresh``; create the template's
@@ -197,7 +199,7 @@ def _counted(count: int, noun: str) -> str:
 
 def restored_counts(snapshot: Snapshot, queued: int) -> str:
     """``12 messages, 1 workflow, 2 accounts, 3 queued records, 0 pending provider reports``."""
-    from switchboard.store.accounts import ACCOUNT_PREFIX
+    from switchboard.adapters.dynamodb.account_items import ACCOUNT_PREFIX
 
     tables = snapshot.tables
     messages = sum(1 for item in tables.get("MessagesTable", []) if "status" in item)
@@ -246,10 +248,9 @@ def apply_function_environment(environments: list[Mapping[str, str]]) -> None:
     """
     for env in environments:
         os.environ.update(env)
-    for module_name, reset in (("switchboard.config", "reset_settings"), ("switchboard.aws", "reset_clients")):
-        module = sys.modules.get(module_name)
-        if module is not None:
-            getattr(module, reset)()
+    clients = sys.modules.get("switchboard.adapters.aws_clients")
+    if clients is not None:
+        clients.reset_clients()  # type: ignore[attr-defined]
 
 
 def warn_about_events_not_run(template: dict[str, Any]) -> None:

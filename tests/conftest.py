@@ -96,17 +96,14 @@ def aws(aws_session: SessionAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aw
     """moto with every table, queue and secret of ``template.yaml``, as the template created them.
 
     Every function's environment (resolved from the template) is applied to ``os.environ``, and
-    cached settings/clients are reset so code under test sees them. Nothing a test leaves behind
+    cached clients are reset so code under test sees them. Nothing a test leaves behind
     (items, messages, a changed secret) reaches another test.
     """
-    from switchboard import aws as sb_aws
-    from switchboard.config import reset_settings
+    from switchboard.adapters import aws_clients as sb_aws
 
     with aws_session.lent() as env:
         for key, value in env.env.items():
             monkeypatch.setenv(key, value)
-        reset_settings()
         sb_aws.reset_clients()
         yield env
-        reset_settings()
         sb_aws.reset_clients()

@@ -1,6 +1,8 @@
 """``switchboard``: create accounts and applications, change their credentials, link channels to
 them, and generate JWTs.
 
+Over 350 lines on purpose: the argument parser of every command with its dispatch, kept in one place so `--help` and the code read together; the work itself is in `provisioning.py`.
+
     switchboard accounts create [--inbound-url URL] [--status-url URL]
     switchboard accounts set-rate-limit --api-key KEY (--per-second N | --default)
     switchboard links list --api-key KEY
@@ -51,7 +53,7 @@ PROG = "switchboard"
 DEFAULT_LOCAL_DIR = ".local"
 ACCOUNTS_TABLE_OUTPUT = "AccountsTableName"
 CHANNELS_SECRET_OUTPUT = "ChannelsSecretArn"
-ALLOWED_HOSTS_VARIABLE = "ALLOWED_PRIVATE_WEBHOOK_HOSTS"  # read by switchboard.config
+ALLOWED_HOSTS_VARIABLE = "ALLOWED_PRIVATE_WEBHOOK_HOSTS"  # read by switchboard.provisioning
 KEYS_DIR = "keys"  # under the local stack's state directory
 LOCAL_REGION = "us-east-1"  # local_stack.template.LOCAL_REGION
 LINK_CHANNELS = ("messenger", "viber_service_msg", "sms")  # switchboard.domain.message.Channel values
@@ -292,10 +294,12 @@ def run(args: argparse.Namespace) -> str:
 
 
 def _run_links(args: argparse.Namespace, accounts: Any) -> dict[str, Any]:
-    from switchboard.store.accounts import UnknownAccount
-    from switchboard.store.links import ChannelLinkStore, LinkExists, provision_link
+    from switchboard.domain.tenancy import UnknownAccount
+    from switchboard.adapters.dynamodb.link_store import provision_link
+    from switchboard.domain.tenancy import LinkExists
+    from switchboard.provisioning import link_store
 
-    links = ChannelLinkStore(table_name=accounts.table_name)
+    links = link_store(accounts)
     if args.command == "list":
         if accounts.get_account(args.api_key) is None:
             raise UnknownAccount(f"no account with api key {args.api_key!r}")
@@ -365,11 +369,12 @@ def _store(args: argparse.Namespace, target: Target) -> Any:
     elif getattr(args, "region", None):
         os.environ["AWS_DEFAULT_REGION"] = args.region
 
-    from switchboard import aws
-    from switchboard.store.accounts import AccountStore
+    from switchboard.adapters import aws_clients
+    from switchboard.provisioning import account_store
+    from switchboard.settings import ProvisioningSettings
 
-    aws.reset_clients()
-    return AccountStore(table_name=target.accounts_table)
+    aws_clients.reset_clients()
+    return account_store(ProvisioningSettings(accounts_table=target.accounts_table))
 
 
 # -- webhook URLs and key files ---------------------------------------------------------------------
@@ -394,9 +399,6 @@ def _allow_webhooks(target: Target, urls: list[str | None]) -> None:
                 file=sys.stderr,
             )
     os.environ[ALLOWED_HOSTS_VARIABLE] = ",".join(allowed)
-    from switchboard.config import reset_settings
-
-    reset_settings()
 
 
 def _host_of(url: str | None) -> str | None:
@@ -424,7 +426,7 @@ def _resolves(host: str) -> bool:
 
 def _with_allowance_hint(exc: ValueError, target: Target) -> str:
     """The error, and for a URL the SSRF guard refused locally, what the local stack would take instead."""
-    from switchboard.webhooks.ssrf import UnsafeWebhookUrl
+    from switchboard.adapters.webhook_http.ssrf_guard import UnsafeWebhookUrl
 
     message = str(exc)
     if target.local_dir is None or not isinstance(exc, UnsafeWebhookUrl):

@@ -56,11 +56,13 @@ def add_parser(commands: Any, parent: argparse.ArgumentParser, parser_class: typ
 
 
 def run(args: argparse.Namespace, accounts: Any, channels_secret_id: str) -> dict[str, Any]:
-    from switchboard import aws
-    from switchboard.store.links import ChannelLinkStore, LinkExists, provision_link
+    from switchboard.adapters import aws_clients
+    from switchboard.adapters.dynamodb.link_store import provision_link
+    from switchboard.domain.tenancy import LinkExists
+    from switchboard.provisioning import link_store
 
-    links = ChannelLinkStore(table_name=accounts.table_name)
-    client = aws.client("secretsmanager")
+    links = link_store(accounts)
+    client = aws_clients.client("secretsmanager")
     attempts = 1 if args.address else NEW_ADDRESS_ATTEMPTS
     for attempt in range(attempts):
         address = args.address or new_address(args.channel)

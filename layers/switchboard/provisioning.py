@@ -11,9 +11,15 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from switchboard import clock
-from switchboard.store.accounts import AccountStore, Application, NoSuchApplication, UnknownAccount, check_rate_limit
+from switchboard.adapters.dynamodb.account_store import AccountStore
+from switchboard.domain.tenancy import Application, NoSuchApplication, UnknownAccount, check_rate_limit
+
+if TYPE_CHECKING:
+    from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
+    from switchboard.settings import ProvisioningSettings
 
 MAX_URL_LENGTH = 2000
 MAX_APPLICATION_NAME_LENGTH = 200
@@ -23,17 +29,18 @@ RSA_KEY_BITS = 2048
 
 
 def validate_webhook_url(url: str) -> str:
-    """``url`` unchanged if the SSRF guard accepts it (``webhooks/ssrf.py``: an absolute http(s) URL
+    """``url`` unchanged if the SSRF guard accepts it (``adapters/webhook_http/ssrf_guard.py``: an absolute http(s) URL
     without user information or backslashes, whose host resolves only to public addresses; hosts in
     ALLOWED_PRIVATE_WEBHOOK_HOSTS are exempt from the address check); ``ValueError`` otherwise."""
     if not isinstance(url, str) or not url:
         raise ValueError("webhook URL must be a non-empty string")
     if len(url) > MAX_URL_LENGTH:
         raise ValueError(f"webhook URL is longer than {MAX_URL_LENGTH} characters")
-    from switchboard.config import settings
-    from switchboard.webhooks.ssrf import check_webhook_url
+    from switchboard.adapters.webhook_http.ssrf_guard import check_webhook_url
+    from switchboard.settings import WebhookUrlSettings, load_settings
 
-    check_webhook_url(url, settings().allowed_private_webhook_hosts)  # UnsafeWebhookUrl is a ValueError
+    allowed = load_settings(WebhookUrlSettings).allowed_private_webhook_hosts
+    check_webhook_url(url, allowed)  # UnsafeWebhookUrl is a ValueError
     return url
 
 
@@ -288,3 +295,20 @@ def generate_jwt(
 
 def _optional_urls(*urls: str | None) -> tuple[str | None, ...]:
     return tuple(None if url is None else validate_webhook_url(url) for url in urls)
+
+
+def account_store(settings: "ProvisioningSettings | None" = None) -> AccountStore:
+    """The accounts table of ``settings`` (default: from the environment), for the operator tools."""
+    from switchboard.adapters import aws_clients
+    from switchboard.settings import ProvisioningSettings, load_settings
+
+    table = (settings or load_settings(ProvisioningSettings)).accounts_table
+    return AccountStore(aws_clients.DeferredClient("dynamodb"), table)
+
+
+def link_store(accounts: AccountStore) -> "ChannelLinkStore":
+    """The sender links, kept in the same table as ``accounts``."""
+    from switchboard.adapters import aws_clients
+    from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
+
+    return ChannelLinkStore(aws_clients.DeferredClient("dynamodb"), accounts.table_name)

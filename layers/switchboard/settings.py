@@ -3,9 +3,10 @@
 ``load_settings(SenderSettings)`` returns a frozen ``SenderSettings`` or raises ``SettingsError``
 naming the function and *every* missing, empty or malformed variable at once, so a broken
 deployment fails its first invocation with one clear log line instead of, say, sending to an empty
-queue URL. Required variables have no default; optional ones keep the defaults of
-``switchboard.config``. Each class lists only what its function reads; a unit test checks every
-variable against the function's ``Environment`` in ``template.yaml``.
+queue URL. Required variables have no default; optional ones the template's. Each class lists only
+what its function reads; a unit test checks every variable against the function's ``Environment``
+in ``template.yaml``. ``ProvisioningSettings`` is what the operator tools (the CLI, the local
+stack) read from the same variables.
 """
 from __future__ import annotations
 
@@ -177,6 +178,20 @@ class WorkflowSettings(_Retention):
     notify_dlq_url: str = required("NOTIFY_DLQ_URL")
     workflow_events_queue_url: str = required("WORKFLOW_EVENTS_QUEUE_URL")
     retention_days: int = optional("RETENTION_DAYS", 90)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProvisioningSettings:
+    """Accounts, applications and sender links, written by the CLI and the local stack (not a function)."""
+
+    accounts_table: str = required("ACCOUNTS_TABLE")
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookUrlSettings:
+    """Hosts the operator tools accept as webhook targets although they are not public (the local sink)."""
+
+    allowed_private_webhook_hosts: tuple[str, ...] = optional("ALLOWED_PRIVATE_WEBHOOK_HOSTS", ())
 
 
 FUNCTION_SETTINGS: tuple[type, ...] = (ApiSettings, WebhooksSettings, SenderSettings, NotifierSettings, WorkflowSettings)

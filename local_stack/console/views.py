@@ -1,5 +1,7 @@
 """The console's data: message records, the stack's logs and workflow records turned into what a page shows.
 
+Over 350 lines on purpose: every page's view, pure functions of JSON values tested one by one; splitting it per page would scatter the shared formatting helpers.
+
 Pure functions of plain JSON values, so every view is testable without a running stack.
 """
 

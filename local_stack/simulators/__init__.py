@@ -1,5 +1,7 @@
 """Sandbox simulators of the three providers, served by one HTTP server under path prefixes.
 
+Over 350 lines on purpose: the one HTTP server of the three simulators, its routing and scenarios, which the per-provider modules plug into.
+
     /messenger/<version>/me/messages   Messenger Send API
     /viber/send_message                Viber Service Messages partner API
     /sms/sms/json                      Nexmo SMS API

@@ -1,5 +1,7 @@
 """Delivery and read reports, sent to the local API's provider webhook routes as the real providers send them.
 
+Over 350 lines on purpose: the delivery and read reports of all three providers share scheduling and signing; moving each provider's payload builder beside its simulator is the next step (issue 9, item 4).
+
     Messenger  POST /webhooks/messenger  the Graph webhook envelope ``{"object": "page", "entry": [{"id":
                <page>, "time", "messaging": [{"sender": {"id": <psid>}, "recipient": {"id": <page>},
                "timestamp", "delivery": {"mids": [<mid>], "watermark", "seq": 0}}]}]}``, then the same

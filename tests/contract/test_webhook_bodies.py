@@ -26,7 +26,7 @@ from vonage_jwt.verify_jwt import verify_signature
 from switchboard.domain.message import Channel
 from switchboard.domain.notification import STATUS_KIND, Notification, inbound_body, status_body
 from switchboard.domain.webhook_bodies import V0_1, V1, V1_CHANNEL_NAMES, SmsStatusExtras, v1_inbound_body, v1_status_body
-from switchboard.webhooks.signing import webhook_token
+from switchboard.notifier.webhook_signing import webhook_token
 
 HERE = Path(__file__).parent
 SCHEMAS = HERE / "schemas"

@@ -8,17 +8,12 @@ the provider calls, the message's final status and the status webhooks.
 """
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from switchboard.adapters import aws_clients
-from switchboard.adapters.dynamodb.message_store import MessageStore
-from switchboard.adapters.dynamodb.outbox_store import OutboxStore
-from switchboard.adapters.dynamodb.receipt_store import ReceiptStore
 from switchboard.adapters.providers.registry import adapter_for as real_adapter_for
 from switchboard.adapters.sqs.batch_runner import BatchRunner
 from switchboard.adapters.sqs.outbound_queue import parse_outbound_body
@@ -42,6 +37,7 @@ from tests.support.builders import (
 )
 from tests.support.clock import T0
 from tests.support.fakes.channel_adapter import FakeAdapter, accepted, rejected
+from tests.support.stores import MessagesTable
 
 pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
 
@@ -53,14 +49,7 @@ def unknown(detail: str = "sms did not answer in time") -> SendResult:
     return SendResult(SendOutcome.UNKNOWN, error_code=1100, error_reason=f"Communication Failed: {detail}")
 
 
-class Records(MessageStore, ReceiptStore, OutboxStore):
-    """The MessagesTable as the sender and the receipts see it (one table, three stores)."""
-
-    def __init__(self) -> None:
-        MessageStore.__init__(self, aws_clients.client("dynamodb"), os.environ["MESSAGES_TABLE"], 86400)
-
-
-class FailingWrites(Records):
+class FailingWrites(MessagesTable):
     """DynamoDB failing the sender's outcome write (after the provider's answer) ``failures`` times."""
 
     def __init__(self, failures: int) -> None:
@@ -111,8 +100,8 @@ class SpyQueue:
 class World:
     """One sender and one receipts service over the same table, with a fake provider per channel."""
 
-    def __init__(self, adapter: FakeAdapter, records: Records | None = None) -> None:
-        self.records = records or Records()
+    def __init__(self, adapter: FakeAdapter, records: MessagesTable | None = None) -> None:
+        self.records = records or MessagesTable()
         self.webhooks = Webhooks()
         self.queue = SpyQueue()
         self.adapter = adapter

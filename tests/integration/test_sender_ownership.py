@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_SMS_SENDER_ID, DEMO_VIBER_SERVICE_ID
-from switchboard.api.send import REFUSED_SENDER_REASON
+from switchboard.api.message_acceptor import REFUSED_SENDER_REASON
 from tests.support.stack import ROOT, RunningStack
 from tests.support.stack_requests import provider_requests_to, unique_msisdn, unique_psid, unique_text
 

@@ -86,7 +86,7 @@ def assert_no_error_logged(stack: RunningStack, response: requests.Response) -> 
     """The function that answered logged no error or traceback for this request (found by its correlation id)."""
     request_id = response.headers.get(GATEWAY_REQUEST_ID_HEADER)
     assert request_id, response.headers
-    output, logged = stack.output(), []
+    output, logged = "\n".join(stack.function_log_lines()), []
     found = output.find(request_id)
     while found != -1:
         start, end = output.rfind("\n", 0, found) + 1, output.find("\n", found)

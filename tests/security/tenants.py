@@ -1,7 +1,7 @@
 """The tenants the attacks involve: the stack's demo account (the victim) and accounts made for the attacks.
 
 New accounts are made as an operator makes them, with the CLI's provisioning functions
-(``switchboard.provisioning``, and ``switchboard.store.links`` through the local stack's
+(``switchboard.provisioning``, and ``switchboard.adapters.dynamodb.link_store`` through the local stack's
 ``link_senders``) run against the stack's moto server. Each
 gets an application with its own key pair, one SMS number linked to it (a sender it owns), and
 webhook URLs at the stack's webhook sink under ``/tenants/<name>/`` so what reaches it can be told
@@ -111,9 +111,7 @@ def stack_aws(stack: RunningStack) -> Iterator[None]:
     at the sink pass the SSRF guard here as they do in the stack. Everything is put back afterwards:
     unit tests running later in this process must not reach the stack.
     """
-    from switchboard import aws
-    from switchboard.config import reset_settings
-
+    from switchboard.adapters import aws_clients as aws
     wanted = {
         "AWS_ENDPOINT_URL": stack.aws_endpoint_url,
         "AWS_DEFAULT_REGION": LOCAL_REGION,
@@ -122,7 +120,6 @@ def stack_aws(stack: RunningStack) -> Iterator[None]:
     }
     saved = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
-    reset_settings()
     aws.reset_clients()
     try:
         yield
@@ -132,7 +129,6 @@ def stack_aws(stack: RunningStack) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        reset_settings()
         aws.reset_clients()
 
 
@@ -142,7 +138,7 @@ def provision_tenant(
     """A new account, its application and a linked SMS number, with webhooks at the sink under ``/tenants/<name>/``."""
     from local_stack.provision import link_senders
     from switchboard.provisioning import provision_account, provision_application
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
 
     base = f"http://{sink_netloc(stack)}/tenants/{name}"
     inbound_url, status_url = f"{base}/inbound", f"{base}/status"

@@ -68,9 +68,9 @@ class Api:
         return "Bearer " + generate_jwt(self.app["application_id"], self.private_key, **kw)
 
     def record(self, message_uuid: str) -> dict | None:
-        from switchboard.store.messages import MessageStore
+        from tests.support.stores import MessagesTable
 
-        return MessageStore().get(message_uuid)
+        return MessagesTable().get(message_uuid)
 
     def queued(self) -> list[dict]:
         """The outbound queue's messages (up to 10), taken off the queue."""

@@ -12,7 +12,7 @@ from switchboard.domain.message import (
     Principal,
     ViberOptions,
 )
-from switchboard.queues import outbound_body
+from switchboard.adapters.sqs.outbound_queue import outbound_body
 
 PRINCIPAL = Principal(api_key="abcd1234")
 # The channels configuration the sender's tests give every batch (the adapters are fakes).

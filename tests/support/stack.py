@@ -23,6 +23,8 @@ import pytest
 import requests
 
 from local_stack.child import StackNotHealthy, child_stack
+from local_stack.state_dir import LOGS_DIR
+from local_stack.terminal_log import METRICS_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60
@@ -144,8 +146,16 @@ class RunningStack:
             time.sleep(interval)
 
     def output(self) -> str:
-        """What the stack process printed so far."""
+        """What the stack process printed so far (a function's log line only as its one-line summary)."""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def function_log_lines(self) -> list[str]:
+        """Every JSON log line the functions wrote so far, whole (``<state dir>/logs/<Function>.jsonl``)."""
+        lines: list[str] = []
+        for path in sorted((self.local_dir / LOGS_DIR).glob("*.jsonl")):
+            if path.name != METRICS_FILE:
+                lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return lines
 
 
 @contextmanager

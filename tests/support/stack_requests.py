@@ -156,13 +156,13 @@ def channels_secret(stack: RunningStack) -> dict[str, Any]:
 
 
 def sender_log_records(stack: RunningStack, message_uuid: str) -> list[dict[str, Any]]:
-    """The sender's structured log records about ``message_uuid`` (``correlation_id``), from the stack's output.
+    """The sender's structured log records about ``message_uuid`` (``correlation_id``), from the stack's logs.
 
     Only ``correlation_id`` is trusted: the functions share one process and one logger there, so the
     Lambda context fields (``function_name``, ``function_request_id``) can name another invocation.
     """
     records = []
-    for line in stack.output().splitlines():
+    for line in stack.function_log_lines():
         if not line.startswith("{") or message_uuid not in line:
             continue
         try:

@@ -13,7 +13,7 @@ def provision_sender_owner(private_key_out: Path, rate_limit_per_second: int, na
     """
     from local_stack.provision import DEMO_SENDERS, link_senders
     from switchboard.provisioning import provision_account, provision_application
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
 
     store = AccountStore()
     account = provision_account(store, rate_limit_per_second=rate_limit_per_second)

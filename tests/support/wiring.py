@@ -75,3 +75,18 @@ def api_services(**replaced: Any) -> Any:
     from switchboard.settings import ApiSettings, load_settings
 
     return _replace(ApiFunctionServices(load_settings(ApiSettings)), replaced)
+
+
+# -- SenderFunction -----------------------------------------------------------------------------
+
+
+def send_batch(event: dict[str, Any], sender: Any, channel_config: Callable[[], Mapping[str, Any]] | None = None) -> Any:
+    """One batch through the SenderFunction's runner (ten at once, as the template's SENDER_CONCURRENCY).
+
+    ``channel_config`` loads the channels configuration (``tests.support.builders.CHANNELS_CONFIG`` by default).
+    """
+    from switchboard.composition.sender_function import sender_runner
+    from switchboard.sender.send_handler import SendHandler
+    from tests.support.builders import CHANNELS_CONFIG
+
+    return SendHandler(sender, channel_config or (lambda: CHANNELS_CONFIG)).run(sender_runner(10), event, None)

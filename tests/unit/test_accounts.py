@@ -11,7 +11,8 @@ import pytest
 
 from switchboard.adapters.dynamodb import account_store as accounts_module
 from switchboard.provisioning import provision_account, provision_application, validate_webhook_url
-from switchboard.store.accounts import Account, AccountStore, Application, UnknownAccount, hash_api_secret
+from tests.support.stores import AccountStore
+from switchboard.domain.tenancy import Account, Application, UnknownAccount, hash_api_secret
 
 TABLE = "AccountsTable"
 
@@ -311,17 +312,13 @@ def test_validate_webhook_url_refuses_private_targets(url: str) -> None:
 
 
 def test_validate_webhook_url_allows_a_configured_private_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    from switchboard.config import reset_settings
-
     monkeypatch.setenv("ALLOWED_PRIVATE_WEBHOOK_HOSTS", "127.0.0.1:9000")
-    reset_settings()
     try:
         assert validate_webhook_url("http://127.0.0.1:9000/hook") == "http://127.0.0.1:9000/hook"
         with pytest.raises(ValueError):
             validate_webhook_url("http://127.0.0.1:9001/hook")
     finally:
         monkeypatch.delenv("ALLOWED_PRIVATE_WEBHOOK_HOSTS")
-        reset_settings()
 
 
 # -- credentials over their lifetime ---------------------------------------------------------------

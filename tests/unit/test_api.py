@@ -137,7 +137,7 @@ def test_first_viber_message_to_a_number_must_be_a_transaction(api: Api) -> None
     assert [p["name"] for p in out["invalid_parameters"]] == ["viber_service.category"]
     assert "transaction" in out["invalid_parameters"][0]["reason"]
 
-    from switchboard.store.contacts import ContactStore
+    from tests.support.stores import ContactStore
 
     ContactStore().record_transaction_contact(VIBER_SERVICE, "447700900000")
     status, _, out = api.call("POST", "/v1/messages", promo)
@@ -252,7 +252,7 @@ def test_health(api: Api) -> None:
 
 
 def test_enqueue_failure_is_503_and_the_record_says_so(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from switchboard.queues import OutboundQueue
+    from switchboard.adapters.sqs.outbound_queue import OutboundQueue
 
     def broken(self: Any, message_uuid: str, delay_seconds: int = 0) -> None:
         raise ConnectionError("queue unreachable")
@@ -260,11 +260,11 @@ def test_enqueue_failure_is_503_and_the_record_says_so(api: Api, monkeypatch: py
     monkeypatch.setattr(OutboundQueue, "enqueue", broken)
     status, headers, out = api.call("POST", "/v1/messages", SMS_V1)
     assert_problem(status, headers, out, 503)
-    from switchboard.store.messages import MessageStore
+    from tests.support.stores import MessagesTable
 
     table = api.aws.client("dynamodb").scan(TableName=api.aws.env["MESSAGES_TABLE"])["Items"]
     assert len(table) == 1
-    record = MessageStore().get(table[0]["message_uuid"]["S"])
+    record = MessagesTable().get(table[0]["message_uuid"]["S"])
     assert record["status"] == "rejected"
     assert record["enqueue_failed"] is True
     assert record["error"]["code"] == 1030
@@ -296,7 +296,7 @@ class TestIdempotencyKey:
     def test_keys_are_per_account(self, api: Api, tmp_path: Path) -> None:
         from local_stack.provision import link_senders
         from switchboard.provisioning import provision_account
-        from switchboard.store.accounts import AccountStore
+        from tests.support.stores import AccountStore
 
         other = provision_account(AccountStore())
         link_senders(other["api_key"], [("sms", "Other")])
@@ -308,7 +308,7 @@ class TestIdempotencyKey:
         assert a[2] != b[2]
 
     def test_in_flight_is_409(self, api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-        from switchboard.api import send
+        from switchboard.api import message_acceptor as send
 
         original = send.MessageAcceptor.accept
         nested: dict[str, Any] = {}
@@ -336,14 +336,14 @@ class TestIdempotencyKey:
 
 def test_enqueue_error_after_the_message_was_taken_is_still_202(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """The enqueue timed out but had landed, and a sender took the message: it is accepted, not refused."""
-    from switchboard.queues import OutboundQueue
-    from switchboard.store.messages import MessageStore
+    from switchboard.adapters.sqs.outbound_queue import OutboundQueue
+    from tests.support.stores import MessagesTable
 
     real_enqueue = OutboundQueue.enqueue
 
     def lands_then_times_out(self: Any, message_uuid: str, delay_seconds: int = 0) -> None:
         real_enqueue(self, message_uuid, delay_seconds)
-        MessageStore().claim(message_uuid, "sender-token", 2_000_000_000)
+        MessagesTable().claim(message_uuid, "sender-token", 2_000_000_000)
         raise TimeoutError("read timeout")
 
     monkeypatch.setattr(OutboundQueue, "enqueue", lands_then_times_out)
@@ -381,9 +381,9 @@ class TestLookup:
 
     def test_rejected_message_shows_its_error(self, api: Api) -> None:
         _, _, sent = api.call("POST", "/v1/messages", SMS_V1)
-        from switchboard.store.messages import MessageStore
+        from tests.support.stores import MessagesTable
 
-        store = MessageStore()
+        store = MessagesTable()
         store.claim(sent["message_uuid"], "t", 2_000_000_000)
         store.mark_rejected(sent["message_uuid"], "t", {"code": 1300, "reason": "Not part of the provider network"})
         _, _, out = api.call("GET", f"/v1/messages/{sent['message_uuid']}")
@@ -393,7 +393,7 @@ class TestLookup:
 
     def test_other_accounts_get_404_like_an_unknown_id(self, api: Api) -> None:
         from switchboard.provisioning import provision_account
-        from switchboard.store.accounts import AccountStore
+        from tests.support.stores import AccountStore
 
         _, _, sent = api.call("POST", "/v1/messages", SMS_V1)
         other = provision_account(AccountStore())

@@ -54,6 +54,8 @@ SAMPLE_CHANNELS_SECRET = {
     },
 }  # fmt: skip
 MESSENGER_PAGE = "107083064136738"
+# The number events/api_send_beta_sms.json sends from: the account must own it (docs/security.md).
+SAMPLE_SMS_SENDER = "447700900001"
 # The sample event each function runs; others take the first of their code folder's samples.
 CHOSEN_EVENTS = {
     "ApiFunction": "api_send_beta_sms.json",
@@ -121,22 +123,18 @@ class Demo:
 
 
 def _seed(moto_endpoint: str, environment: dict[str, str], tmp: Path) -> Demo:
-    """The demo account and application, the Messenger page linked to it: what the sample events need."""
+    """The demo account and application with the senders the sample events use: the page, the SMS number."""
     from local_stack.provision import link_demo_channels, provision_demo
-    from switchboard import aws as switchboard_aws
-    from switchboard.config import reset_settings
-
+    from switchboard.adapters import aws_clients as switchboard_aws
     with pytest.MonkeyPatch.context() as patch:
         for key, value in {**environment, "AWS_ENDPOINT_URL": moto_endpoint,
                            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():  # fmt: skip
             patch.setenv(key, value)
-        reset_settings()
         switchboard_aws.reset_clients()
         try:
             demo = provision_demo(f"http://{NOWHERE}/inbound", f"http://{NOWHERE}/status", tmp / "demo.key")
-            link_demo_channels(demo, [("messenger", MESSENGER_PAGE)])
+            link_demo_channels(demo, [("messenger", MESSENGER_PAGE), ("sms", SAMPLE_SMS_SENDER)])
         finally:
-            reset_settings()
             switchboard_aws.reset_clients()
     return Demo(demo.api_key, demo.api_secret)
 

@@ -19,9 +19,10 @@ from switchboard.auth.authenticator import (
     WRONG_SECRET,
 )
 from switchboard.auth.failure import AuthenticationFailed
-from switchboard.auth.ttl_cache import MISSING, TtlCache
+from switchboard.ttl_cache import MISSING, TtlCache
 from switchboard.domain.message import Principal
-from switchboard.store.accounts import DUMMY_SALT, Account, AccountStore, hash_api_secret
+from tests.support.stores import AccountStore, wired_authenticator
+from switchboard.domain.tenancy import DUMMY_SALT, Account, hash_api_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000.0
@@ -74,7 +75,7 @@ def credentials(store: CountingStore) -> tuple[str, str]:
 
 @pytest.fixture
 def authenticator(store: CountingStore) -> Authenticator:
-    return Authenticator(store)
+    return wired_authenticator(store)
 
 
 def reject(authenticator: Authenticator, header: str | None) -> str:
@@ -103,7 +104,7 @@ def test_docs_example_header_format_is_accepted(aws) -> None:
                 return None
             return Account("aaa012", salt, hash_api_secret(salt, "abc123456789"), "sig", None, None)
 
-    authenticator = Authenticator(DocsStore())  # type: ignore[arg-type]
+    authenticator = wired_authenticator(DocsStore())  # type: ignore[arg-type]
 
     assert authenticator.authenticate("Basic YWFhMDEyOmFiYzEyMzQ1Njc4OQ==").api_key == "aaa012"
 
@@ -174,7 +175,7 @@ def test_deleted_account_stops_working_after_the_cache_ttl(
     aws, fixed_clock: list[float], store: CountingStore, credentials: tuple[str, str]
 ) -> None:
     api_key, api_secret = credentials
-    authenticator = Authenticator(store, cache_ttl_seconds=60)
+    authenticator = wired_authenticator(store, cache_ttl_seconds=60)
     header = basic(api_key, api_secret)
     authenticator.authenticate(header)
 
@@ -190,7 +191,7 @@ def test_changed_secret_takes_effect_after_the_cache_ttl(
     aws, fixed_clock: list[float], store: CountingStore, credentials: tuple[str, str]
 ) -> None:
     api_key, old_secret = credentials
-    authenticator = Authenticator(store, cache_ttl_seconds=60)
+    authenticator = wired_authenticator(store, cache_ttl_seconds=60)
     authenticator.authenticate(basic(api_key, old_secret))
     new_secret = "N3wSecretN3wSecr"
     salt = "ab" * 16
@@ -214,7 +215,7 @@ class TestMalformedHeaders:
 
     @pytest.fixture
     def authenticator(self) -> Authenticator:
-        return Authenticator(NoLookups())  # type: ignore[arg-type]
+        return wired_authenticator(NoLookups())  # type: ignore[arg-type]
 
     @pytest.mark.parametrize(
         "header",
@@ -262,13 +263,13 @@ def test_basic_only_traffic_never_imports_jwt_or_cryptography() -> None:
 import sys
 sys.path[:0] = [{str(ROOT / 'layers')!r}, {str(ROOT)!r}]
 from switchboard.auth import Authenticator
-from switchboard.store.accounts import Account, hash_api_secret
+from switchboard.domain.tenancy import Account, hash_api_secret
 
 class Store:
     def get_account(self, api_key):
         return Account("aaa012", "s", hash_api_secret("s", "abc123456789"), "sig", None, None)
 
-principal = Authenticator(Store()).authenticate("Basic YWFhMDEyOmFiYzEyMzQ1Njc4OQ==")
+principal = Authenticator(Store(), cache_ttl_seconds=60).authenticate("Basic YWFhMDEyOmFiYzEyMzQ1Njc4OQ==")
 assert principal.api_key == "aaa012"
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jwt", "cryptography"))
 print(",".join(heavy))
@@ -304,7 +305,7 @@ def test_an_unknown_key_is_checked_against_a_dummy_hash_doing_what_a_wrong_secre
     assert account is not None
     store.account_reads = 0
     hasher = CountingHasher()
-    authenticator = Authenticator(store, hasher=hasher)
+    authenticator = wired_authenticator(store, hasher=hasher)
 
     assert reject(authenticator, basic(api_key, "wrong-secret")) == WRONG_SECRET
     wrong_secret = (hasher.take(), store.account_reads)
@@ -321,7 +322,7 @@ def test_a_cached_unknown_key_and_a_cached_wrong_secret_do_the_same_work(
 ) -> None:
     api_key, _ = credentials
     hasher = CountingHasher()
-    authenticator = Authenticator(store, hasher=hasher)
+    authenticator = wired_authenticator(store, hasher=hasher)
     reject(authenticator, basic(api_key, "first-probe"))
     reject(authenticator, basic("deadbeef", "first-probe"))
     reads, _ = store.account_reads, hasher.take()
@@ -340,17 +341,13 @@ def test_a_disabled_account_is_refused_after_the_same_work(store: CountingStore,
     store.set_disabled(api_key, True)
     hasher = CountingHasher()
 
-    assert reject(Authenticator(store, hasher=hasher), basic(api_key, api_secret)) == ACCOUNT_DISABLED
+    assert reject(wired_authenticator(store, hasher=hasher), basic(api_key, api_secret)) == ACCOUNT_DISABLED
     assert len(hasher.take()) == 2
 
 
-def test_the_cache_ttl_comes_from_the_auth_cache_ttl_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from switchboard.config import reset_settings
+def test_the_api_function_trusts_its_cache_for_the_auth_cache_ttl_setting(aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.wiring import api_services
 
     monkeypatch.setenv("AUTH_CACHE_TTL_SECONDS", "7")
-    reset_settings()
-    try:
-        assert Authenticator(NoLookups()).cache_ttl_seconds == 7  # type: ignore[arg-type]
-    finally:
-        monkeypatch.delenv("AUTH_CACHE_TTL_SECONDS")
-        reset_settings()
+
+    assert api_services().authenticator.cache_ttl_seconds == 7

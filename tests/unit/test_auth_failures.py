@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from switchboard.provisioning import generate_jwt, provision_account, provision_application
-from switchboard.store.accounts import AccountStore
+from tests.support.stores import AccountStore
 from tests.support.api_client import Api
 from tests.support.lambdas import FakeLambdaContext, basic_auth, http_event
 from tests.support.request_bodies import SMS_V1

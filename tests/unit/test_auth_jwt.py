@@ -23,7 +23,9 @@ from switchboard.auth.bearer import BAD_SIGNATURE, LEEWAY_SECONDS
 from switchboard.auth.failure import AuthenticationFailed
 from switchboard.domain.message import Principal
 from switchboard.provisioning import generate_jwt
-from switchboard.store.accounts import AccountStore, Application
+from tests.support.stores import AccountStore
+from switchboard.domain.tenancy import Application
+from tests.support.stores import wired_authenticator
 
 T0 = 1_700_000_000
 
@@ -94,7 +96,7 @@ def app(store: AccountStore, keys: KeyPair) -> Application:
 
 @pytest.fixture
 def authenticator(store: AccountStore) -> Authenticator:
-    return Authenticator(store)
+    return wired_authenticator(store)
 
 
 def claims_for(app: Application, **overrides: object) -> dict[str, object]:
@@ -204,7 +206,7 @@ def test_application_whose_account_was_deleted_is_rejected(
 def test_deleted_application_stops_working_after_the_cache_ttl(
     aws, fixed_clock: list[float], store: AccountStore, app: Application, keys: KeyPair
 ) -> None:
-    authenticator = Authenticator(store, cache_ttl_seconds=60)
+    authenticator = wired_authenticator(store, cache_ttl_seconds=60)
     token = generate_jwt(app.application_id, keys.private_pem, now=T0)
     authenticator.authenticate(bearer(token))
 
@@ -221,7 +223,7 @@ def test_deleted_application_stops_working_after_the_cache_ttl(
 def test_rotated_public_key_takes_effect_after_the_cache_ttl(
     aws, fixed_clock: list[float], store: AccountStore, app: Application, keys: KeyPair, other_keys: KeyPair
 ) -> None:
-    authenticator = Authenticator(store, cache_ttl_seconds=60)
+    authenticator = wired_authenticator(store, cache_ttl_seconds=60)
     old_token = generate_jwt(app.application_id, keys.private_pem, now=T0)
     authenticator.authenticate(bearer(old_token))
     aws.client("dynamodb").update_item(

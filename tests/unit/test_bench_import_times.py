@@ -11,7 +11,7 @@ import time:       200 |        250 |     botocore
 import time:        30 |        280 |   boto3
 import time:        10 |         10 |         jwt.algorithms
 import time:        20 |         30 |       jwt
-import time:         5 |         35 |     switchboard.webhooks.signing
+import time:         5 |         35 |     switchboard.notifier.webhook_signing
 import time:        40 |         40 |     aws_lambda_powertools
 import time:         7 |         82 |   switchboard
 import time:         3 |        365 | app
@@ -21,7 +21,7 @@ def test_each_line_knows_its_importer() -> None:
     parsed = {m.module: m for m in parse_importtime(SAMPLE)}
     assert parsed["botocore"].importer == "boto3"
     assert parsed["botocore.utils"].importer == "botocore"
-    assert parsed["jwt"].importer == "switchboard.webhooks.signing"
+    assert parsed["jwt"].importer == "switchboard.notifier.webhook_signing"
     assert parsed["boto3"].importer == "app"
     assert parsed["app"].importer is None and parsed["app"].depth == 0
 
@@ -30,8 +30,8 @@ def test_costs_are_our_modules_self_time_and_what_they_import_directly() -> None
     costs = {(c.module, c.importer): c.microseconds for c in attributed_costs(parse_importtime(SAMPLE), "app")}
     assert costs == {
         ("boto3", "app"): 280,
-        ("switchboard.webhooks.signing", None): 5,
-        ("jwt", "switchboard.webhooks.signing"): 30,
+        ("switchboard.notifier.webhook_signing", None): 5,
+        ("jwt", "switchboard.notifier.webhook_signing"): 30,
         ("aws_lambda_powertools", "switchboard"): 40,
         ("switchboard", None): 7,
         ("app", None): 3,

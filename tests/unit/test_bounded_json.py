@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from switchboard.bounded_json import MAX_DEPTH, nesting_depth, parse_json
-from switchboard.errors import InvalidJson, PayloadTooLarge
+from switchboard.http.request_body import MAX_DEPTH, nesting_depth, parse_json
+from switchboard.domain.errors import InvalidJson, PayloadTooLarge
 
 
 def nested(depth: int) -> str:

@@ -10,10 +10,9 @@ import requests
 from urllib3.exceptions import MaxRetryError
 import responses
 
-from switchboard.channels import transport
-from switchboard.channels.base import SendOutcome, SendResult
-from switchboard.channels.messenger import MessengerAdapter
-from switchboard.config import reset_settings
+from switchboard.adapters.providers import transport
+from switchboard.domain.sending import SendOutcome, SendResult
+from switchboard.adapters.providers.messenger_api import MessengerAdapter
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, MessengerOptions, OutboundMessage
 
 PAGE_ID = "107083064136738"
@@ -33,15 +32,10 @@ CONFIG = {
 
 
 @pytest.fixture(autouse=True)
-def fresh_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("SENDER_CONCURRENCY", "7")
-    monkeypatch.setenv("PROVIDER_CONNECT_TIMEOUT", "1.5")
-    monkeypatch.setenv("PROVIDER_READ_TIMEOUT", "4")
-    reset_settings()
-    transport.reset_sessions()
+def fresh_sessions() -> Iterator[None]:
+    transport.configure(transport.ProviderHttp(pool_size=7, connect_timeout=1.5, read_timeout=4))
     yield
     transport.reset_sessions()
-    reset_settings()
 
 
 def message(content: Content, options: MessengerOptions | None = None, page_id: str = PAGE_ID) -> OutboundMessage:

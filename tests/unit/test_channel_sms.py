@@ -9,11 +9,10 @@ import requests
 from urllib3.exceptions import MaxRetryError
 import responses
 
-from switchboard.channels import transport
-from switchboard.channels.base import SendOutcome, SendResult
-from switchboard.channels.gsm import is_gsm
-from switchboard.channels.sms import SmsAdapter
-from switchboard.config import reset_settings
+from switchboard.adapters.providers import transport
+from switchboard.domain.sending import SendOutcome, SendResult
+from switchboard.adapters.providers.gsm import is_gsm
+from switchboard.adapters.providers.sms_api import SmsAdapter
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, SmsOptions
 
 API_KEY = "abcd1234"
@@ -32,14 +31,10 @@ CONFIG = {
 
 
 @pytest.fixture(autouse=True)
-def fresh_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PROVIDER_CONNECT_TIMEOUT", "2")
-    monkeypatch.setenv("PROVIDER_READ_TIMEOUT", "5")
-    reset_settings()
-    transport.reset_sessions()
+def fresh_sessions() -> Iterator[None]:
+    transport.configure(transport.ProviderHttp(pool_size=10, connect_timeout=2, read_timeout=5))
     yield
     transport.reset_sessions()
-    reset_settings()
 
 
 def message(text: str = "Hello", options: SmsOptions | None = None, to: str = "447700900000") -> OutboundMessage:

@@ -9,10 +9,9 @@ import requests
 from urllib3.exceptions import MaxRetryError
 import responses
 
-from switchboard.channels import transport
-from switchboard.channels.base import SendOutcome, SendResult
-from switchboard.channels.viber import ViberAdapter, seq_for
-from switchboard.config import reset_settings
+from switchboard.adapters.providers import transport
+from switchboard.domain.sending import SendOutcome, SendResult
+from switchboard.adapters.providers.viber_api import ViberAdapter, seq_for
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, ViberOptions
 
 SERVICE_ID = "16273"
@@ -29,14 +28,10 @@ CONFIG = {
 
 
 @pytest.fixture(autouse=True)
-def fresh_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PROVIDER_CONNECT_TIMEOUT", "2")
-    monkeypatch.setenv("PROVIDER_READ_TIMEOUT", "6")
-    reset_settings()
-    transport.reset_sessions()
+def fresh_sessions() -> Iterator[None]:
+    transport.configure(transport.ProviderHttp(pool_size=10, connect_timeout=2, read_timeout=6))
     yield
     transport.reset_sessions()
-    reset_settings()
 
 
 def message(

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from switchboard.channels.config import channels_config
-from switchboard.channels.messenger import MessengerAdapter
-from switchboard.channels.registry import adapter_for, unconfigured_sender
-from switchboard.channels.sms import SmsAdapter
-from switchboard.channels.viber import ViberAdapter
-from switchboard.config import reset_settings
+from tests.support.stores import channels_config
+from switchboard.adapters.providers.messenger_api import MessengerAdapter
+from switchboard.adapters.providers.registry import adapter_for, unconfigured_sender
+from switchboard.adapters.providers.sms_api import SmsAdapter
+from switchboard.adapters.providers.viber_api import ViberAdapter
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage
 
 CONFIG = {
@@ -74,7 +73,6 @@ def test_a_second_call_within_max_age_makes_no_secrets_manager_call(aws, secret:
 
 def test_max_age_comes_from_the_settings(aws, secret: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRETS_MAX_AGE_SECONDS", "0")  # 0 disables the cache
-    reset_settings()
     put(aws, secret, CONFIG)
     channels_config()
     put(aws, secret, {**CONFIG, "sms": {}})

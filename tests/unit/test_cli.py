@@ -12,7 +12,8 @@ import pytest
 
 from switchboard.auth import Authenticator
 from switchboard.cli import main
-from switchboard.store.accounts import AccountStore
+from tests.support.stores import AccountStore
+from tests.support.stores import wired_authenticator
 
 
 
@@ -40,11 +41,8 @@ def env_restored() -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    from switchboard import aws
-    from switchboard.config import reset_settings
-
+    from switchboard.adapters import aws_clients as aws
     aws.reset_clients()
-    reset_settings()
 
 
 def run_ok(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -82,7 +80,7 @@ def test_accounts_create_prints_working_credentials(
     account = AccountStore().get_account(created["api_key"])
     assert account is not None and account.inbound_url == "https://example.com/in"
     header = "Basic " + base64.b64encode(f"{created['api_key']}:{created['api_secret']}".encode()).decode()
-    assert Authenticator().authenticate(header).api_key == created["api_key"]
+    assert wired_authenticator().authenticate(header).api_key == created["api_key"]
 
 
 def test_apps_create_and_jwt_generate_give_a_working_token(
@@ -102,7 +100,7 @@ def test_apps_create_and_jwt_generate_give_a_working_token(
     assert app["private_key_path"] == str(key_file)
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     assert key_file.read_text().startswith("-----BEGIN PRIVATE KEY-----")
-    principal = Authenticator().authenticate(f"Bearer {token}")
+    principal = wired_authenticator().authenticate(f"Bearer {token}")
     assert (principal.api_key, principal.application_id, principal.auth_method) == (
         api_key, app["application_id"], "jwt"
     )

@@ -22,8 +22,9 @@ from switchboard.auth import Authenticator
 from switchboard.auth.failure import AuthenticationFailed
 from switchboard.cli import main
 from switchboard.provisioning import generate_jwt
-from switchboard.store.accounts import AccountStore
+from tests.support.stores import AccountStore
 from tests.support.clock import T0
+from tests.support.stores import wired_authenticator
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def env_restored() -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    from switchboard import aws
+    from switchboard.adapters import aws_clients as aws
 
     aws.reset_clients()
 
@@ -98,7 +99,7 @@ def basic(api_key: str, api_secret: str) -> str:
 def accepted(header: str, authenticator: Authenticator | None = None) -> bool:
     """Whether ``header`` authenticates (by default on a cold function: nothing cached)."""
     try:
-        (authenticator or Authenticator()).authenticate(header)
+        (authenticator or wired_authenticator()).authenticate(header)
     except AuthenticationFailed:
         return False
     return True
@@ -161,7 +162,7 @@ def test_a_warm_function_stops_the_old_secret_exactly_when_the_grace_period_ends
     now: list[float], cli: Cli, account: dict[str, str]
 ) -> None:
     api_key, old_secret = account["api_key"], account["api_secret"]
-    warm = Authenticator(cache_ttl_seconds=60)
+    warm = wired_authenticator(cache_ttl_seconds=60)
     cli.ok("accounts", "rotate-secret", "--api-key", api_key, "--grace-seconds", "30")
     assert accepted(basic(api_key, old_secret), warm)  # verified and remembered, account cached
 
@@ -173,7 +174,7 @@ def test_a_warm_function_learns_of_a_rotation_within_the_cache_ttl(
     now: list[float], cli: Cli, account: dict[str, str]
 ) -> None:
     api_key, old_secret = account["api_key"], account["api_secret"]
-    warm = Authenticator(cache_ttl_seconds=60)
+    warm = wired_authenticator(cache_ttl_seconds=60)
     assert accepted(basic(api_key, old_secret), warm)
     rotated = cli.ok("accounts", "rotate-secret", "--api-key", api_key, "--grace-seconds", "0")
 
@@ -224,7 +225,7 @@ def test_a_warm_function_refuses_a_disabled_account_within_the_cache_ttl(
     now: list[float], cli: Cli, account: dict[str, str], app: dict[str, str]
 ) -> None:
     header, token = basic(account["api_key"], account["api_secret"]), bearer(app["application_id"], app["private_key"])
-    warm = Authenticator(cache_ttl_seconds=60)
+    warm = wired_authenticator(cache_ttl_seconds=60)
     assert accepted(header, warm) and accepted(token, warm)
 
     now[0] = T0 + 1
@@ -240,7 +241,7 @@ def test_a_remembered_header_never_outlives_the_account_record_it_was_checked_ag
     """The account is cached at T0; the header is first verified at T0+59 against that cached record.
     A disable at T0+1 must show by T0+60 (when the record expires), not when the header would."""
     api_key = account["api_key"]
-    warm = Authenticator(cache_ttl_seconds=60)
+    warm = wired_authenticator(cache_ttl_seconds=60)
     assert not accepted(basic(api_key, "a-wrong-secret"), warm)  # caches the account record at T0
     now[0] = T0 + 1
     cli.ok("accounts", "disable", "--api-key", api_key)
@@ -359,7 +360,7 @@ def test_a_warm_function_stops_accepting_a_removed_key_within_the_cache_ttl(
     application_id = app["application_id"]
     (old_key_id,) = cli.ok("apps", "keys", "--application-id", application_id)["key_ids"]
     cli.ok("apps", "add-key", "--application-id", application_id, "--private-key-out", str(tmp_path / "n.key"))
-    warm = Authenticator(cache_ttl_seconds=60)
+    warm = wired_authenticator(cache_ttl_seconds=60)
     token = bearer(application_id, app["private_key"])
     assert accepted(token, warm)
     cli.ok("apps", "remove-key", "--application-id", application_id, "--key-id", old_key_id)

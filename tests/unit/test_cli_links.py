@@ -10,7 +10,8 @@ import pytest
 
 from switchboard.cli import main
 from switchboard.domain.message import Channel
-from switchboard.store.links import ChannelLink, ChannelLinkStore
+from tests.support.stores import ChannelLinkStore
+from switchboard.domain.tenancy import ChannelLink
 
 PAGE = "107083064136738"
 
@@ -34,7 +35,7 @@ def env_restored() -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    from switchboard import aws
+    from switchboard.adapters import aws_clients as aws
 
     aws.reset_clients()
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from switchboard.cli import main
-from switchboard.store.accounts import AccountStore
-from switchboard.store.links import ChannelLinkStore
+from tests.support.stores import AccountStore
+from tests.support.stores import ChannelLinkStore
 
 SINK = "127.0.0.1:45678"
 
@@ -26,11 +26,8 @@ def env_restored() -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    from switchboard import aws
-    from switchboard.config import reset_settings
-
+    from switchboard.adapters import aws_clients as aws
     aws.reset_clients()
-    reset_settings()
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 from switchboard.composition import notifier_function, sender_function, workflow_function
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, Principal
 from switchboard.settings import SettingsError
-from switchboard.store.messages import MessageStore
+from tests.support.stores import MessagesTable
 from tests.support.lambdas import FakeLambdaContext
 from tests.support.settings import complete_environment
 
@@ -88,14 +88,14 @@ def test_the_sender_wiring_sends_through_the_real_adapters_and_queues_the_webhoo
         content=Content(type="text", text="hello"),
         api_version=ApiVersion.V0_1,
     )
-    MessageStore().create("m-1", message, Principal(api_key="abcd1234"))
+    MessagesTable().create("m-1", message, Principal(api_key="abcd1234"))
 
     response = sender_function.handle(
         sqs_event(json.dumps({"message_uuid": "m-1"}), "not ours"), FakeLambdaContext(function_name="SenderFunction")
     )
 
     assert response == {"batchItemFailures": []}
-    saved = MessageStore().get("m-1")
+    saved = MessagesTable().get("m-1")
     assert saved is not None and saved["status"] == "rejected"
     assert saved["error"]["code"] == 1120  # the Messenger adapter: page not configured in the channels secret
     sqs = aws.client("sqs")

@@ -1,7 +1,7 @@
 """ContactStore: numbers a Viber service has sent a transaction message to."""
 from __future__ import annotations
 
-from switchboard.store.contacts import ContactStore
+from tests.support.stores import ContactStore
 
 T0 = 1_790_000_000.0
 RETENTION_SECONDS = 90 * 86400

@@ -8,8 +8,8 @@ import pytest
 
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage
-from switchboard.inbound import InboundService, dedupe_key
-from switchboard.store.links import ChannelLink
+from switchboard.receipts.inbound_routing import InboundService, dedupe_key
+from switchboard.domain.tenancy import ChannelLink
 from tests.support.fakes.links import FakeLinks
 from tests.support.fakes.receipts import FakeIntake
 

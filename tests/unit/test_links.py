@@ -5,20 +5,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from switchboard import aws as sb_aws
+from switchboard.adapters import aws_clients as sb_aws
 from switchboard import clock
 from switchboard.domain.message import Channel
-from switchboard.store.accounts import AccountStore, UnknownAccount
-from switchboard.store.links import (
-    ChannelLink,
-    ChannelLinkStore,
-    LinkExists,
-    UnknownApplication,
-    UnknownLink,
-    link_key,
-    normalize_address,
-    provision_link,
-)
+from tests.support.stores import AccountStore
+from switchboard.domain.tenancy import UnknownAccount
+from tests.support.stores import ChannelLinkStore
+from switchboard.domain.tenancy import ChannelLink, LinkExists, UnknownApplication, UnknownLink, normalize_address
+from switchboard.adapters.dynamodb.link_store import link_key, provision_link
 
 PAGE = "107083064136738"
 

@@ -1,4 +1,4 @@
-"""MessageStore: the record written at accept time and the conditional updates the sender makes."""
+"""MessagesTable: the record written at accept time and the conditional updates the sender makes."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,7 +14,8 @@ from switchboard.domain.message import (
     OutboundMessage,
     Principal,
 )
-from switchboard.store.messages import ClaimState, MessageAlreadyExists, MessageStore, StaleClaim
+from tests.support.stores import MessagesTable
+from switchboard.domain.message_record import ClaimState, MessageAlreadyExists, StaleClaim
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 UUID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
@@ -38,7 +39,7 @@ def jwt_principal() -> Principal:
 
 
 def test_create_writes_an_accepted_record(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
 
     record = store.get(UUID)
@@ -58,7 +59,7 @@ def test_create_writes_an_accepted_record(aws, now) -> None:
 
 
 def test_get_returns_plain_python_values(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), Principal(api_key="abcd1234"))
 
     record = store.get(UUID)
@@ -71,11 +72,11 @@ def test_get_returns_plain_python_values(aws, now) -> None:
 
 
 def test_get_unknown_uuid_is_none(aws) -> None:
-    assert MessageStore().get("no-such-uuid") is None
+    assert MessagesTable().get("no-such-uuid") is None
 
 
 def test_expires_at_is_the_table_ttl_and_set_from_retention(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
 
     ttl = aws.client("dynamodb").describe_time_to_live(TableName=store.table_name)["TimeToLiveDescription"]
@@ -86,7 +87,7 @@ def test_expires_at_is_the_table_ttl_and_set_from_retention(aws, now) -> None:
 
 
 def test_create_never_overwrites_an_existing_record(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
 
     with pytest.raises(MessageAlreadyExists):
@@ -96,7 +97,7 @@ def test_create_never_overwrites_an_existing_record(aws, now) -> None:
 
 
 def test_mark_enqueue_failed_rejects_the_record(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
     now[0] += 1.5
 
@@ -117,7 +118,7 @@ def test_mark_enqueue_failed_rejects_the_record(aws, now) -> None:
 
 
 def test_mark_enqueue_failed_leaves_a_record_the_sender_already_took(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
     assert store.claim(UUID, "token-1", int(T0) + 60).state is ClaimState.CLAIMED
 
@@ -129,7 +130,7 @@ def test_mark_enqueue_failed_leaves_a_record_the_sender_already_took(aws, now) -
 
 
 def test_claim_moves_accepted_to_sending_and_returns_the_new_record(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
     now[0] += 2
 
@@ -146,7 +147,7 @@ def test_claim_moves_accepted_to_sending_and_returns_the_new_record(aws, now) ->
 
 
 def test_claim_says_why_it_could_not_claim(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     assert store.claim(UUID, "t0", int(T0) + 60).state is ClaimState.MISSING
 
     store.create(UUID, messenger_message(), jwt_principal())
@@ -166,7 +167,7 @@ def test_claim_says_why_it_could_not_claim(aws, now) -> None:
 
 
 def test_updates_need_the_current_claim_token(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
     store.claim(UUID, "token-1", int(T0) + 60)
 
@@ -181,7 +182,7 @@ def test_updates_need_the_current_claim_token(aws, now) -> None:
 
 
 def test_submitted_record_fields_and_provider_ref_index(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
     store.claim(UUID, "token-1", int(T0) + 60)
 
@@ -202,7 +203,7 @@ def test_submitted_record_fields_and_provider_ref_index(aws, now) -> None:
 
 
 def test_release_for_retry_then_claim_again_counts_attempts(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
     store.claim(UUID, "token-1", int(T0) + 60)
     now[0] += 1
@@ -227,7 +228,7 @@ def test_release_for_retry_then_claim_again_counts_attempts(aws, now) -> None:
 
 
 def test_take_over_and_reject_abandoned_need_the_expired_token_and_an_expired_lease(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
     store.claim(UUID, "token-1", int(T0) + 60)
 
@@ -245,7 +246,7 @@ def test_take_over_and_reject_abandoned_need_the_expired_token_and_an_expired_le
 
 
 def test_history_keeps_every_change_in_order_with_its_time(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
     now[0] += 1
     store.claim(UUID, "t1", int(T0) + 60)
@@ -271,14 +272,14 @@ def test_history_keeps_every_change_in_order_with_its_time(aws, now) -> None:
 # ---------------------------------------------------------------------------- status webhooks, receipts, inbound
 
 
-def submitted_record(store: MessageStore, **kwargs) -> dict:
+def submitted_record(store: MessagesTable, **kwargs) -> dict:
     store.create(UUID, messenger_message(), jwt_principal())
     store.claim(UUID, "token-1", int(T0) + 60)
     return store.mark_submitted(UUID, "token-1", "mid.1", "messenger#mid.1", **kwargs)
 
 
 def test_final_writes_return_the_record_with_the_status_seen_and_its_webhook_pending(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
 
     record = submitted_record(store)
 
@@ -289,7 +290,7 @@ def test_final_writes_return_the_record_with_the_status_seen_and_its_webhook_pen
 
 
 def test_mark_submitted_indexes_a_messenger_send_by_conversation_and_time(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     submitted_record(store, conversation="messenger#page-1#psid-1", sent_at_ms=1_790_000_000_123)
 
     found = aws.client("dynamodb").query(
@@ -307,7 +308,7 @@ def test_mark_submitted_indexes_a_messenger_send_by_conversation_and_time(aws, n
 
 
 def test_conversation_pages_come_newest_first(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     for i in range(5):
         uuid = f"m-{i}"
         store.create(uuid, messenger_message(), jwt_principal())
@@ -320,7 +321,7 @@ def test_conversation_pages_come_newest_first(aws, now) -> None:
 
 
 def test_an_enqueue_failure_rejection_is_seen_but_sends_no_webhook(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
 
     store.mark_enqueue_failed(UUID, "could not be queued")
@@ -331,9 +332,9 @@ def test_an_enqueue_failure_rejection_is_seen_but_sends_no_webhook(aws, now) -> 
 
 
 def test_the_notify_lease_can_be_taken_only_once_it_ran_out(aws, now) -> None:
-    from switchboard.store.messages import LeaseState
+    from switchboard.domain.outbox_markers import LeaseState
 
-    store = MessageStore()
+    store = MessagesTable()
     submitted_record(store)
 
     assert store.take_notify_lease(UUID, "status:submitted").state is LeaseState.HELD
@@ -354,7 +355,7 @@ def test_the_notify_lease_can_be_taken_only_once_it_ran_out(aws, now) -> None:
 
 
 def test_a_lease_is_released_only_by_its_holder(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     submitted_record(store)
 
     store.release_notify_lease(UUID, "status:submitted", int(T0) + 59)
@@ -367,7 +368,7 @@ def test_a_lease_is_released_only_by_its_holder(aws, now) -> None:
 
 
 def test_webhook_attempts_are_appended_with_an_optional_history_note(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
     first = {"webhook": "status:submitted", "attempt": 1, "outcome": "failed", "http_status": 500}
     second = {"webhook": "status:submitted", "attempt": 2, "outcome": "gave_up"}
@@ -397,7 +398,7 @@ def inbound_message(mid: str = "mid.in.1"):
 
 
 def test_create_inbound_records_the_message_with_its_webhook_pending(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
 
     created = store.create_inbound(UUID, inbound_message(), "abcd1234", "app-1", "messenger#mid.in.1")
 
@@ -420,7 +421,7 @@ def test_create_inbound_records_the_message_with_its_webhook_pending(aws, now) -
 
 
 def test_create_inbound_with_a_dedupe_key_records_a_provider_retry_once(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create_inbound(UUID, inbound_message(), "abcd1234", None, "messenger#mid.in.1")
 
     again = store.create_inbound("bbbbbbbb-bbbb-cccc-dddd-0123456789ab", inbound_message(), "abcd1234", None, "messenger#mid.in.1")
@@ -435,7 +436,7 @@ def test_create_inbound_with_a_dedupe_key_records_a_provider_retry_once(aws, now
 
 
 def test_create_inbound_without_a_dedupe_key_never_overwrites(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     assert store.create_inbound(UUID, inbound_message(), "abcd1234", None, None) is not None
 
     with pytest.raises(MessageAlreadyExists):
@@ -450,7 +451,7 @@ def test_create_inbound_without_a_dedupe_key_never_overwrites(aws, now) -> None:
 def test_tag_workflow_step_marks_an_existing_record_only(aws, now) -> None:
     from botocore.exceptions import ClientError
 
-    store = MessageStore()
+    store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
 
     store.tag_workflow_step(UUID, "wf-1", 2)

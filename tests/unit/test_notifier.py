@@ -20,14 +20,16 @@ from switchboard.auth.authenticator import Authenticator
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, Principal
 from switchboard.composition import notifier_function
 from switchboard.composition.notifier_function import NotifierServices, notifier_runner
-from switchboard.notifications.messages import Notification
-from switchboard.notifications.notifier import DeliveryOutcome, Notifier, RetrySchedule
+from switchboard.domain.notification import Notification
+from switchboard.notifier.delivery import DeliveryOutcome, Notifier, RetrySchedule
 from switchboard.notifier.delivery_handler import DeliveryHandler
-from switchboard.notifications.queues import NotifyQueues
-from switchboard.notifications.targets import WebhookTargets
-from switchboard.store.accounts import Account, AccountStore
-from switchboard.store.messages import MessageStore
-from switchboard.webhooks.delivery import WebhookPoster
+from tests.support.stores import NotifyQueue as NotifyQueues
+from switchboard.notifier.targets import WebhookTargets
+from tests.support.stores import AccountStore
+from switchboard.domain.tenancy import Account
+from tests.support.stores import MessagesTable
+from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster
+from tests.support.stores import wired_authenticator
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
@@ -91,10 +93,10 @@ def private_resolver(host: str, port: int, *args: object) -> list[tuple]:
 
 def make_notifier(queues: FakeQueues | None = None, resolve=public_resolver, allowed: tuple[str, ...] = ()) -> Notifier:
     return Notifier(
-        targets=WebhookTargets(Authenticator(AccountStore())),
+        targets=WebhookTargets(wired_authenticator(AccountStore())),
         poster=WebhookPoster(session=requests.Session(), allowed_private_hosts=allowed, resolve=resolve),
         queues=queues or FakeQueues(),
-        attempts=MessageStore(),
+        attempts=MessagesTable(),
     )
 
 
@@ -107,7 +109,7 @@ def create_record(owners: Owners, uuid: str = UUID, application: bool = False) -
         api_version=ApiVersion.V0_1,
     )
     principal = Principal(owners.api_key, owners.application_id if application else None, "jwt" if application else "basic")
-    MessageStore().create(uuid, message, principal)
+    MessagesTable().create(uuid, message, principal)
     return uuid
 
 
@@ -154,7 +156,7 @@ def notification(
 
 
 def attempts(uuid: str = UUID) -> list[dict[str, Any]]:
-    found = MessageStore().get(uuid)
+    found = MessagesTable().get(uuid)
     assert found is not None
     return found.get("webhook_attempts", [])
 
@@ -491,7 +493,7 @@ def test_giving_up_goes_to_the_dlq_and_into_the_message_history(aws, now, owners
     assert make_notifier(queues).deliver(notification(owners, attempt=40)) is DeliveryOutcome.GAVE_UP
 
     assert queues.retries == [] and [n.attempt for n in queues.dead] == [40]
-    saved = MessageStore().get(UUID)
+    saved = MessagesTable().get(UUID)
     assert saved["history"][-1] == {
         "timestamp": "2026-09-22T14:11:40.000Z",
         "event": "webhook_undeliverable",
@@ -670,7 +672,7 @@ def test_handler_end_to_end_with_the_sample_event(aws, now, monkeypatch, http) -
         targets=WebhookTargets(FixedAccounts(account)),
         poster=WebhookPoster(session=requests.Session(), resolve=public_resolver),
         queues=queues,
-        attempts=MessageStore(),
+        attempts=MessagesTable(),
     )
     monkeypatch.setattr(notifier_function, "services", lambda: NotifierServices(DeliveryHandler(notifier), notifier_runner()))
     app = load_handler_module("notifier")

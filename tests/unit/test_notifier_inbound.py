@@ -8,10 +8,10 @@ import pytest
 
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage
-from switchboard.notifications import Notifications
-from switchboard.notifications.inbound import InboundEffect, InboundIntake
-from switchboard.notifications.outbox import NotificationInProgress
-from switchboard.store.messages import MessageStore
+from tests.support.stores import Notifications
+from switchboard.receipts.inbound_intake import InboundEffect, InboundIntake
+from switchboard.notifier.outbox import NotificationInProgress
+from tests.support.stores import MessagesTable
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 
@@ -50,7 +50,7 @@ def queued(aws) -> list[dict[str, Any]]:
 
 
 def test_an_inbound_message_is_recorded_and_its_webhook_queued(aws, now) -> None:
-    intake = InboundIntake(MessageStore(), Notifications())
+    intake = InboundIntake(MessagesTable(), Notifications())
 
     result = intake.receive(inbound(), "abcd1234", "app-1", "messenger#m_AbC123")
 
@@ -73,13 +73,13 @@ def test_an_inbound_message_is_recorded_and_its_webhook_queued(aws, now) -> None
         "attempt": 1,
         "first_attempt_at": T0,
     }
-    saved = MessageStore().get(result.message_uuid)
+    saved = MessagesTable().get(result.message_uuid)
     assert saved["direction"] == "inbound"
     assert "pending_notifications" not in saved
 
 
 def test_a_provider_retry_of_the_same_message_is_a_duplicate(aws, now) -> None:
-    intake = InboundIntake(MessageStore(), Notifications())
+    intake = InboundIntake(MessagesTable(), Notifications())
     first = intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
 
     again = intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
@@ -89,7 +89,7 @@ def test_a_provider_retry_of_the_same_message_is_a_duplicate(aws, now) -> None:
 
 
 def test_without_a_dedupe_key_every_call_is_a_new_message(aws, now) -> None:
-    intake = InboundIntake(MessageStore(), Notifications())
+    intake = InboundIntake(MessagesTable(), Notifications())
 
     results = [intake.receive(inbound(), "abcd1234", None, None) for _ in range(2)]
 
@@ -99,7 +99,7 @@ def test_without_a_dedupe_key_every_call_is_a_new_message(aws, now) -> None:
 
 
 def test_a_failed_enqueue_is_queued_by_the_providers_retry_exactly_once(aws, now) -> None:
-    intake = InboundIntake(MessageStore(), FlakyNotifications(failures=1))
+    intake = InboundIntake(MessagesTable(), FlakyNotifications(failures=1))
 
     with pytest.raises(ConnectionError):
         intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
@@ -110,13 +110,13 @@ def test_a_failed_enqueue_is_queued_by_the_providers_retry_exactly_once(aws, now
     assert retry.effect is InboundEffect.DUPLICATE
     (webhook,) = queued(aws)
     assert webhook["message_uuid"] == retry.message_uuid
-    assert "pending_notifications" not in MessageStore().get(retry.message_uuid)
+    assert "pending_notifications" not in MessagesTable().get(retry.message_uuid)
     intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
     assert queued(aws) == []
 
 
 def test_a_retry_while_the_first_attempt_is_still_queuing_is_told_to_come_back(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     # The first attempt recorded the message and has not queued its webhook yet.
     store.create_inbound("aaaaaaaa-bbbb-cccc-dddd-0123456789ab", inbound(), "abcd1234", None, "messenger#m_AbC123")
     intake = InboundIntake(store, Notifications())
@@ -131,7 +131,7 @@ def test_a_retry_while_the_first_attempt_is_still_queuing_is_told_to_come_back(a
 
 
 def test_inbound_received_takes_an_explicit_target(aws, now) -> None:
-    record = MessageStore().create_inbound("aaaaaaaa-bbbb-cccc-dddd-0123456789ab", inbound(), "abcd1234", None, None)
+    record = MessagesTable().create_inbound("aaaaaaaa-bbbb-cccc-dddd-0123456789ab", inbound(), "abcd1234", None, None)
 
     Notifications().inbound_received(record, {"api_key": "abcd1234", "application_id": "app-9", "url_kind": "inbound"})
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from switchboard import errors
-from switchboard.api.problems import OWN_PROBLEM_TYPES, problem_for
-from switchboard.api.responses import problem_response, request_base_url
+from switchboard.domain import errors
+from switchboard.http.problem_responses import OWN_PROBLEM_TYPES, problem_for
+from switchboard.http.problem_responses import problem_response, request_base_url
 from switchboard.domain.message import ApiVersion
 from tests.support.lambdas import FakeLambdaContext, ROOT, http_event, load_handler_module
 
@@ -75,7 +75,7 @@ def test_an_own_problem_type_resolves_against_the_api_that_answered(aws) -> None
     import base64
 
     from switchboard.provisioning import provision_account
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
 
     account = provision_account(AccountStore())
     basic = base64.b64encode(f"{account['api_key']}:{account['api_secret']}".encode()).decode()

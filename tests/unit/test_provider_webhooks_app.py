@@ -17,7 +17,7 @@ from switchboard import clock
 from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
 from tests.support.fakes.receipts import FakeInbound, FakeStatuses, Result
-from switchboard.provider_webhooks.sms_signature import sign
+from switchboard.receipts.sms_signature import sign
 from tests.support.lambdas import FakeLambdaContext, http_event
 from tests.support.wiring import Handler, StubWebhookServices, webhooks_handler
 
@@ -285,7 +285,7 @@ def test_a_failure_of_our_own_is_500_without_details(webhooks: Webhooks) -> None
 def test_an_event_whose_webhook_is_being_queued_elsewhere_is_503(
     webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from switchboard.notifications.outbox import NotificationInProgress
+    from switchboard.notifier.outbox import NotificationInProgress
 
     def held(receipt: StatusReceipt) -> Result:
         raise NotificationInProgress("0f8fad5b-d9cb-469f-a165-70867728950e")

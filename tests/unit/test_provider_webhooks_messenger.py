@@ -10,8 +10,8 @@ import pytest
 
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
-from switchboard.errors import InvalidJson, ValidationFailed
-from switchboard.provider_webhooks.messenger import handshake_challenge, parse_events, signature_valid
+from switchboard.domain.errors import InvalidJson, ValidationFailed
+from switchboard.receipts.messenger_webhook import handshake_challenge, parse_events, signature_valid
 
 SECRET = "app-secret"
 PAGE = "107083064136738"

@@ -9,8 +9,8 @@ import pytest
 
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt
-from switchboard.errors import InvalidJson, UnsupportedMediaType, ValidationFailed
-from switchboard.provider_webhooks.sms import error_code_for, parse_dlr, parse_inbound, request_params
+from switchboard.domain.errors import InvalidJson, UnsupportedMediaType, ValidationFailed
+from switchboard.receipts.sms_webhook import error_code_for, parse_dlr, parse_inbound, request_params
 
 NOW = 1_795_780_800.0
 DLR = {

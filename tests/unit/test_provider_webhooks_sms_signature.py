@@ -6,7 +6,7 @@ import hashlib
 import pytest
 from vonage_http_client.auth import Auth
 
-from switchboard.provider_webhooks.sms_signature import (
+from switchboard.receipts.sms_signature import (
     FRESHNESS_WINDOW_SECONDS,
     SignatureCheck,
     normalize_method,

@@ -10,8 +10,8 @@ import pytest
 
 from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import StatusReceipt
-from switchboard.errors import InvalidJson, ValidationFailed
-from switchboard.provider_webhooks.viber import parse_callback, signature_valid, source_allowed
+from switchboard.domain.errors import InvalidJson, ValidationFailed
+from switchboard.receipts.viber_webhook import parse_callback, signature_valid, source_allowed
 
 SECRET = "callback-secret"
 NOW = 1_795_780_800.0

@@ -13,8 +13,8 @@ import pytest
 from switchboard import clock
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage, Principal
 from switchboard.domain.provider_events import conversation_key
-from switchboard.inbound import InboundService
-from switchboard.store.links import ChannelLinkStore
+from switchboard.receipts.inbound_routing import InboundService
+from tests.support.stores import ChannelLinkStore
 from tests.support.fakes.receipts import FakeIntake, FakeStatuses
 from tests.support.lambdas import ROOT, FakeLambdaContext, load_handler_module
 from tests.support.fakes.receipts import FakeIntake, FakeStatuses
@@ -36,7 +36,7 @@ def stack(aws, tmp_path: Path) -> Iterator[dict[str, Any]]:
     from aws_lambda_powertools.utilities import parameters
 
     from switchboard.provisioning import provision_account, provision_application
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
 
     aws.client("secretsmanager").put_secret_value(
         SecretId=aws.env["CHANNELS_SECRET_ID"], SecretString=json.dumps(SAMPLE_SECRETS)
@@ -123,9 +123,10 @@ def notify_queue_bodies(stack: dict[str, Any]) -> list[str]:
 
 
 def submitted_message(stack: dict[str, Any], message: OutboundMessage, provider_id: str, **extra: Any) -> str:
-    from switchboard.store.messages import ClaimState, MessageStore
+    from tests.support.stores import MessagesTable
+    from switchboard.domain.message_record import ClaimState
 
-    store, message_uuid = MessageStore(), "0f8fad5b-d9cb-469f-a165-70867728950e"
+    store, message_uuid = MessagesTable(), "0f8fad5b-d9cb-469f-a165-70867728950e"
     store.create(message_uuid, message, Principal(stack["api_key"]))
     assert store.claim(message_uuid, "token", SIGNED_AT + 600).state is ClaimState.CLAIMED
     store.mark_submitted(message_uuid, "token", provider_id, f"{message.channel.value}#{provider_id}", **extra)
@@ -133,7 +134,7 @@ def submitted_message(stack: dict[str, Any], message: OutboundMessage, provider_
 
 
 def test_production_wiring_builds_the_real_services(aws) -> None:
-    from switchboard.statuses import StatusService
+    from switchboard.receipts.status_machine import StatusService
 
     services = webhook_services()
 
@@ -142,7 +143,7 @@ def test_production_wiring_builds_the_real_services(aws) -> None:
 
 
 def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -> None:
-    from switchboard.store.messages import MessageStore
+    from tests.support.stores import MessagesTable
 
     ChannelLinkStore().link("messenger", PAGE, stack["api_key"])
     services = webhook_services(statuses=FakeStatuses())
@@ -150,7 +151,7 @@ def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -
     assert call(sample("messenger_text"), services)["statusCode"] == 200
     assert call(sample("messenger_text"), services)["statusCode"] == 200  # a provider retry
 
-    record = MessageStore().find_inbound(stack["api_key"], f"messenger#{PAGE}#m_text-sample-0001")
+    record = MessagesTable().find_inbound(stack["api_key"], f"messenger#{PAGE}#m_text-sample-0001")
     assert record is not None
     assert record["content"] == {"type": "text", "text": "hello, is my order on its way?"}
     bodies = notify_queue_bodies(stack)
@@ -158,7 +159,7 @@ def test_inbound_end_to_end_is_recorded_and_queued_once(stack: dict[str, Any]) -
 
 
 def test_a_viber_receipt_end_to_end_with_the_real_status_service(stack: dict[str, Any]) -> None:
-    from switchboard.store.messages import MessageStore
+    from tests.support.stores import MessagesTable
 
     message = OutboundMessage(
         channel=Channel.VIBER,
@@ -172,11 +173,11 @@ def test_a_viber_receipt_end_to_end_with_the_real_status_service(stack: dict[str
     assert call(sample("viber_delivered"))["statusCode"] == 200
     assert call(sample("viber_delivered"))["statusCode"] == 200  # a provider retry
 
-    assert MessageStore().get(message_uuid)["status"] == "delivered"  # type: ignore[index]
+    assert MessagesTable().get(message_uuid)["status"] == "delivered"  # type: ignore[index]
 
 
 def test_a_messenger_read_watermark_end_to_end(stack: dict[str, Any]) -> None:
-    from switchboard.store.messages import MessageStore
+    from tests.support.stores import MessagesTable
 
     message = OutboundMessage(
         channel=Channel.MESSENGER,
@@ -191,7 +192,7 @@ def test_a_messenger_read_watermark_end_to_end(stack: dict[str, Any]) -> None:
 
     assert call(sample("messenger_read"))["statusCode"] == 200
 
-    assert MessageStore().get(message_uuid)["status"] == "read"  # type: ignore[index]
+    assert MessagesTable().get(message_uuid)["status"] == "read"  # type: ignore[index]
 
 
 def test_a_receipt_for_an_unknown_message_is_answered_200_with_the_real_service(stack: dict[str, Any]) -> None:
@@ -245,7 +246,7 @@ def sms_submitted(stack: dict[str, Any]) -> str:
 
 
 def test_forged_unsigned_sms_webhooks_change_nothing_when_no_signature_secret_is_set(stack: dict[str, Any]) -> None:
-    from switchboard.store.messages import MessageStore
+    from tests.support.stores import MessagesTable
 
     without_sms_signature_secret(stack)
     ChannelLinkStore().link("sms", SMS_NUMBER, stack["api_key"])
@@ -255,7 +256,7 @@ def test_forged_unsigned_sms_webhooks_change_nothing_when_no_signature_secret_is
     assert call(forge("/webhooks/sms/dlr", UNSIGNED_DLR))["statusCode"] == 403
     assert call(forge("/webhooks/sms/inbound", UNSIGNED_INBOUND))["statusCode"] == 403
 
-    assert MessageStore().get(message_uuid)["status"] == "submitted"  # type: ignore[index]
+    assert MessagesTable().get(message_uuid)["status"] == "submitted"  # type: ignore[index]
     assert stored_items(stack) == items_before  # no inbound record
     assert notify_queue_bodies(stack) == []  # no customer webhook
 
@@ -263,7 +264,7 @@ def test_forged_unsigned_sms_webhooks_change_nothing_when_no_signature_secret_is
 def test_the_allow_unsigned_sms_webhooks_parameter_accepts_them(
     stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from switchboard.store.messages import MessageStore
+    from tests.support.stores import MessagesTable
 
     assert "AllowUnsignedSmsWebhooks" in stack["aws"].template["Parameters"]
     assert stack["aws"].env["ALLOW_UNSIGNED_SMS_WEBHOOKS"] == "false"  # the template's default
@@ -275,5 +276,5 @@ def test_the_allow_unsigned_sms_webhooks_parameter_accepts_them(
     assert call(forge("/webhooks/sms/dlr", UNSIGNED_DLR))["statusCode"] == 200
     assert call(forge("/webhooks/sms/inbound", UNSIGNED_INBOUND))["statusCode"] == 200
 
-    assert MessageStore().get(message_uuid)["status"] == "delivered"  # type: ignore[index]
+    assert MessagesTable().get(message_uuid)["status"] == "delivered"  # type: ignore[index]
     assert len(notify_queue_bodies(stack)) == 2  # the status webhook and the inbound one

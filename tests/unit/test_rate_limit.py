@@ -15,7 +15,7 @@ from switchboard.api.rate_limit import (
     DynamoDbRequestCounter,
     RateLimiter,
 )
-from switchboard.errors import RateLimited
+from switchboard.domain.errors import RateLimited
 from tests.support.api_client import Api, assert_problem
 from tests.support.clock import T0
 from tests.support.lambdas import basic_auth
@@ -189,7 +189,7 @@ def new_account(api: Api, rate_limit_per_second: int | None) -> Tenant:
     """A new account with this limit (``None``: the default) that owns one SMS sender id."""
     from local_stack.provision import link_senders
     from switchboard.provisioning import provision_account
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
 
     account = provision_account(AccountStore(), rate_limit_per_second=rate_limit_per_second)
     sender = "T" + account["api_key"][:8]
@@ -260,7 +260,7 @@ def test_every_send_and_workflow_route_counts_and_lookups_do_not(api: Api) -> No
 
 
 def test_the_limit_is_per_account_whichever_way_it_authenticates(api: Api) -> None:
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
 
     AccountStore().set_rate_limit(api.account["api_key"], 2)
     assert api.call("POST", "/v1/messages", SMS_V1)[0] == 202  # Basic

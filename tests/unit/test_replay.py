@@ -33,7 +33,7 @@ from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_VIBER_SER
 from local_stack.simulators.http_server import BackgroundHttpServer, HttpRequest, HttpResponse
 from local_stack.template import ROOT
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
-from switchboard.provider_webhooks import messenger as messenger_webhooks
+from switchboard.receipts import messenger_webhook as messenger_webhooks
 from tests.support.lambdas import FakeLambdaContext
 from tests.support.wiring import Handler, StubWebhookServices, webhooks_handler
 

@@ -3,207 +3,56 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from switchboard import clock
-from switchboard.domain.message import (
-    ApiVersion,
-    Channel,
-    Content,
-    Endpoint,
-    OutboundMessage,
-    Principal,
-    ViberOptions,
-)
+from switchboard.domain.message import Channel, OutboundMessage
 from switchboard.adapters.providers.registry import adapter_for as real_adapter_for
 from switchboard.domain.sending import AbandonedSend, SendOutcome, SendResult, TransactionContact
-from switchboard.notifications import Notifications
-from switchboard.notifications.outbox import Outbox
-from switchboard.observability import logger
-from switchboard.queues import OutboundQueue, outbound_body
+from tests.support.stores import Notifications
+from switchboard.notifier.outbox import Outbox
+from tests.support.stores import OutboundQueue
 from switchboard.composition import sender_function
 from switchboard.composition.sender_function import SenderServices, sender_runner
 from switchboard.sender.send_handler import SendHandler, lease_expiry
 from switchboard.sender.outcome_metrics import OutcomeTally
-from switchboard.sender.worker import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
-from switchboard.store.contacts import ContactStore
-from switchboard.store.messages import MessageStore
+from switchboard.sender.outbound_sender import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
+from tests.support.stores import ContactStore
+from tests.support.stores import MessagesTable
+from tests.support.builders import (
+    CHANNELS_CONFIG,
+    PRINCIPAL,
+    messenger_message,
+    sms_message,
+    sqs_event,
+    sqs_record,
+    viber_message,
+)
+from tests.support.fakes.channel_adapter import ChannelView, FakeAdapter, accepted, rejected, retry
+from tests.support.fakes.sender_ports import RecordingTally, SpyQueue
+from tests.support.wiring import send_batch
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
-CHANNELS_CONFIG = {"messenger": {"pages": {}}, "viber": {"service_ids": ["svc-1"]}, "sms": {}}
-PRINCIPAL = Principal(api_key="abcd1234")
-
-
-# ---------------------------------------------------------------------------- fakes
-
-
-def accepted(provider_message_id: str) -> SendResult:
-    return SendResult(SendOutcome.ACCEPTED, provider_message_id=provider_message_id)
-
-
-def rejected(code: int, reason: str | None = None) -> SendResult:
-    return SendResult(SendOutcome.REJECTED, error_code=code, error_reason=reason)
-
-
-def retry(code: int) -> SendResult:
-    return SendResult(SendOutcome.RETRY, error_code=code, error_reason="transient")
-
-
-@dataclass
-class SendCall:
-    message_uuid: str
-    channel: Channel
-    config: dict
-    correlation_id: str | None
-
-
-class FakeAdapter:
-    """Answers with ``results`` in turn (the last one repeats); by default accepts with ``pid-<uuid>``.
-
-    Its capabilities (``abandoned_send``, ``contact_after_submit``) are those of the channel's real
-    adapter: ``for_channel`` gives the view the sender looks up per channel.
-    """
-
-    def __init__(
-        self,
-        *results: SendResult,
-        barrier: threading.Barrier | None = None,
-        raises: Exception | None = None,
-        on_send: Any = None,
-    ) -> None:
-        self.results = list(results)
-        self.barrier = barrier
-        self.raises = raises
-        self.on_send = on_send
-        self.calls: list[SendCall] = []
-        self._lock = threading.Lock()
-
-    def for_channel(self, channel: Channel) -> "ChannelView":
-        return ChannelView(self, real_adapter_for(channel))
-
-    def send(self, message: OutboundMessage, message_uuid: str, config: dict) -> SendResult:
-        with self._lock:
-            correlation_id = logger.thread_safe_get_current_keys().get("correlation_id")
-            self.calls.append(SendCall(message_uuid, message.channel, config, correlation_id))
-            result = self.results.pop(0) if len(self.results) > 1 else (self.results[0] if self.results else None)
-        if self.on_send:
-            self.on_send()
-        if self.barrier:
-            self.barrier.wait(timeout=30)
-        if self.raises:
-            raise self.raises
-        return result or accepted(f"pid-{message_uuid}")
-
-
-class ChannelView:
-    """The fake's sends with the capabilities of the channel's real adapter."""
-
-    def __init__(self, fake: FakeAdapter, real: Any) -> None:
-        self.channel = real.channel
-        self.abandoned_send = real.abandoned_send
-        self.contact_after_submit = real.contact_after_submit
-        self.send = fake.send
-
-
-class SpyQueue:
-    """Records visibility changes; forwards them to a real queue when given one."""
-
-    def __init__(self, real: OutboundQueue | None = None) -> None:
-        self.real = real
-        self.delays: list[tuple[str, int]] = []
-
-    def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
-        self.delays.append((receipt_handle, seconds))
-        if self.real:
-            self.real.delay_redelivery(receipt_handle, seconds)
-
-
-class RecordingTally(OutcomeTally):
-    def __init__(self) -> None:
-        super().__init__()
-        self.flushed: list[dict[tuple[str, str], int]] = []
-
-    def flush(self) -> None:
-        self.flushed.append(self.snapshot())
-        super().flush()
 
 
 # ---------------------------------------------------------------------------- helpers
 
 
-def messenger_message() -> OutboundMessage:
-    return OutboundMessage(
-        channel=Channel.MESSENGER,
-        sender=Endpoint(type="messenger", id="page-1"),
-        recipient=Endpoint(type="messenger", id="psid-1"),
-        content=Content(type="text", text="hello"),
-        api_version=ApiVersion.V0_1,
-    )
-
-
-def sms_message() -> OutboundMessage:
-    return OutboundMessage(
-        channel=Channel.SMS,
-        sender=Endpoint(type="sms", number="447700900001"),
-        recipient=Endpoint(type="sms", number="447700900000"),
-        content=Content(type="text", text="hello"),
-        api_version=ApiVersion.V1,
-    )
-
-
-def viber_message(category: str = "transaction") -> OutboundMessage:
-    return OutboundMessage(
-        channel=Channel.VIBER,
-        sender=Endpoint(type="viber_service_msg", id="svc-1"),
-        recipient=Endpoint(type="viber_service_msg", number="447700900000"),
-        content=Content(type="text", text="hello"),
-        api_version=ApiVersion.V0_1,
-        viber=ViberOptions(category=category, ttl=600),
-    )
-
-
 def create(uuid: str, message: OutboundMessage | None = None) -> str:
-    MessageStore().create(uuid, message or messenger_message(), PRINCIPAL)
+    MessagesTable().create(uuid, message or messenger_message(), PRINCIPAL)
     return uuid
-
-
-def sqs_record(
-    message_uuid: str | None = None,
-    *,
-    message_id: str | None = None,
-    receive_count: int = 1,
-    receipt_handle: str | None = None,
-    body: str | None = None,
-) -> dict[str, Any]:
-    message_id = message_id or f"sqs-{message_uuid}-{receive_count}"
-    return {
-        "messageId": message_id,
-        "receiptHandle": receipt_handle or f"receipt-{message_id}",
-        "body": body if body is not None else outbound_body(message_uuid or ""),
-        "attributes": {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1790000000000"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:OutboundQueue",
-        "awsRegion": "us-east-1",
-    }
-
-
-def sqs_event(*records: dict[str, Any]) -> dict[str, Any]:
-    return {"Records": list(records)}
 
 
 def make_sender(
     adapter: FakeAdapter, queue: SpyQueue | None = None, max_attempts: int = 5, base: int = 2
 ) -> OutboundSender:
-    records = MessageStore()
+    records = MessagesTable()
     return OutboundSender(
         records=records,
         contacts=ContactStore(),
@@ -215,19 +64,14 @@ def make_sender(
     )
 
 
-def process_batch(event: dict[str, Any], sender: OutboundSender, load_channel_config: Any = lambda: CHANNELS_CONFIG) -> Any:
-    """One batch through the function's runner (ten at once, as the template's SENDER_CONCURRENCY)."""
-    return SendHandler(sender, load_channel_config).run(sender_runner(10), event, None)
-
-
 def run(sender: OutboundSender, *records: dict[str, Any]) -> list[str]:
     """Process one batch; the message ids reported as batch item failures."""
-    response = process_batch(sqs_event(*records), sender)
+    response = send_batch(sqs_event(*records), sender)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
 
 def record(uuid: str) -> dict[str, Any]:
-    found = MessageStore().get(uuid)
+    found = MessagesTable().get(uuid)
     assert found is not None
     return found
 
@@ -402,7 +246,7 @@ def test_a_redelivered_record_in_a_later_batch_is_acknowledged_without_sending(a
 @pytest.mark.parametrize("final_status", ["submitted", "rejected"])
 def test_an_already_final_message_is_acknowledged_with_no_effect(aws, now, final_status: str) -> None:
     uuid = create("m-1")
-    store = MessageStore()
+    store = MessagesTable()
     if final_status == "rejected":
         store.mark_enqueue_failed(uuid, "could not be queued")
     else:
@@ -419,7 +263,7 @@ def test_an_already_final_message_is_acknowledged_with_no_effect(aws, now, final
 
 def test_a_message_in_flight_under_a_live_lease_is_reported_for_later(aws, now) -> None:
     uuid = create("m-1")
-    MessageStore().claim(uuid, "other-worker", int(T0) + 60)
+    MessagesTable().claim(uuid, "other-worker", int(T0) + 60)
     before = record(uuid)
     adapter = FakeAdapter()
     rec = sqs_record(uuid)
@@ -434,7 +278,7 @@ def test_a_message_in_flight_under_a_live_lease_is_reported_for_later(aws, now) 
 
 def test_expired_lease_on_messenger_rejects_without_resending(aws, now) -> None:
     uuid = create("m-1", messenger_message())
-    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
     adapter = FakeAdapter()
 
@@ -451,7 +295,7 @@ def test_expired_lease_on_messenger_rejects_without_resending(aws, now) -> None:
 
 def test_expired_lease_on_viber_resends(aws, now) -> None:
     uuid = create("v-1", viber_message())
-    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
     adapter = FakeAdapter(accepted("5012345678901234567"))
 
@@ -478,7 +322,7 @@ class ResendingSms(ChannelView):
 
 def test_recovery_and_contacts_follow_the_adapters_capabilities_not_the_channel(aws, now) -> None:
     uuid = create("s-1", sms_message())
-    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
     fake = FakeAdapter(accepted("sms-1"))
     sender = make_sender(fake)
@@ -504,7 +348,7 @@ def test_provider_adapters_declare_their_capabilities() -> None:
 
 def test_viber_resend_answered_already_sent_means_the_first_send_went_through(aws, now) -> None:
     uuid = create("v-1", viber_message())
-    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
 
     assert run(make_sender(FakeAdapter(rejected(1320, "Message already sent"))), sqs_record(uuid)) == []
@@ -557,7 +401,7 @@ def test_malformed_bodies_and_unknown_messages_are_acknowledged(aws, now) -> Non
 
 def test_only_the_failing_records_of_a_batch_are_reported(aws, now) -> None:
     good, in_flight = create("m-1"), create("m-2")
-    MessageStore().claim(in_flight, "other-worker", int(T0) + 60)
+    MessagesTable().claim(in_flight, "other-worker", int(T0) + 60)
 
     failures = run(make_sender(FakeAdapter()), sqs_record(good, message_id="a"), sqs_record(in_flight, message_id="b"))
 
@@ -573,7 +417,7 @@ def test_the_channel_config_is_loaded_once_per_batch(aws, now) -> None:
         return {"loaded": len(loads)}
 
     adapter = FakeAdapter()
-    response = process_batch(sqs_event(*(sqs_record(u) for u in uuids)), make_sender(adapter), load)
+    response = send_batch(sqs_event(*(sqs_record(u) for u in uuids)), make_sender(adapter), load)
 
     assert response == {"batchItemFailures": []}
     assert len(loads) == 1
@@ -665,7 +509,7 @@ def test_handler_end_to_end_with_the_sample_event(aws, now, monkeypatch) -> None
     first, second = (json.loads(r["body"])["message_uuid"] for r in event["Records"])
     create(first)
     create(second, sms_message())
-    MessageStore().claim(second, "other-worker", int(T0) + 60)  # in flight elsewhere
+    MessagesTable().claim(second, "other-worker", int(T0) + 60)  # in flight elsewhere
     adapter = FakeAdapter(accepted("mid.1"))
     services = SenderServices(SendHandler(make_sender(adapter), lambda: CHANNELS_CONFIG), sender_runner(10))
     monkeypatch.setattr(sender_function, "services", lambda: services)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.api.send import REFUSED_SENDER_REASON
+from switchboard.api.message_acceptor import REFUSED_SENDER_REASON
 from tests.support.api_client import Api
 from tests.support.lambdas import FakeLambdaContext, basic_auth, http_event
 from tests.support.request_bodies import MESSENGER_V01, PAGE_ID, SEED_SMS, SMS_V1, VIBER_SERVICE, VIBER_V1
@@ -44,7 +44,7 @@ def b(api: Api, tmp_path: Path) -> Account:
     """A second account (with an application) owning an SMS sender id and an unconfigured page."""
     from local_stack.provision import link_senders
     from switchboard.provisioning import provision_account, provision_application
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
 
     store = AccountStore()
     account = provision_account(store)

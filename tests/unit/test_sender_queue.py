@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from switchboard.queues import OutboundQueue, outbound_body, parse_outbound_body
+from tests.support.stores import OutboundQueue
+from switchboard.adapters.sqs.outbound_queue import outbound_body, parse_outbound_body
 from switchboard.sender.backoff import retry_delay_seconds
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from switchboard.notifications import Notifications
-from switchboard.notifications.outbox import Outbox
-from switchboard.sender.worker import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
-from switchboard.store.contacts import ContactStore
-from switchboard.store.messages import MessageStore
+from tests.support.stores import Notifications
+from switchboard.notifier.outbox import Outbox
+from switchboard.sender.outbound_sender import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
+from tests.support.stores import ContactStore
+from tests.support.stores import MessagesTable
 from tests.support.builders import (
     CHANNELS_CONFIG,
     PRINCIPAL,
@@ -18,6 +18,7 @@ from tests.support.builders import (
 )
 from tests.support.fakes.channel_adapter import FakeAdapter, accepted, rejected, retry
 from tests.support.fakes.sender_ports import RecordingTally, SpyQueue
+from tests.support.wiring import send_batch
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 
@@ -37,7 +38,7 @@ class FlakyNotifications(Notifications):
 
 
 def make_sender(adapter: FakeAdapter, notifications: Notifications | None = None, max_attempts: int = 5) -> OutboundSender:
-    records = MessageStore()
+    records = MessagesTable()
     return OutboundSender(
         records=records,
         contacts=ContactStore(),
@@ -50,19 +51,17 @@ def make_sender(adapter: FakeAdapter, notifications: Notifications | None = None
 
 
 def run(sender: OutboundSender, *records: dict[str, Any]) -> list[str]:
-    from tests.unit.test_sender import process_batch
-
-    response = process_batch({"Records": list(records)}, sender)
+    response = send_batch({"Records": list(records)}, sender)
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
 
 def create(uuid: str, message=None) -> str:
-    MessageStore().create(uuid, message or messenger_message(), PRINCIPAL)
+    MessagesTable().create(uuid, message or messenger_message(), PRINCIPAL)
     return uuid
 
 
 def record(uuid: str) -> dict[str, Any]:
-    found = MessageStore().get(uuid)
+    found = MessagesTable().get(uuid)
     assert found is not None
     return found
 
@@ -124,7 +123,7 @@ def test_retries_queue_no_webhook_until_the_final_outcome(aws, now) -> None:
 
 def test_an_abandoned_send_that_is_rejected_queues_its_webhook(aws, now) -> None:
     uuid = create("m-1")
-    MessageStore().claim(uuid, "dead-worker", int(T0) + 10)
+    MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
 
     assert run(make_sender(FakeAdapter()), sqs_record(uuid, receive_count=2)) == []
@@ -189,7 +188,7 @@ def test_a_failed_enqueue_redelivers_the_record_which_then_queues_the_webhook_on
 
 def test_a_duplicate_record_leaves_a_webhook_another_worker_is_queuing(aws, now) -> None:
     uuid = create("m-1")
-    store = MessageStore()
+    store = MessagesTable()
     store.claim(uuid, "other-worker", int(T0) + 60)
     store.mark_submitted(uuid, "other-worker", "mid.1", "messenger#mid.1")  # and is about to queue it
     before = record(uuid)

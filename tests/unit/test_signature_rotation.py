@@ -7,14 +7,15 @@ import pytest
 from vonage_jwt.verify_jwt import verify_signature
 
 from switchboard.auth.authenticator import Authenticator
-from switchboard.notifications.messages import Notification
-from switchboard.notifications.notifier import DeliveryOutcome, Notifier
-from switchboard.notifications.targets import WebhookTargets
+from switchboard.domain.notification import Notification
+from switchboard.notifier.delivery import DeliveryOutcome, Notifier
+from switchboard.notifier.targets import WebhookTargets
 from switchboard.provisioning import rotate_signature_secret
-from switchboard.store.accounts import AccountStore
-from switchboard.webhooks.delivery import PostResult
-from switchboard.webhooks.signing import payload_hash
+from tests.support.stores import AccountStore
+from switchboard.adapters.webhook_http.webhook_poster import PostResult
+from switchboard.notifier.webhook_signing import payload_hash
 from tests.support.clock import T0
+from tests.support.stores import wired_authenticator
 
 STATUS_URL = "https://hooks.example.com/status"
 
@@ -70,7 +71,7 @@ def status_webhook(api_key: str, attempt: int = 1) -> Notification:
 
 
 def notifier(poster: RecordingPoster, queues: NoRetries | None = None) -> Notifier:
-    targets = WebhookTargets(Authenticator(AccountStore(), cache_ttl_seconds=60))
+    targets = WebhookTargets(wired_authenticator(AccountStore(), cache_ttl_seconds=60))
     return Notifier(targets=targets, poster=poster, queues=queues or NoRetries(), attempts=Attempts())
 
 

@@ -35,10 +35,10 @@ from local_stack.simulators.reports import (
 )
 from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
-from switchboard.provider_webhooks import messenger as messenger_webhooks
-from switchboard.provider_webhooks import sms as sms_webhooks
-from switchboard.provider_webhooks import sms_signature
-from switchboard.provider_webhooks import viber as viber_webhooks
+from switchboard.receipts import messenger_webhook as messenger_webhooks
+from switchboard.receipts import sms_webhook as sms_webhooks
+from switchboard.receipts import sms_signature
+from switchboard.receipts import viber_webhook as viber_webhooks
 
 PSID = "2918374650012"
 MSISDN = "447700900123"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from switchboard.webhooks.ssrf import UnsafeWebhookUrl, check_webhook_url
+from switchboard.adapters.webhook_http.ssrf_guard import UnsafeWebhookUrl, check_webhook_url
 
 PUBLIC_V4 = "93.184.216.34"
 PUBLIC_V6 = "2606:2800:220:1:248:1893:25c8:1946"
@@ -265,7 +265,7 @@ def test_a_public_address_in_an_unusual_spelling_is_refused_with_its_dotted_form
 
 
 def test_the_one_reading_of_a_url() -> None:
-    from switchboard.webhooks.ssrf import parse_webhook_url
+    from switchboard.adapters.webhook_http.ssrf_guard import parse_webhook_url
 
     parsed = parse_webhook_url("HTTPS://Hooks.EXAMPLE.com:8443/a/b?x=1&y=@z#fragment@127.0.0.1")
     assert (parsed.scheme, parsed.host, parsed.port, parsed.explicit_port, parsed.target) == (
@@ -279,7 +279,7 @@ def test_the_one_reading_of_a_url() -> None:
 
 
 def test_the_target_carries_every_checked_address_and_the_resolver_is_asked_once() -> None:
-    from switchboard.webhooks.ssrf import resolve_webhook_target
+    from switchboard.adapters.webhook_http.ssrf_guard import resolve_webhook_target
 
     resolve = resolver(PUBLIC_V4, PUBLIC_V6, PUBLIC_V4)
     target = resolve_webhook_target("https://hooks.example.com/x", resolve=resolve)
@@ -290,7 +290,7 @@ def test_the_target_carries_every_checked_address_and_the_resolver_is_asked_once
 
 
 def test_a_literal_target_is_its_own_address_without_a_lookup() -> None:
-    from switchboard.webhooks.ssrf import resolve_webhook_target
+    from switchboard.adapters.webhook_http.ssrf_guard import resolve_webhook_target
 
     resolve = resolver("10.0.0.1")
     assert resolve_webhook_target(f"http://{PUBLIC_V4}:8080/", resolve=resolve).addresses == (PUBLIC_V4,)
@@ -299,7 +299,7 @@ def test_a_literal_target_is_its_own_address_without_a_lookup() -> None:
 
 
 def test_an_allowed_host_is_resolved_for_the_delivery_but_not_checked() -> None:
-    from switchboard.webhooks.ssrf import resolve_webhook_target
+    from switchboard.adapters.webhook_http.ssrf_guard import resolve_webhook_target
 
     resolve = resolver("127.0.0.1")
     target = resolve_webhook_target("http://sink.local:4000/status", ["sink.local:4000"], resolve=resolve)

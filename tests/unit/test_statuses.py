@@ -18,9 +18,11 @@ from switchboard.domain.message import (
     Principal,
 )
 from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
-from switchboard.notifications import Notifications
-from switchboard.statuses import NotificationInProgress, ReceiptEffect, StatusService
-from switchboard.store.messages import MessageStore, StatusWriteOutcome, notify_lease_attribute
+from tests.support.stores import Notifications
+from switchboard.receipts.status_machine import NotificationInProgress, ReceiptEffect, StatusService
+from tests.support.stores import MessagesTable
+from switchboard.domain.message_record import StatusWriteOutcome
+from switchboard.domain.outbox_markers import notify_lease_attribute
 
 pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
 
@@ -78,7 +80,7 @@ def submitted(
     """A record as the sender leaves it after a send, its submitted webhook already queued."""
     from switchboard.domain.provider_events import conversation_key
 
-    store = MessageStore()
+    store = MessagesTable()
     store.create(message_uuid, outbound(channel, psid, page, **extra), principal)
     store.claim(message_uuid, "token", int(clock.now()) + 60)
     messenger = channel is Channel.MESSENGER
@@ -106,13 +108,13 @@ def watermark(status: str, watermark_ms: int, psid: str = PSID, page: str = PAGE
 
 
 def record(message_uuid: str) -> dict[str, Any]:
-    found = MessageStore().get(message_uuid)
+    found = MessagesTable().get(message_uuid)
     assert found is not None
     return found
 
 
 def service(notifications: Any = None) -> StatusService:
-    return StatusService(MessageStore(), notifications if notifications is not None else RecordingNotifications())
+    return StatusService(MessagesTable(), notifications if notifications is not None else RecordingNotifications())
 
 
 # ---------------------------------------------------------------------------- transitions
@@ -270,7 +272,7 @@ def test_the_provider_ref_includes_the_channel(aws, now) -> None:
 
 
 def test_a_message_not_yet_submitted_cannot_take_a_receipt(aws, now) -> None:
-    store = MessageStore()
+    store = MessagesTable()
     store.create("m-1", outbound(), PRINCIPAL)
     store.claim("m-1", "token", int(T0) + 60)
     before = record("m-1")
@@ -298,7 +300,7 @@ def test_watermarks_take_only_delivered_and_read(aws, now) -> None:
 
 def test_the_queued_status_webhook_has_the_2018_shape(aws, now) -> None:
     uuid = submitted("m-1", "mid.1", client_ref="my-ref")
-    svc = StatusService(MessageStore(), Notifications())
+    svc = StatusService(MessagesTable(), Notifications())
     err = {"code": 1370, "reason": "Expired access Token"}
 
     svc.apply_receipt(receipt("undeliverable", at=T0 + 7.007, error=err))
@@ -329,7 +331,7 @@ def test_the_queued_status_webhook_has_the_2018_shape(aws, now) -> None:
 def test_the_status_target_carries_the_v1_webhook_url_and_the_application(aws, now) -> None:
     principal = Principal(api_key="abcd1234", application_id="app-1", auth_method="jwt")
     uuid = submitted("m-1", "mid.1", principal=principal, webhook_url="https://hooks.example.com/s")
-    svc = StatusService(MessageStore(), Notifications())
+    svc = StatusService(MessagesTable(), Notifications())
 
     svc.apply_receipt(receipt("delivered"))
 
@@ -519,7 +521,7 @@ def test_a_failed_enqueue_leaves_the_webhook_pending_and_a_replay_queues_it_once
 
 def test_a_replay_while_the_first_writer_holds_the_lease_is_told_to_retry(aws, now) -> None:
     uuid = submitted("m-1", "mid.1")
-    store = MessageStore()
+    store = MessagesTable()
     # The first writer applied the status and then vanished before queuing (no release).
     store.apply_status(uuid, "read", status_machine.ALLOWED_FROM["read"], T0 + 3)
     webhooks = RecordingNotifications()

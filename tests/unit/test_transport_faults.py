@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import pytest
 
@@ -112,10 +111,8 @@ def silent(connection: socket.socket, _: bytes) -> None:
 
 
 @pytest.fixture(autouse=True)
-def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    config = SimpleNamespace(provider_connect_timeout=READ_TIMEOUT, provider_read_timeout=READ_TIMEOUT, sender_concurrency=2)
-    monkeypatch.setattr(transport, "settings", lambda: config)
-    transport.reset_sessions()
+def short_timeouts() -> Iterator[None]:
+    transport.configure(transport.ProviderHttp(pool_size=2, connect_timeout=READ_TIMEOUT, read_timeout=READ_TIMEOUT))
     yield
     transport.reset_sessions()
 

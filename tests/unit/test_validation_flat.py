@@ -16,9 +16,9 @@ from switchboard.domain.message import (
     SmsOptions,
     ViberOptions,
 )
-from switchboard.errors import ValidationFailed
+from switchboard.domain.errors import ValidationFailed
 from switchboard.validation import parse_flat
-from switchboard.validation.fields import E164_REASON, SMS_SENDER_REASON, URL_REASON
+from switchboard.validation.field_parsers import E164_REASON, SMS_SENDER_REASON, URL_REASON
 
 # protocols.md section 8, captured from the official SDK on the wire.
 SDK_SMS: dict[str, Any] = {

@@ -15,9 +15,9 @@ from switchboard.domain.message import (
     OutboundMessage,
     ViberOptions,
 )
-from switchboard.errors import ValidationFailed
+from switchboard.domain.errors import ValidationFailed
 from switchboard.validation import parse_nested
-from switchboard.validation.fields import E164_REASON, SMS_SENDER_REASON, URL_REASON
+from switchboard.validation.field_parsers import E164_REASON, SMS_SENDER_REASON, URL_REASON
 
 VERSIONS = [ApiVersion.BETA, ApiVersion.V0_1]
 

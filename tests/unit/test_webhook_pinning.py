@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from local_stack.tls import ensure_certificate
-from switchboard.webhooks.delivery import WebhookPoster
-from switchboard.webhooks.pinned import webhook_session
+from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster
+from switchboard.adapters.webhook_http.pinned_connection import webhook_session
 
 PUBLIC = "93.184.215.14"
 

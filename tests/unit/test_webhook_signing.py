@@ -9,7 +9,7 @@ import pytest
 from vonage_jwt.verify_jwt import verify_signature
 
 from switchboard import clock
-from switchboard.webhooks.signing import authorization_header, payload_hash, webhook_token
+from switchboard.notifier.webhook_signing import authorization_header, payload_hash, webhook_token
 
 SECRET = "sig-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
 BODY = b'{"message_uuid":"aaaaaaaa-bbbb-cccc-dddd-0123456789ab","status":"delivered","note":"caf\xc3\xa9"}'

@@ -28,7 +28,7 @@ def api(aws: Any, tmp_path: Path, now: Any) -> Api:
 
 
 def workflow_record(workflow_uuid: str) -> dict | None:
-    from switchboard.store.workflows import WorkflowStore
+    from tests.support.stores import WorkflowStore
 
     return WorkflowStore().get(workflow_uuid)
 
@@ -226,7 +226,7 @@ def test_four_failover_messages_are_the_v1_maximum(api: Api) -> None:
 
 
 def test_a_first_step_that_cannot_be_queued_is_a_503_and_ends_the_workflow(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from switchboard.queues import OutboundQueue
+    from switchboard.adapters.sqs.outbound_queue import OutboundQueue
 
     def fail(self: Any, message_uuid: str, delay_seconds: int = 0) -> None:
         raise RuntimeError("sqs down")
@@ -234,7 +234,7 @@ def test_a_first_step_that_cannot_be_queued_is_a_503_and_ends_the_workflow(api: 
     monkeypatch.setattr(OutboundQueue, "enqueue", fail)
     status, headers, out = api.call("POST", "/beta/workflows", WORKFLOW)
     assert_problem(status, headers, out, 503)
-    from switchboard.store.workflows import WorkflowStore
+    from tests.support.stores import WorkflowStore
 
     items = api.aws.client("dynamodb").scan(TableName=WorkflowStore().table_name)["Items"]
     assert len(items) == 1
@@ -300,7 +300,7 @@ def test_lookup_shows_steps_current_step_and_outcome(api: Api) -> None:
 
 def test_only_the_owner_sees_a_workflow(api: Api, tmp_path: Path) -> None:
     from switchboard.provisioning import provision_account
-    from switchboard.store.accounts import AccountStore
+    from tests.support.stores import AccountStore
     from tests.support.lambdas import basic_auth
 
     _, _, out = api.call("POST", "/beta/workflows", WORKFLOW)

@@ -14,17 +14,19 @@ import pytest
 from switchboard import clock
 from switchboard.domain import status
 from switchboard.domain.message import ApiVersion
-from switchboard.notifications import Notifications
-from switchboard.notifications.messages import Notification
-from switchboard.notifications.outbox import Outbox
-from switchboard.statuses import ALLOWED_FROM
-from switchboard.store.messages import MessageStore, StatusWriteOutcome, status_notification
-from switchboard.store.workflows import WorkflowStore, tag_step_message
-from switchboard.workflows.events import StatusEvent, TimerEvent, timer_delay
+from tests.support.stores import Notifications
+from switchboard.domain.notification import Notification
+from switchboard.notifier.outbox import Outbox
+from switchboard.receipts.status_machine import ALLOWED_FROM
+from tests.support.stores import MessagesTable
+from switchboard.domain.message_record import StatusWriteOutcome
+from switchboard.domain.outbox_markers import status_notification
+from tests.support.stores import WorkflowStore
+from switchboard.domain.workflow_events import StatusEvent, TimerEvent, timer_delay
 from switchboard.workflows.engine import WorkflowEngine
 from switchboard.workflows.launcher import StepLauncher
 from switchboard.workflows.report import Reports
-from switchboard.workflows.requests import parse_v1_failover, parse_workflow
+from switchboard.workflows.workflow_requests import parse_v1_failover, parse_workflow
 from tests.support.api_client import Api
 from tests.support.request_bodies import MESSENGER_STEP, SMS_STEP, V1_FAILOVER
 
@@ -57,17 +59,17 @@ class CapturedEvents:
 
 class Harness:
     def __init__(self, api: Api, now: list[float]) -> None:
-        from switchboard.api.workflows import WorkflowStarter
-        from switchboard.notifications.queues import NotifyQueues
-        from switchboard.queues import OutboundQueue
+        from switchboard.api.workflow_starter import WorkflowStarter
+        from tests.support.stores import NotifyQueue as NotifyQueues
+        from tests.support.stores import OutboundQueue
         from tests.support.wiring import api_services
 
         self.api, self.now = api, now
         self.events = CapturedEvents()
-        self.messages = MessageStore()
+        self.messages = MessagesTable()
         self.workflows = WorkflowStore()
         self.outbound = OutboundQueue()
-        self.launcher = StepLauncher(self.messages, tag_step_message, self.events, self.outbound)
+        self.launcher = StepLauncher(self.messages, self.messages.tag_workflow_step, self.events, self.outbound)
         self.engine = WorkflowEngine(
             store=self.workflows,
             messages=self.messages,

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from switchboard import clock
-from switchboard.notifications import Notifications
-from switchboard.notifications.messages import Notification, status_body
-from switchboard.workflows.events import StatusEvent, TimerEvent, WorkflowEventsQueue, parse_event, timer_delay
+from tests.support.stores import Notifications
+from switchboard.domain.notification import Notification, status_body
+from tests.support.stores import WorkflowEventsQueue
+from switchboard.domain.workflow_events import StatusEvent, TimerEvent, parse_event, timer_delay
 from tests.support.lambdas import FakeLambdaContext, load_handler_module
 
 ROOT = Path(__file__).resolve().parents[2]

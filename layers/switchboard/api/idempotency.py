@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from switchboard.errors import IdempotencyInFlight, IdempotencyKeyReused, InvalidParameter, ValidationFailed
+from switchboard.domain.errors import IdempotencyInFlight, IdempotencyKeyReused, InvalidParameter, ValidationFailed
 
 KEY_RETENTION_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard.domain.message import ApiVersion, Channel, OutboundMessage, Principal
-from switchboard.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
+from switchboard.domain.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
 from switchboard.observability import logger, metrics
 
 REFUSED_SENDER_REASON = (
@@ -53,7 +53,9 @@ class MessageAcceptor:
     channels_config: Callable[[], dict]
     unconfigured_sender: Callable[[OutboundMessage, dict], str | None]
     sender_links: SenderLinks
-    allowed_private_webhook_hosts: tuple[str, ...]  # host[:port] the SSRF guard lets through (the local sink)
+    # The SSRF guard at registration: raises ValueError unless the per-message status URL resolves to
+    # public addresses only (or to a host the deployment allows, the local sink).
+    check_webhook_url: Callable[[str], None]
 
     def accept(self, message: OutboundMessage, principal: Principal) -> dict[str, str]:
         self.check_channel_rules(message, principal)
@@ -78,7 +80,7 @@ class MessageAcceptor:
         """The rules that need the deployment's state: webhook target, the account's own configured
         sender, Viber first contact."""
         if message.webhook_url is not None:
-            _check_webhook_target(message.webhook_url, self.allowed_private_webhook_hosts)
+            self._check_webhook_target(message.webhook_url)
         nested = message.api_version is not ApiVersion.V1
         refusal = self._sender_refusal(message, principal)
         if refusal:
@@ -109,15 +111,11 @@ class MessageAcceptor:
             reasons.append("not linked to the calling account")
         return "; ".join(reasons) or None
 
-
-def _check_webhook_target(url: str, allowed_private_hosts: tuple[str, ...]) -> None:
-    """The SSRF guard at registration: the per-message status URL must resolve to public addresses only."""
-    from switchboard.webhooks.ssrf import UnsafeWebhookUrl, check_webhook_url
-
-    try:
-        check_webhook_url(url, allowed_private_hosts)
-    except UnsafeWebhookUrl as exc:
-        raise ValidationFailed([InvalidParameter("webhook_url", str(exc))]) from None
+    def _check_webhook_target(self, url: str) -> None:
+        try:
+            self.check_webhook_url(url)
+        except ValueError as exc:
+            raise ValidationFailed([InvalidParameter("webhook_url", str(exc))]) from None
 
 
 def parse_message(body: Any, version: ApiVersion) -> OutboundMessage:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from switchboard.domain import status
 from switchboard.domain.message import ApiVersion, Principal
-from switchboard.errors import NotFound
+from switchboard.domain.errors import NotFound
 
 _V1_CHANNEL_NAMES = {"viber_service_msg": "viber_service"}
 # Internal states before a final outcome are shown as "accepted": the customer only needs to know it

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from switchboard import clock
 from switchboard.api.authentication import principal_of
-from switchboard.errors import RateLimited
+from switchboard.domain.errors import RateLimited
 from switchboard.observability import logger, metrics
 
 if TYPE_CHECKING:  # the middleware base module is not needed at run time
@@ -63,9 +63,9 @@ class DynamoDbRequestCounter:
     def try_count(self, key: str, limit: int, expires_at: int) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from switchboard import aws
+        from switchboard.adapters import aws_clients
 
-        client = self._client if self._client is not None else aws.client("dynamodb")
+        client = self._client if self._client is not None else aws_clients.client("dynamodb")
         try:
             client.update_item(
                 TableName=self.table_name,

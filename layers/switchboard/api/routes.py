@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from switchboard import errors
+from switchboard.domain import errors
 from switchboard.api.authentication import Authenticates, Authentication, principal_of
 from switchboard.api.rate_limit import RateLimit, RateLimiter
 from switchboard.domain.message import ApiVersion, Principal

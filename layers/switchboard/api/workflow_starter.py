@@ -17,17 +17,11 @@ from typing import Any, Protocol
 from switchboard import clock
 from switchboard.api.message_acceptor import MessageAcceptor
 from switchboard.domain.message import ApiVersion, OutboundMessage, Principal
-from switchboard.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
+from switchboard.domain.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
 from switchboard.observability import logger, metrics
 from switchboard.workflows.engine import LEASE_SECONDS
 from switchboard.workflows.launcher import StepLauncher
-from switchboard.workflows.model import (
-    ERROR,
-    IN_PROGRESS,
-    TEMPLATE,
-    flavour_of,
-    id_field,
-)
+from switchboard.domain.workflow import ERROR, IN_PROGRESS, TEMPLATE, flavour_of, id_field
 from switchboard.workflows.workflow_requests import Step, prefixed_failure
 
 NOT_QUEUED = "not_queued"

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from switchboard import clock
 from switchboard.domain.message import Principal
-from switchboard.errors import NotFound
-from switchboard.workflows.model import FLAVOUR_V1, TEMPLATE, id_field
+from switchboard.domain.errors import NotFound
+from switchboard.domain.workflow import FLAVOUR_V1, TEMPLATE, id_field
 from switchboard.workflows.report import message_status, step_channel
 
 

@@ -2,23 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Protocol
 
 from switchboard import clock
 from switchboard.auth.basic import parse_basic_credentials
 from switchboard.auth.bearer import JwtVerifier
 from switchboard.auth.failure import CLIENT_DETAIL, AuthenticationFailed
-from switchboard.auth.ttl_cache import MISSING, TtlCache
+from switchboard.ttl_cache import MISSING, TtlCache
 from switchboard.domain.message import Principal
 from switchboard.observability import logger
-from switchboard.store.accounts import (
-    DUMMY_HASH,
-    DUMMY_SALT,
-    Account,
-    AccountStore,
-    Application,
-    SecretHasher,
-    hash_api_secret,
-)
+from switchboard.domain.tenancy import DUMMY_HASH, DUMMY_SALT, Account, Application, SecretHasher, hash_api_secret
 
 # Every failure gets this one detail (switchboard.auth.failure); the names say why, for the log.
 BAD_CREDENTIALS = CLIENT_DETAIL
@@ -33,6 +26,14 @@ _MAX_HEADER_LENGTH = 8192
 UNKNOWN_ACCOUNT = Account(
     api_key="", secret_salt=DUMMY_SALT, secret_hash=DUMMY_HASH, signature_secret="", inbound_url=None, status_url=None
 )
+
+
+class AccountRecords(Protocol):
+    """The accounts table (``adapters.dynamodb.account_store.AccountStore``)."""
+
+    def get_account(self, api_key: str) -> Account | None: ...
+
+    def get_application(self, application_id: str) -> Application | None: ...
 
 
 class Authenticator:
@@ -51,16 +52,12 @@ class Authenticator:
 
     def __init__(
         self,
-        accounts: AccountStore | None = None,
-        cache_ttl_seconds: float | None = None,
+        accounts: AccountRecords,
+        cache_ttl_seconds: float,
         hasher: SecretHasher = hash_api_secret,
     ) -> None:
-        if cache_ttl_seconds is None:
-            from switchboard.config import settings
-
-            cache_ttl_seconds = float(settings().auth_cache_ttl_seconds)
         self.cache_ttl_seconds = cache_ttl_seconds
-        self._accounts = accounts if accounts is not None else AccountStore()
+        self._accounts = accounts
         self._hasher = hasher
         self._account_cache: TtlCache[str, Account | None] = TtlCache(cache_ttl_seconds)
         self._application_cache: TtlCache[str, Application | None] = TtlCache(cache_ttl_seconds)

@@ -34,8 +34,8 @@ from typing import Any, Callable
 
 from switchboard import clock
 from switchboard.auth.failure import AuthenticationFailed
-from switchboard.auth.ttl_cache import MISSING, TtlCache
-from switchboard.store.accounts import Application
+from switchboard.ttl_cache import MISSING, TtlCache
+from switchboard.domain.tenancy import Application
 
 ALGORITHM = "RS256"
 LEEWAY_SECONDS = 30

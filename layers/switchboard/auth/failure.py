@@ -7,7 +7,7 @@ keys and applications exist. The real reason is kept on the exception for the lo
 """
 from __future__ import annotations
 
-from switchboard.errors import Unauthorized
+from switchboard.domain.errors import Unauthorized
 
 CLIENT_DETAIL = "You did not provide correct credentials."
 

@@ -8,7 +8,7 @@ a request needs it (``/health`` builds none, a lookup no acceptor), once per war
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from typing import Any
 
 from switchboard.api.routes import ApiServices, create_app
@@ -27,17 +27,17 @@ class ApiFunctionServices:
 
     @cached_property
     def authenticator(self) -> Any:
+        from switchboard.adapters.dynamodb.account_store import AccountStore
         from switchboard.auth import Authenticator
-        from switchboard.store.accounts import AccountStore
 
-        return Authenticator(AccountStore(self.settings.accounts_table), float(self.settings.auth_cache_ttl_seconds))
+        accounts = AccountStore(self._dynamodb, self.settings.accounts_table)
+        return Authenticator(accounts, float(self.settings.auth_cache_ttl_seconds))
 
     @cached_property
     def rate_limiter(self) -> Any:
-        from switchboard import aws
         from switchboard.api.rate_limit import DynamoDbRequestCounter, RateLimiter, log_counter_unavailable
 
-        counter = DynamoDbRequestCounter(self.settings.rate_limit_table, aws.client("dynamodb"))
+        counter = DynamoDbRequestCounter(self.settings.rate_limit_table, self._dynamodb)
         return RateLimiter(
             counter, self.settings.account_rate_limit_per_second, self._account_rate_limit, log_counter_unavailable
         )
@@ -49,44 +49,45 @@ class ApiFunctionServices:
 
     @cached_property
     def messages(self) -> Any:
-        from switchboard.store.messages import MessageStore
+        from switchboard.adapters.dynamodb.messages_table import MessagesTable
 
-        return MessageStore(self.settings.messages_table)
+        return MessagesTable(self._dynamodb, self.settings.messages_table, self.settings.retention_seconds)
 
     @cached_property
     def acceptor(self) -> Any:
         from switchboard.api.message_acceptor import MessageAcceptor
-        from switchboard.channels.registry import unconfigured_sender
-        from switchboard.store.contacts import ContactStore
-        from switchboard.store.links import ChannelLinkStore
+        from switchboard.adapters.providers.registry import unconfigured_sender
+        from switchboard.adapters.dynamodb.contact_store import ContactStore
+        from switchboard.adapters.webhook_http.ssrf_guard import check_webhook_url
+        from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
 
         return MessageAcceptor(
             records=self.messages,
             queue=self._outbound_queue,
-            contacts=ContactStore(self.settings.contacts_table),
+            contacts=ContactStore(self._dynamodb, self.settings.contacts_table, self.settings.retention_seconds),
             channels_config=self.channels_config,
             unconfigured_sender=unconfigured_sender,
-            sender_links=ChannelLinkStore(self.settings.accounts_table),
-            allowed_private_webhook_hosts=self.settings.allowed_private_webhook_hosts,
+            sender_links=ChannelLinkStore(self._dynamodb, self.settings.accounts_table),
+            check_webhook_url=partial(check_webhook_url, allowed_private_hosts=self.settings.allowed_private_webhook_hosts),
         )
 
     @cached_property
     def workflows(self) -> Any:
-        from switchboard.store.workflows import WorkflowStore
+        from switchboard.adapters.dynamodb.workflow_store import WorkflowStore
 
-        return WorkflowStore(self.settings.workflows_table)
+        return WorkflowStore(self._dynamodb, self.settings.workflows_table)
 
     @cached_property
     def workflow_starter(self) -> Any:
         from switchboard.api.workflow_starter import WorkflowStarter
-        from switchboard.store.workflows import tag_step_message
-        from switchboard.workflows.events import WorkflowEventsQueue
+        from switchboard.adapters import aws_clients
+        from switchboard.adapters.sqs.workflow_events_queue import WorkflowEventsQueue
         from switchboard.workflows.launcher import StepLauncher
 
         launcher = StepLauncher(
             messages=self.messages,
-            tag=tag_step_message,
-            timers=WorkflowEventsQueue(self.settings.workflow_events_queue_url),
+            tag=self.messages.tag_workflow_step,
+            timers=WorkflowEventsQueue(aws_clients.client("sqs"), self.settings.workflow_events_queue_url),
             outbound=self._outbound_queue,
         )
         return WorkflowStarter(
@@ -99,10 +100,9 @@ class ApiFunctionServices:
 
     @cached_property
     def idempotency(self) -> Any:
-        from switchboard import aws
         from switchboard.api.idempotency import IdempotentRequests
 
-        return IdempotentRequests(self.settings.idempotency_table, aws.client("dynamodb"))
+        return IdempotentRequests(self.settings.idempotency_table, self._dynamodb)
 
     def channels_config(self) -> Mapping[str, Any]:
         """The channels secret, cached by Powertools for ``SECRETS_MAX_AGE_SECONDS``."""
@@ -114,9 +114,16 @@ class ApiFunctionServices:
 
     @cached_property
     def _outbound_queue(self) -> Any:
-        from switchboard.queues import OutboundQueue
+        from switchboard.adapters import aws_clients
+        from switchboard.adapters.sqs.outbound_queue import OutboundQueue
 
-        return OutboundQueue(self.settings.outbound_queue_url)
+        return OutboundQueue(aws_clients.client("sqs"), self.settings.outbound_queue_url)
+
+    @property
+    def _dynamodb(self) -> Any:
+        from switchboard.adapters import aws_clients
+
+        return aws_clients.client("dynamodb")
 
 
 @cache

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from switchboard import aws
+from switchboard.adapters import aws_clients
+from switchboard.adapters.dynamodb.account_store import AccountStore
+from switchboard.adapters.dynamodb.messages_table import MessagesTable
 from switchboard.adapters.sqs.batch_runner import BatchRunner, Ordering
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
 from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster
@@ -19,8 +21,6 @@ from switchboard.notifier.delivery import Notifier
 from switchboard.notifier.delivery_handler import CONCURRENCY, DeliveryHandler, message_of, status_rank
 from switchboard.notifier.targets import WebhookTargets
 from switchboard.settings import NotifierSettings, load_settings
-from switchboard.store.accounts import AccountStore
-from switchboard.store.messages import MessageStore
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,13 @@ def settings() -> NotifierSettings:
 @cache
 def services() -> NotifierServices:
     s = settings()
-    accounts = Authenticator(AccountStore(table_name=s.accounts_table), cache_ttl_seconds=s.auth_cache_ttl_seconds)
+    dynamodb = aws_clients.client("dynamodb")
+    accounts = Authenticator(AccountStore(dynamodb, s.accounts_table), cache_ttl_seconds=s.auth_cache_ttl_seconds)
     notifier = Notifier(
         targets=WebhookTargets(accounts),
         poster=WebhookPoster(allowed_private_hosts=s.allowed_private_webhook_hosts),
-        queues=NotifyQueue(aws.client("sqs"), s.notify_queue_url, s.notify_dlq_url),
-        attempts=MessageStore(table_name=s.messages_table),
+        queues=NotifyQueue(aws_clients.client("sqs"), s.notify_queue_url, s.notify_dlq_url),
+        attempts=MessagesTable(dynamodb, s.messages_table, s.retention_seconds),
     )
     return NotifierServices(handler=DeliveryHandler(notifier), runner=notifier_runner())
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from switchboard import aws
+from switchboard.adapters import aws_clients
+from switchboard.adapters.dynamodb.contact_store import ContactStore
+from switchboard.adapters.dynamodb.messages_table import MessagesTable
 from switchboard.adapters.sqs.batch_runner import BatchRunner
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
 from switchboard.adapters.sqs.outbound_queue import OutboundQueue, parse_outbound_body
@@ -23,8 +25,6 @@ from switchboard.sender.outbound_sender import OutboundSender, SenderPolicy
 from switchboard.sender.outcome_metrics import OutcomeTally
 from switchboard.sender.send_handler import SendHandler
 from switchboard.settings import SenderSettings, load_settings
-from switchboard.store.contacts import ContactStore
-from switchboard.store.messages import MessageStore
 
 
 @dataclass(frozen=True)
@@ -41,18 +41,20 @@ def settings() -> SenderSettings:
 @cache
 def services() -> SenderServices:
     # Imported on first use, as before the composition module: the API function shares neither.
+    from switchboard.adapters.providers import transport
     from switchboard.adapters.providers.channels_secret import ChannelsSecret
     from switchboard.adapters.providers.registry import adapter_for
 
     s = settings()
-    sqs = aws.client("sqs")
-    records = MessageStore(table_name=s.messages_table)
+    transport.configure(provider_http(s))
+    sqs, dynamodb = aws_clients.client("sqs"), aws_clients.client("dynamodb")
+    records = MessagesTable(dynamodb, s.messages_table, s.retention_seconds)
     publisher = NotificationPublisher(
         NotifyQueue(sqs, s.notify_queue_url, s.notify_dlq_url), WorkflowEventsQueue(sqs, s.workflow_events_queue_url)
     )
     sender = OutboundSender(
         records=records,
-        contacts=ContactStore(table_name=s.contacts_table),
+        contacts=ContactStore(dynamodb, s.contacts_table, s.retention_seconds),
         queue=OutboundQueue(sqs, s.outbound_queue_url),
         adapter_for=adapter_for,
         policy=SenderPolicy(
@@ -68,6 +70,13 @@ def services() -> SenderServices:
         handler=SendHandler(sender, ChannelsSecret(s.channels_secret_id, s.secrets_max_age_seconds)),
         runner=sender_runner(s.sender_concurrency),
     )
+
+
+def provider_http(s: SenderSettings) -> Any:
+    """The provider adapters' HTTP settings (``transport.ProviderHttp``): a pooled connection per concurrent send."""
+    from switchboard.adapters.providers.transport import ProviderHttp
+
+    return ProviderHttp(s.sender_concurrency, s.provider_connect_timeout, s.provider_read_timeout)
 
 
 def sender_runner(concurrency: int) -> BatchRunner[str]:

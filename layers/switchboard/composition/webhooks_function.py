@@ -32,9 +32,10 @@ class WebhookFunctionServices:
     def inbound(self) -> InboundAcceptor:
         from switchboard.receipts.inbound_intake import InboundIntake
         from switchboard.receipts.inbound_routing import InboundService
-        from switchboard.store.links import ChannelLinkStore
+        from switchboard.adapters import aws_clients
+        from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
 
-        links = ChannelLinkStore(self.settings.accounts_table)
+        links = ChannelLinkStore(aws_clients.client("dynamodb"), self.settings.accounts_table)
         return InboundService(links, InboundIntake(self._messages, self._notifications))
 
     @property
@@ -55,16 +56,22 @@ class WebhookFunctionServices:
 
     @cached_property
     def _messages(self) -> Any:
-        from switchboard.store.messages import MessageStore
+        from switchboard.adapters import aws_clients
+        from switchboard.adapters.dynamodb.messages_table import MessagesTable
 
-        return MessageStore(self.settings.messages_table)
+        return MessagesTable(aws_clients.client("dynamodb"), self.settings.messages_table, self.settings.retention_seconds)
 
     @cached_property
     def _notifications(self) -> Any:
-        from switchboard.notifications import Notifications
-        from switchboard.workflows.events import WorkflowEventsQueue
+        from switchboard.adapters import aws_clients
+        from switchboard.adapters.sqs.notify_queue import NotifyQueue
+        from switchboard.adapters.sqs.workflow_events_queue import WorkflowEventsQueue
+        from switchboard.notifier.publisher import NotificationPublisher
 
-        return Notifications(self.settings.notify_queue_url, WorkflowEventsQueue(self.settings.workflow_events_queue_url))
+        sqs, s = aws_clients.client("sqs"), self.settings
+        return NotificationPublisher(
+            NotifyQueue(sqs, s.notify_queue_url, s.notify_dlq_url), WorkflowEventsQueue(sqs, s.workflow_events_queue_url)
+        )
 
 
 @cache

@@ -5,18 +5,18 @@ Settings are read and checked on the first invocation; the adapters are built on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
 from typing import Any
 
-from switchboard import aws
+from switchboard.adapters import aws_clients
+from switchboard.adapters.dynamodb.messages_table import MessagesTable
+from switchboard.adapters.dynamodb.workflow_store import WorkflowStore
 from switchboard.adapters.sqs.batch_runner import BatchRunner
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
 from switchboard.adapters.sqs.outbound_queue import OutboundQueue
 from switchboard.adapters.sqs.workflow_events_queue import WorkflowEventsQueue
 from switchboard.domain.workflow_events import WorkflowEvent, parse_event
 from switchboard.settings import WorkflowSettings, load_settings
-from switchboard.store.messages import MessageStore
-from switchboard.store.workflows import WorkflowStore, tag_step_message
 from switchboard.workflows.engine import WorkflowEngine
 from switchboard.workflows.event_handler import EventHandler, workflow_of
 from switchboard.workflows.launcher import StepLauncher
@@ -37,17 +37,17 @@ def settings() -> WorkflowSettings:
 @cache
 def services() -> WorkflowServices:
     s = settings()
-    sqs = aws.client("sqs")
-    messages = MessageStore(table_name=s.messages_table)
+    sqs, dynamodb = aws_clients.client("sqs"), aws_clients.client("dynamodb")
+    messages = MessagesTable(dynamodb, s.messages_table, s.retention_seconds)
     events = WorkflowEventsQueue(sqs, s.workflow_events_queue_url)
     launcher = StepLauncher(
         messages=messages,
-        tag=partial(tag_step_message, table_name=s.messages_table),
+        tag=messages.tag_workflow_step,
         timers=events,
         outbound=OutboundQueue(sqs, s.outbound_queue_url),
     )
     engine = WorkflowEngine(
-        store=WorkflowStore(table_name=s.workflows_table),
+        store=WorkflowStore(dynamodb, s.workflows_table),
         messages=messages,
         launcher=launcher,
         timers=events,

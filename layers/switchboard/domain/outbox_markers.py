@@ -2,7 +2,7 @@
 
 A status write that decides on a customer webhook adds its marker to ``pending_notifications``
 (``"status:<status>"`` or ``"inbound"``) together with ``notify_lease_<marker>``: until that time
-only the writer that added the marker may queue it (see ``switchboard.notifications.outbox``).
+only the writer that added the marker may queue it (see ``switchboard.notifier.outbox``).
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from switchboard import errors
+from switchboard.domain import errors
 from switchboard.domain.message import ApiVersion
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"

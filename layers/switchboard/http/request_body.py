@@ -19,7 +19,7 @@ import re
 from itertools import accumulate
 from typing import Any, Protocol
 
-from switchboard.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType
+from switchboard.domain.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType
 
 MAX_DEPTH = 32
 

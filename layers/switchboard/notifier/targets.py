@@ -15,7 +15,7 @@ from switchboard import clock
 from switchboard.domain.notification import INBOUND_URL
 
 if TYPE_CHECKING:
-    from switchboard.store.accounts import Account, Application
+    from switchboard.domain.tenancy import Account, Application
 
 FROM_MESSAGE = "webhook_url"
 FROM_APPLICATION = "application"

@@ -1,6 +1,6 @@
 """Recording an inbound message and queuing its webhook exactly once (the outbox, as for statuses).
 
-``MessageStore.create_inbound`` writes the record with its ``"inbound"`` marker pending;
+``InboundStore.create_inbound`` writes the record with its ``"inbound"`` marker pending;
 ``receive`` then queues the webhook and clears the marker. A provider retry of the same message
 (same ``dedupe_key``) finds the first record: if its webhook is still pending (the first attempt
 failed to queue it) it is queued now, otherwise nothing happens.
@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, Protocol
 
 from switchboard.domain.provider_events import InboundMessage
-from switchboard.notifications import Notifications
-from switchboard.notifications.outbox import NotificationInProgress, Outbox, Republish
-from switchboard.store.messages import INBOUND_NOTIFICATION, MessageStore
+from switchboard.notifier.outbox import NotificationInProgress, Outbox, OutboxRecords, Publisher, Republish
+from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION
 
 
 class InboundEffect(str, Enum):
@@ -28,10 +28,18 @@ class InboundResult:
     message_uuid: str | None
 
 
+class InboundRecords(OutboxRecords, Protocol):
+    """What the intake needs of the messages table (``adapters.dynamodb.messages_table``)."""
+
+    def create_inbound(self, message_uuid: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None: ...
+
+    def find_inbound(self, api_key: str, dedupe_key: str) -> dict[str, Any] | None: ...
+
+
 class InboundIntake:
     """Any exception means "not recorded or not queued": answer the provider 5xx so it retries."""
 
-    def __init__(self, records: MessageStore, notifications: Notifications) -> None:
+    def __init__(self, records: InboundRecords, notifications: Publisher) -> None:
         self.records = records
         self.outbox = Outbox(records, notifications)
 

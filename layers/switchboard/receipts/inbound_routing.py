@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import InboundMessage
 from switchboard.observability import logger
-from switchboard.store.links import ChannelLink
+from switchboard.domain.tenancy import ChannelLink
 
 PART_INDEX = "part_index"  # InboundMessage.extra: which part of one provider message (Messenger text + attachments)
 

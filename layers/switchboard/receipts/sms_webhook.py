@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl
 from switchboard.domain.error_codes import error
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt
-from switchboard.errors import InvalidJson, UnsupportedMediaType
+from switchboard.domain.errors import InvalidJson, UnsupportedMediaType
 from switchboard.observability import logger
 from switchboard.receipts.webhook_fields import MAX_ID_LENGTH, malformed, parse_json_object
 from switchboard.receipts.receipt_ports import ProviderEvent

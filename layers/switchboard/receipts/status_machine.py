@@ -10,7 +10,7 @@ Rules (each enforced by one conditional write on the record, so concurrent Lambd
 - Every status is recorded in the record's ``seen_statuses``; a receipt whose status is there is a
   **duplicate** and writes nothing, not even history.
 - Each applied change sends exactly one status webhook, through the outbox
-  (``switchboard.notifications.outbox``).
+  (``switchboard.notifier.outbox``).
 
 Finding the message: receipts by ``provider_ref`` (ProviderRefIndex), Messenger watermarks by
 ``conversation`` and ``sent_at_ms`` (ConversationIndex). The sender writes both in the same write
@@ -32,14 +32,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, Protocol
 
 from switchboard.domain import status
 from switchboard.domain.errors import ServiceUnavailable
 from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
-from switchboard.notifications import Notifications
-from switchboard.notifications.outbox import NotificationInProgress, Outbox, Republish
+from switchboard.notifier.outbox import NotificationInProgress, Outbox, OutboxRecords, Publisher, Republish
 from switchboard.observability import logger
-from switchboard.store.messages import MessageStore, StatusWriteOutcome, status_notification
+from switchboard.domain.message_record import StatusWriteOutcome
+from switchboard.domain.outbox_markers import status_notification
 
 __all__ = ["NotificationInProgress", "ReceiptEffect", "ReceiptResult", "StatusService"]
 
@@ -70,10 +71,26 @@ class ReceiptResult:
     status: str
 
 
+class ReceiptRecords(OutboxRecords, Protocol):
+    """What the status machine needs of the messages table (``adapters.dynamodb.messages_table``)."""
+
+    def apply_status(self, message_uuid: str, *args: Any, **kwargs: Any) -> Any: ...
+
+    def message_uuids_by_provider_ref(self, provider_ref: str) -> list[str]: ...
+
+    def conversation_message_uuids(self, *args: Any, **kwargs: Any) -> list[str]: ...
+
+    def get(self, message_uuid: str) -> dict[str, Any] | None: ...
+
+    def settle_unknown_as_submitted(
+        self, message_uuid: str, provider_message_id: str, provider_ref: str
+    ) -> dict[str, Any] | None: ...
+
+
 class StatusService:
     """Applies provider receipts. Any exception means "not done": answer the provider 5xx so it retries."""
 
-    def __init__(self, records: MessageStore, notifications: Notifications) -> None:
+    def __init__(self, records: ReceiptRecords, notifications: Publisher) -> None:
         self.records = records
         self.outbox = Outbox(records, notifications)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.http.request_body import parse_json
-from switchboard.errors import InvalidJson, InvalidParameter, ValidationFailed
+from switchboard.domain.errors import InvalidJson, InvalidParameter, ValidationFailed
 
 MAX_ID_LENGTH = 256
 MAX_BODY_BYTES = 1024 * 1024  # Messenger batches many events per body; far above any real one

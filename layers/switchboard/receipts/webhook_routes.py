@@ -27,7 +27,8 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from switchboard import clock, errors
+from switchboard import clock
+from switchboard.domain import errors
 from switchboard.domain.message import ApiVersion
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
 from switchboard.http.problem_responses import (
@@ -38,7 +39,7 @@ from switchboard.http.problem_responses import (
     unmatched_route_response,
 )
 from switchboard.http.request_body import raw_body
-from switchboard.notifications.outbox import NotificationInProgress
+from switchboard.notifier.outbox import NotificationInProgress
 from switchboard.observability import logger
 from switchboard.receipts import messenger_webhook as messenger
 from switchboard.receipts import sms_signature

@@ -1,7 +1,7 @@
 """Collects every invalid field of one request so the client hears about all of them at once."""
 from __future__ import annotations
 
-from switchboard.errors import InvalidParameter, ValidationFailed
+from switchboard.domain.errors import InvalidParameter, ValidationFailed
 
 
 class Problems:

@@ -73,14 +73,3 @@ class StepLauncher:
         self.queue(workflow, step, message_uuid)
         return message_uuid
 
-
-def default_launcher() -> StepLauncher:
-    """For ``api/workflows.py`` until the API function is wired by its composition module (then removed)."""
-    from switchboard.queues import OutboundQueue
-    from switchboard.store.messages import MessageStore
-    from switchboard.store.workflows import tag_step_message
-    from switchboard.workflows.events import WorkflowEventsQueue
-
-    return StepLauncher(
-        messages=MessageStore(), tag=tag_step_message, timers=WorkflowEventsQueue(), outbound=OutboundQueue()
-    )

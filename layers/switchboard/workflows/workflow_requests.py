@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchboard.domain.message import ApiVersion, Channel, OutboundMessage
-from switchboard.errors import InvalidParameter, ValidationFailed
+from switchboard.domain.errors import InvalidParameter, ValidationFailed
 from switchboard.validation import parse_flat, parse_nested
 from switchboard.validation.field_parsers import as_choice, as_integer, as_object
 from switchboard.validation.collector import Problems, reject_non_object_body
-from switchboard.workflows.model import (
+from switchboard.domain.workflow import (
     CONDITIONS,
     MAX_EXPIRY_SECONDS,
     MAX_STEPS,

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from switchboard.adapters.providers.registry import adapter_for as real_adapter_for
 from switchboard.domain.message import Channel, OutboundMessage
 from switchboard.domain.sending import AbandonedSend, SendOutcome, SendResult, TransactionContact
 from switchboard.observability import logger
@@ -74,3 +75,17 @@ class FakeAdapter:
 
     def contact_after_submit(self, message: OutboundMessage) -> TransactionContact | None:
         return self.contact
+
+    def for_channel(self, channel: Channel) -> "ChannelView":
+        """The sender's ``adapter_for``: these sends, with the capabilities of the channel's real adapter."""
+        return ChannelView(self, real_adapter_for(channel))
+
+
+class ChannelView:
+    """A ``FakeAdapter``'s sends with the capabilities of one channel's real adapter."""
+
+    def __init__(self, fake: FakeAdapter, real: Any) -> None:
+        self.channel = real.channel
+        self.abandoned_send = real.abandoned_send
+        self.contact_after_submit = real.contact_after_submit
+        self.send = fake.send

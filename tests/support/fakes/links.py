@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from switchboard.domain.message import Channel
-from switchboard.store.links import ChannelLink
+from switchboard.domain.tenancy import ChannelLink
 
 
 class FakeLinks:

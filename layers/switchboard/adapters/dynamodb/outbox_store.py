@@ -1,7 +1,7 @@
 """The outbox on message records: pending customer-webhook markers, their leases, delivery attempts.
 
 A status write that decides on a webhook adds its marker to ``pending_notifications`` with a
-lease (``mark_pending``, in the same UpdateItem); ``switchboard.notifications.outbox`` queues it
+lease (``mark_pending``, in the same UpdateItem); ``switchboard.notifier.outbox`` queues it
 and clears it here. Markers and leases: ``switchboard.domain.outbox_markers``.
 """
 from __future__ import annotations

@@ -28,6 +28,11 @@ request's connection was open (``connected``: connected and handshaken, or a kep
 when the failure happened; only a failure before that point is certainly unsent. When no
 connection of ours ran (a test double of the session), urllib3's wrapping decides: a failure to
 open a connection comes wrapped in ``MaxRetryError`` (read retries are off).
+
+Request URLs are never logged or put in a reason: the Messenger one carries the page access token.
+
+The pool size and timeouts are the SenderFunction's settings: its composition module calls
+``configure`` once before the first send; a send before that fails loudly instead of guessing.
 """
 from __future__ import annotations
 
@@ -37,7 +42,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from switchboard.config import settings
 from switchboard.domain.error_codes import COMMUNICATION_FAILED, INTERNAL_ERROR, THROTTLED
 from switchboard.domain.sending import SendOutcome, SendResult, rejected, retry, unknown
 from switchboard.observability import logger
@@ -47,6 +51,29 @@ if TYPE_CHECKING:
 
 _sessions: dict[str, "requests.Session"] = {}
 _sessions_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ProviderHttp:
+    pool_size: int  # connections kept per provider: the sender's concurrency
+    connect_timeout: float
+    read_timeout: float
+
+
+_http: ProviderHttp | None = None
+
+
+def configure(http: ProviderHttp) -> None:
+    """Use ``http`` for every later session and request (sessions made before are closed)."""
+    global _http
+    _http = http
+    reset_sessions()
+
+
+def _configured() -> ProviderHttp:
+    if _http is None:
+        raise RuntimeError("provider HTTP is not configured: call transport.configure() (the sender's composition does)")
+    return _http
 
 
 @dataclass(frozen=True)
@@ -78,7 +105,7 @@ def session(provider: str) -> "requests.Session":
 
 
 def reset_sessions() -> None:
-    """Tests: close and forget every session (e.g. after changing the settings)."""
+    """Close and forget every session (``configure`` does, so new settings apply)."""
     with _sessions_lock:
         for each in _sessions.values():
             each.close()
@@ -89,7 +116,7 @@ def _new_session() -> "requests.Session":
     import requests
 
     # Retries go through the queue with back-off, never inside one attempt.
-    adapter = _tracking_adapter_class()(pool_maxsize=settings().sender_concurrency, max_retries=0)
+    adapter = _tracking_adapter_class()(pool_maxsize=_configured().pool_size, max_retries=0)
     new = requests.Session()
     new.mount("https://", adapter)
     new.mount("http://", adapter)
@@ -167,7 +194,7 @@ def post(
     import requests
 
     log_keys = {"provider": provider, "message_uuid": message_uuid}
-    config = settings()
+    config = _configured()
     _set_stage(_PENDING)
     try:
         response = session(provider).post(
@@ -175,7 +202,7 @@ def post(
             params=params,
             json=json,
             data=data,
-            timeout=(config.provider_connect_timeout, config.provider_read_timeout),
+            timeout=(config.connect_timeout, config.read_timeout),
         )
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
         logger.error("provider URL is misconfigured", extra=log_keys)

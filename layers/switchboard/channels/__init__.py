@@ -1,1 +1,0 @@
-"""Moved to ``switchboard.adapters.providers``; the modules here are shims removed when the restructuring completes."""

@@ -1,2 +1,0 @@
-"""Moved to ``switchboard.receipts``; this shim is removed when the restructuring completes."""
-
