@@ -95,8 +95,14 @@ PRIVATE_WEBHOOK_HOSTS_PARAMETER = "AllowedPrivateWebhookHosts"
 # (http://localhost:<any port>/...), besides the sink. A deployed stack has its own parameter value.
 LOCAL_WEBHOOK_HOSTS = ("localhost",)
 # Local only: the functions re-read the channels secret after this many seconds (300 deployed), so a
-# sender added by `switchboard local add-sender` is usable at once.
-LOCAL_FUNCTION_ENVIRONMENT = {"SECRETS_MAX_AGE_SECONDS": "2"}
+# sender added by `switchboard local add-sender` is usable at once. A provider answer is given up on
+# after 3 s (10 deployed) and an unknown SMS outcome waits 10 s for its receipt (900 deployed), so the
+# simulators' lost-answer scenarios (0021-0024, scenarios.SLOW_ANSWER_SECONDS) play out in seconds.
+LOCAL_FUNCTION_ENVIRONMENT = {
+    "SECRETS_MAX_AGE_SECONDS": "2",
+    "PROVIDER_READ_TIMEOUT": "3",
+    "UNKNOWN_OUTCOME_WINDOW_SECONDS": "10",
+}
 SERVICE_VARIABLE = "POWERTOOLS_SERVICE_NAME"
 LOCAL_STACK_SERVICE = "switchboard-local-stack"
 # How long stop() waits, beyond the longest function timeout, for invocations under way.

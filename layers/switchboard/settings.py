@@ -151,6 +151,8 @@ class SenderSettings(_Retention):
     provider_connect_timeout: float = optional("PROVIDER_CONNECT_TIMEOUT", 3.05)
     provider_read_timeout: float = optional("PROVIDER_READ_TIMEOUT", 10.0)
     secrets_max_age_seconds: int = optional("SECRETS_MAX_AGE_SECONDS", 300)
+    # How long an SMS whose provider answer was lost waits for a delivery receipt (at most 900 s).
+    unknown_outcome_window_seconds: int = optional("UNKNOWN_OUTCOME_WINDOW_SECONDS", 900)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,10 @@ Credentials are random per instance; ``channels_secret()`` gives the ChannelsSec
 points the adapters here. What each simulator does is chosen by the recipient's last four digits
 (see ``scenarios``). Every request under a provider prefix is appended to
 ``<state_dir>/provider-requests.jsonl`` with the simulator's answer beside it (``response_status``,
-``response_body``), ``access_token`` and ``api_secret`` values as ``***``.
+``response_body``), whether the provider accepted the message (``accepted``, true even when the
+answer was then lost) and the fault injected into the answer (``fault``: ``slow_answer``,
+``reset_after_accept``, ``server_error_after_accept``, else null), ``access_token`` and
+``api_secret`` values as ``***``.
 
 Once ``send_reports_to(api_url)`` is called, the delivery and read reports of accepted messages are
 sent to the API's provider webhook routes as signed provider webhooks (``reports``), each attempt
@@ -374,6 +377,8 @@ class ProviderSimulators:
                 "body": _logged_body(request),
                 "response_status": response.status,
                 "response_body": _logged_response_body(response),
+                "accepted": response.accepted,
+                "fault": response.fault,
                 "received_at": received_at,
             }
         )

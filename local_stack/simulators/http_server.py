@@ -10,7 +10,9 @@ import json
 import logging
 import selectors
 import socket
+import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +53,14 @@ class HttpResponse:
     body: bytes = b""
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()  # sent after Content-Type and Content-Length
+    # Injected faults (provider simulators): answer only after this many seconds, or reset the
+    # connection (RST) instead of answering at all.
+    delay_seconds: float = 0.0
+    reset: bool = False
+    # For the simulators' request log: the provider accepted the message (whatever the client saw),
+    # and the fault injected into the answer, if any.
+    accepted: bool = False
+    fault: str | None = None
 
     @classmethod
     def json(cls, status: int, payload: Any) -> HttpResponse:
@@ -89,9 +99,20 @@ def _handler_class(handle: RequestHandler) -> type[BaseHTTPRequestHandler]:
             except Exception:
                 logger.exception("handler failed for %s %s", self.command, request.path)
                 response = HttpResponse.text(500, "internal error")
-            self._send(response)
+            try:
+                self._send(response)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up first (e.g. its read timeout before a slow answer): nobody to answer.
+                self.close_connection = True
 
         def _send(self, response: HttpResponse) -> None:
+            if response.delay_seconds > 0:
+                time.sleep(response.delay_seconds)
+            if response.reset:
+                # SO_LINGER 0: close() sends an RST, so the client sees "connection reset", no answer.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                return
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(response.body)))

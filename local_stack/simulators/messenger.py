@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from local_stack.simulators.http_server import HttpRequest, HttpResponse
-from local_stack.simulators.scenarios import Outcome, RecipientBehaviour
+from local_stack.simulators.scenarios import Outcome, RecipientBehaviour, answer
 
 PROVIDER = "messenger"
 MAX_TEXT_LENGTH = 2000
@@ -139,4 +139,4 @@ class MessengerSimulator:
         self._behaviour.schedule_reports(
             PROVIDER, message_id, psid, page_id, has_read_receipts=True, has_failure_reports=False
         )
-        return HttpResponse.json(200, {"recipient_id": psid, "message_id": message_id})
+        return answer(outcome, HttpResponse.json(200, {"recipient_id": psid, "message_id": message_id}))

@@ -6,8 +6,20 @@
     0004  accepted; delivered, never read
     0005  HTTP 500 on the first two attempts, then accepted
     0006  HTTP 429 on the first attempt, then accepted
+    0021  accepted, but the answer comes only after ``SLOW_ANSWER_SECONDS`` (longer than the local
+          stack's provider read timeout) on the first attempt; reports as for "other"
+    0022  accepted, then the connection is reset instead of answered, on the first attempt; reports
+          as for "other"
+    0023  accepted, then answered HTTP 502 (a gateway's, without the provider's body) on the first
+          attempt; reports as for "other"
+    0024  like 0021, and no report follows (an unknown outcome nothing settles)
     other accepted; delivered about 1 s later and, where the provider has read receipts, read 1 s after
           that (Messenger and Viber; the SMS API has none, so an SMS is delivered only)
+
+The faults of 0021-0024 hit the first attempt of a message only (counted like 0005's), so a
+provider that de-duplicates (Viber, by ``seq``) answers a resend normally. Connection refused and
+DNS failures cannot be chosen per recipient (the connection exists before the recipient is read);
+``tests/unit/test_transport_faults.py`` produces them against real sockets.
 
 Attempts are counted per distinct request: provider + recipient + the request body without
 credentials. A retry of the same message sends the same body, so it counts as the next attempt;
@@ -22,16 +34,22 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Literal
+
+from local_stack.simulators.http_server import HttpResponse
 
 # As the outbound issue specifies: delivered about 1 s after the send, read about 1 s after that.
 DELIVERED_AFTER = timedelta(seconds=1)
 READ_AFTER = timedelta(seconds=2)
 
 ReportStatus = Literal["delivered", "read", "failed"]
+
+
+# Longer than the provider read timeout the local stack gives its functions (local_stack.stack).
+SLOW_ANSWER_SECONDS = 5.0
 
 
 class Scenario(Enum):
@@ -41,6 +59,10 @@ class Scenario(Enum):
     NEVER_READ = "0004"
     SERVER_ERROR_TWICE = "0005"
     THROTTLED_ONCE = "0006"
+    SLOW_ANSWER = "0021"
+    RESET_AFTER_ACCEPT = "0022"
+    SERVER_ERROR_AFTER_ACCEPT = "0023"
+    SLOW_ANSWER_NO_REPORT = "0024"
     DELIVERED_AND_READ = "other"
 
     @classmethod
@@ -54,6 +76,35 @@ class Outcome(Enum):
     REJECTED = "rejected"
     SERVER_ERROR = "server_error"
     THROTTLED = "throttled"
+    # Accepted (the message goes out and its reports follow), but the answer is lost:
+    ACCEPTED_SLOW_ANSWER = "accepted_slow_answer"
+    ACCEPTED_RESET = "accepted_reset"
+    ACCEPTED_SERVER_ERROR = "accepted_server_error"
+
+
+_FAULTS = {
+    Scenario.SLOW_ANSWER: Outcome.ACCEPTED_SLOW_ANSWER,
+    Scenario.SLOW_ANSWER_NO_REPORT: Outcome.ACCEPTED_SLOW_ANSWER,
+    Scenario.RESET_AFTER_ACCEPT: Outcome.ACCEPTED_RESET,
+    Scenario.SERVER_ERROR_AFTER_ACCEPT: Outcome.ACCEPTED_SERVER_ERROR,
+}
+
+
+def answer(outcome: Outcome, accepted: HttpResponse) -> HttpResponse:
+    """The answer to a message the simulator accepted (``accepted``), with ``outcome``'s fault applied.
+
+    Every accepted answer is marked ``accepted`` (and its fault named) for the request log, which
+    records what the provider did whatever the client got to see.
+    """
+    marked = replace(accepted, accepted=True)
+    if outcome is Outcome.ACCEPTED_SLOW_ANSWER:
+        return replace(marked, delay_seconds=SLOW_ANSWER_SECONDS, fault="slow_answer")
+    if outcome is Outcome.ACCEPTED_RESET:
+        return replace(marked, reset=True, fault="reset_after_accept")
+    if outcome is Outcome.ACCEPTED_SERVER_ERROR:
+        gateway = HttpResponse.text(502, "Bad Gateway")
+        return replace(gateway, accepted=True, fault="server_error_after_accept")
+    return marked
 
 
 @dataclass(frozen=True)
@@ -81,7 +132,7 @@ def _report_plan(
 ) -> list[tuple[ReportStatus, timedelta]]:
     if scenario is Scenario.DELIVERY_FAILS:
         return [("failed", DELIVERED_AFTER)] if has_failure_reports else []
-    if scenario is Scenario.NO_REPORT:
+    if scenario in (Scenario.NO_REPORT, Scenario.SLOW_ANSWER_NO_REPORT):
         return []
     if scenario is Scenario.NEVER_READ or not has_read_receipts:
         return [("delivered", DELIVERED_AFTER)]
@@ -114,6 +165,9 @@ class RecipientBehaviour:
         if scenario is Scenario.THROTTLED_ONCE:
             attempt = self._next_attempt(provider, recipient, request_without_credentials)
             return Outcome.THROTTLED if attempt == 1 else Outcome.ACCEPTED
+        if scenario in _FAULTS:
+            attempt = self._next_attempt(provider, recipient, request_without_credentials)
+            return _FAULTS[scenario] if attempt == 1 else Outcome.ACCEPTED
         return Outcome.ACCEPTED
 
     def schedule_reports(

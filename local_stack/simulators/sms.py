@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from local_stack.simulators.http_server import HttpRequest, HttpResponse
-from local_stack.simulators.scenarios import Outcome, RecipientBehaviour
+from local_stack.simulators.scenarios import Outcome, RecipientBehaviour, answer
 
 PROVIDER = "sms"
 CREDENTIAL_FIELDS = ("api_key", "api_secret", "sig")
@@ -119,4 +119,4 @@ class SmsSimulator:
         }
         if client_ref:
             entry["client-ref"] = client_ref
-        return _reply(entry)
+        return answer(outcome, _reply(entry))

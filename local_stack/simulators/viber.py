@@ -3,6 +3,8 @@
 Like the real API it answers HTTP 200 with ``{"status", "status_message", "seq"}`` for accepted and
 refused messages alike; only the simulated transient failures use HTTP 500 and 429. The real API
 authenticates by source-IP allow-list plus ``service_id``; here only ``service_id`` is checked.
+A repeat of an accepted ``seq`` (per service) is refused with status 12, ``SRVC_ALREADY_SENT``,
+as Viber de-duplicates resends.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import threading
 from collections.abc import Collection
 from enum import IntEnum
 from typing import Any
 
 from local_stack.simulators.http_server import HttpRequest, HttpResponse
-from local_stack.simulators.scenarios import Outcome, RecipientBehaviour
+from local_stack.simulators.scenarios import Outcome, RecipientBehaviour, answer
 
 PROVIDER = "viber"
 MAX_TEXT_LENGTH = 1000
@@ -34,6 +37,7 @@ class ViberStatus(IntEnum):
     SRVC_BAD_SERVICE_ID = 2
     SRVC_BAD_DATA = 3
     SRVC_NOT_VIBER_USER = 9
+    SRVC_ALREADY_SENT = 12
     SRVC_BAD_LABEL = 18
 
 
@@ -85,6 +89,9 @@ class ViberSimulator:
     def __init__(self, service_ids: Collection[int], behaviour: RecipientBehaviour) -> None:
         self._service_ids = service_ids
         self._behaviour = behaviour
+        # Like Viber, a repeat of an accepted (service_id, seq) is refused as already sent (status 12).
+        self._accepted_seqs: set[tuple[int, int]] = set()
+        self._lock = threading.Lock()
 
     def handle(self, request: HttpRequest, route: str) -> HttpResponse:
         if route != "/send_message":
@@ -107,6 +114,9 @@ class ViberSimulator:
         if problem is not None:
             return _reply(problem, seq)
 
+        with self._lock:
+            if (service_id, seq) in self._accepted_seqs:
+                return _reply(ViberStatus.SRVC_ALREADY_SENT, seq)
         dest: str = body["dest"]
         outcome = self._behaviour.outcome(PROVIDER, dest, body)
         if outcome is Outcome.REJECTED:
@@ -117,7 +127,9 @@ class ViberSimulator:
             return _reply(ViberStatus.SRVC_INTERNAL_FAILURE, seq, http_status=429)
 
         message_token = secrets.randbelow(MAX_MESSAGE_TOKEN) + 1
+        with self._lock:
+            self._accepted_seqs.add((service_id, seq))
         self._behaviour.schedule_reports(
             PROVIDER, str(message_token), dest, str(service_id), has_read_receipts=True
         )
-        return _reply(ViberStatus.SRVC_SUCCESS, seq, message_token=message_token)
+        return answer(outcome, _reply(ViberStatus.SRVC_SUCCESS, seq, message_token=message_token))

@@ -3,8 +3,8 @@
 It runs on free ports with its own state directory; the tests reach it over HTTP(S) and read the
 JSON Lines logs of the provider simulators and the webhook sink.
 
-A pytest plugin (registered by ``tests/conftest.py``): every test under ``tests/integration/`` and
-``tests/security/`` is marked with its suite and put in the ``local_stack`` xdist group, so under
+A pytest plugin (registered by ``tests/conftest.py``): every test under ``tests/integration/``,
+``tests/security/`` and ``tests/faults/`` is marked with its suite and put in the ``local_stack`` xdist group, so under
 ``make test`` (``-n auto --dist loadgroup``) they all run on one worker and share one stack.
 """
 
@@ -31,7 +31,7 @@ STARTUP_TIMEOUT_SECONDS = 60
 T = TypeVar("T")
 TESTS = ROOT / "tests"
 # The suites that drive the running local stack, by folder, with the marker each test gets.
-STACK_SUITES = {TESTS / "integration": "integration", TESTS / "security": "security"}
+STACK_SUITES = {TESTS / "integration": "integration", TESTS / "security": "security", TESTS / "faults": "faults"}
 STACK_GROUP = "local_stack"
 
 

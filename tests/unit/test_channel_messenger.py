@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError
 import responses
 
 from switchboard.adapters.providers import transport
@@ -182,11 +183,12 @@ def fb_error(code: int, message: str, subcode: int | None = None) -> dict:
         (403, fb_error(230, "(#230) Requires pages_messaging permission"), SendOutcome.REJECTED, 1140),
         (400, fb_error(10, "(#10) Application does not have permission for this action"), SendOutcome.REJECTED, 1140),
         (500, fb_error(2, "An unexpected error has occurred. Please retry your request later."), SendOutcome.RETRY, 1100),
-        (500, fb_error(1, "An unknown error occurred"), SendOutcome.RETRY, 1100),
+        (500, fb_error(1, "An unknown error occurred"), SendOutcome.UNKNOWN, 1100),  # may follow an acceptance
+        (400, fb_error(1, "An unknown error occurred"), SendOutcome.RETRY, 1100),
         (400, fb_error(2, "Service temporarily unavailable"), SendOutcome.RETRY, 1100),
         (400, fb_error(100, "(#100) Requires phone matching access fee to be paid by this Page"), SendOutcome.REJECTED, 1350),
         (400, fb_error(1200, "(#1200) Temporary send message failure"), SendOutcome.REJECTED, 1030),
-        (500, fb_error(1200, "(#1200) Temporary send message failure"), SendOutcome.RETRY, 1100),
+        (500, fb_error(1200, "(#1200) Temporary send message failure"), SendOutcome.UNKNOWN, 1100),
         (500, fb_error(100, "(#100) No matching user found", 2018001), SendOutcome.REJECTED, 1300),
     ],
 )
@@ -219,8 +221,9 @@ def test_unmapped_error_keeps_the_facebook_message_but_never_the_token() -> None
     [
         (429, {"body": "slow down"}, SendOutcome.RETRY, 1000),
         (429, {"body": json.dumps(fb_error(100, "No matching user found"))}, SendOutcome.RETRY, 1000),
-        (500, {"body": "<html>oops</html>"}, SendOutcome.RETRY, 1100),
-        (502, {"body": ""}, SendOutcome.RETRY, 1100),
+        (500, {"body": "<html>oops</html>"}, SendOutcome.UNKNOWN, 1100),
+        (502, {"body": ""}, SendOutcome.UNKNOWN, 1100),
+        (504, {"body": json.dumps({"recipient_id": PSID, "message_id": "mid.1"})}, SendOutcome.UNKNOWN, 1100),
         (503, {"body": json.dumps({"recipient_id": PSID, "message_id": "mid.1"})}, SendOutcome.RETRY, 1100),
         (200, {"body": "not json"}, SendOutcome.REJECTED, 1030),
         (200, {"body": json.dumps({"recipient_id": PSID})}, SendOutcome.REJECTED, 1030),
@@ -239,21 +242,30 @@ def test_throttling_server_errors_and_unparsable_answers(
 
 
 @pytest.mark.parametrize(
-    "failure",
+    "failure, outcome",
     [
-        requests.exceptions.ConnectTimeout("connect timed out"),
-        requests.exceptions.ReadTimeout("read timed out"),
-        requests.exceptions.ConnectionError(f"Max retries exceeded with url: /v3.1/me/messages?access_token={PAGE_TOKEN}"),
-        requests.exceptions.ChunkedEncodingError("connection broken"),
+        (requests.exceptions.ConnectTimeout("connect timed out"), SendOutcome.RETRY),
+        (
+            requests.exceptions.ConnectionError(
+                MaxRetryError(None, f"/v3.1/me/messages?access_token={PAGE_TOKEN}", OSError("refused"))
+            ),
+            SendOutcome.RETRY,
+        ),
+        (requests.exceptions.ReadTimeout("read timed out"), SendOutcome.UNKNOWN),
+        (
+            requests.exceptions.ConnectionError(f"Connection aborted: /v3.1/me/messages?access_token={PAGE_TOKEN}"),
+            SendOutcome.UNKNOWN,
+        ),
+        (requests.exceptions.ChunkedEncodingError("connection broken"), SendOutcome.UNKNOWN),
     ],
 )
 @responses.activate
-def test_timeouts_and_connection_errors_are_retried_without_leaking_the_url(failure: Exception) -> None:
+def test_transport_failures_are_classified_without_leaking_the_url(failure: Exception, outcome: SendOutcome) -> None:
     responses.add(responses.POST, SEND_URL, body=failure)
 
     result = send(message(Content(type="text", text="Hi")))
 
-    assert (result.outcome, result.error_code) == (SendOutcome.RETRY, 1100)
+    assert (result.outcome, result.error_code) == (outcome, 1100)
     assert result.error_reason is not None
     assert result.error_reason.startswith("Communication Failed")
     assert PAGE_TOKEN not in result.error_reason

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError
 import responses
 
 from switchboard.adapters.providers import transport
@@ -269,7 +270,9 @@ def test_error_text_never_echoes_the_credentials() -> None:
     "http_status, kwargs, outcome, code",
     [
         (429, {"raw": "Too Many Requests"}, SendOutcome.RETRY, 1000),
-        (500, {"raw": "<html>error</html>"}, SendOutcome.RETRY, 1100),
+        (500, {"raw": "<html>error</html>"}, SendOutcome.UNKNOWN, 1100),
+        (502, {"body": ok_body()}, SendOutcome.UNKNOWN, 1100),
+        (500, {"body": {"messages": [{"status": "5", "error-text": "Internal Error"}]}}, SendOutcome.RETRY, 1100),
         (503, {"body": ok_body()}, SendOutcome.RETRY, 1100),
         (200, {"raw": "not json"}, SendOutcome.REJECTED, 1030),
         (200, {"body": {"message-count": "0", "messages": []}}, SendOutcome.REJECTED, 1030),
@@ -289,14 +292,19 @@ def test_throttling_server_errors_and_unparsable_answers(
 
 
 @pytest.mark.parametrize(
-    "failure",
-    [requests.exceptions.ConnectTimeout("timed out"), requests.exceptions.ConnectionError("reset by peer")],
+    "failure, outcome",
+    [
+        (requests.exceptions.ConnectTimeout("timed out"), SendOutcome.RETRY),
+        (requests.exceptions.ConnectionError(MaxRetryError(None, "/sms/json", OSError("refused"))), SendOutcome.RETRY),
+        (requests.exceptions.ConnectionError("reset by peer"), SendOutcome.UNKNOWN),
+        (requests.exceptions.ReadTimeout("read timed out"), SendOutcome.UNKNOWN),
+    ],
 )
 @responses.activate
-def test_timeouts_and_connection_errors_are_retried(failure: Exception) -> None:
+def test_failures_before_sending_are_retried_and_after_it_are_unknown(failure: Exception, outcome: SendOutcome) -> None:
     responses.add(responses.POST, SEND_URL, body=failure)
 
     result = send(message())
 
-    assert (result.outcome, result.error_code) == (SendOutcome.RETRY, 1100)
+    assert (result.outcome, result.error_code) == (outcome, 1100)
     assert API_SECRET not in (result.error_reason or "")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError
 import responses
 
 from switchboard.adapters.providers import transport
@@ -225,7 +226,8 @@ def test_unauthorized_ip_answered_with_http_401_still_maps_the_status() -> None:
     "http_status, kwargs, outcome, code",
     [
         (429, {"raw": "Too Many Requests"}, SendOutcome.RETRY, 1000),
-        (500, {"raw": "<html>error</html>"}, SendOutcome.RETRY, 1100),
+        (500, {"raw": "<html>error</html>"}, SendOutcome.UNKNOWN, 1100),
+        (504, {"body": {"status": 0, "message_token": 1}}, SendOutcome.UNKNOWN, 1100),
         (503, {"body": {"status": 0, "message_token": 1}}, SendOutcome.RETRY, 1100),
         (503, {"body": {"status": 99}}, SendOutcome.RETRY, 1100),
         (502, {"body": {"status": 9}}, SendOutcome.REJECTED, 1300),
@@ -246,13 +248,16 @@ def test_throttling_server_errors_and_unparsable_answers(
 
 
 @pytest.mark.parametrize(
-    "failure",
-    [requests.exceptions.ReadTimeout("read timed out"), requests.exceptions.ConnectionError("refused")],
+    "failure, outcome",
+    [
+        (requests.exceptions.ReadTimeout("read timed out"), SendOutcome.UNKNOWN),
+        (requests.exceptions.ConnectionError(MaxRetryError(None, "/send_message", OSError("refused"))), SendOutcome.RETRY),
+    ],
 )
 @responses.activate
-def test_timeouts_and_connection_errors_are_retried(failure: Exception) -> None:
+def test_failures_before_sending_are_retried_and_after_it_are_unknown(failure: Exception, outcome: SendOutcome) -> None:
     responses.add(responses.POST, SEND_URL, body=failure)
 
     result = send(message(Content(type="text", text="Hi")))
 
-    assert (result.outcome, result.error_code) == (SendOutcome.RETRY, 1100)
+    assert (result.outcome, result.error_code) == (outcome, 1100)

@@ -89,8 +89,16 @@ def test_unreadable_requests(content_type: str, body: bytes, query: str, error: 
 
 def test_delivered() -> None:
     assert parse_dlr(DLR, NOW) == [
-        StatusReceipt(Channel.SMS, "0A0000001234567B", "delivered", epoch("2026-11-27 11:59:58"))
+        StatusReceipt(
+            Channel.SMS, "0A0000001234567B", "delivered", epoch("2026-11-27 11:59:58"), client_ref="order 1234 & more"
+        )
     ]
+
+
+def test_a_receipt_without_client_ref_carries_none() -> None:
+    without = {k: v for k, v in DLR.items() if k != "client-ref"}
+
+    assert [receipt.client_ref for receipt in parse_dlr(without, NOW)] == [None]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -276,9 +276,8 @@ def test_a_message_in_flight_under_a_live_lease_is_reported_for_later(aws, now) 
     assert record(uuid) == before
 
 
-@pytest.mark.parametrize("message", [messenger_message(), sms_message()], ids=["messenger", "sms"])
-def test_expired_lease_on_messenger_and_sms_rejects_without_resending(aws, now, message) -> None:
-    uuid = create("m-1", message)
+def test_expired_lease_on_messenger_rejects_without_resending(aws, now) -> None:
+    uuid = create("m-1", messenger_message())
     MessagesTable().claim(uuid, "dead-worker", int(T0) + 10)
     now[0] = T0 + 200
     adapter = FakeAdapter()
@@ -339,7 +338,7 @@ def test_recovery_and_contacts_follow_the_adapters_capabilities_not_the_channel(
 def test_provider_adapters_declare_their_capabilities() -> None:
     assert real_adapter_for(Channel.VIBER).abandoned_send is AbandonedSend.RESEND
     assert real_adapter_for(Channel.MESSENGER).abandoned_send is AbandonedSend.REJECT_UNKNOWN
-    assert real_adapter_for(Channel.SMS).abandoned_send is AbandonedSend.REJECT_UNKNOWN
+    assert real_adapter_for(Channel.SMS).abandoned_send is AbandonedSend.AWAIT_EVIDENCE
     viber = real_adapter_for(Channel.VIBER)
     assert viber.contact_after_submit(viber_message("transaction")) == TransactionContact("svc-1", "447700900000")
     assert viber.contact_after_submit(viber_message("promotion")) is None

@@ -848,7 +848,9 @@ def test_sms_delivered_report_is_a_signed_form_dlr_the_api_parses() -> None:
     check = sms_signature.verify(params, REPORT_SECRETS.sms_signature_secret, "md5hash", time.time())
     assert check is sms_signature.SignatureCheck.VALID
     assert sms_webhooks.parse_dlr(params, now=0.0) == [
-        StatusReceipt(Channel.SMS, SMS_MESSAGE_ID, "delivered", DUE_AT.replace(microsecond=0).timestamp())
+        StatusReceipt(
+            Channel.SMS, SMS_MESSAGE_ID, "delivered", DUE_AT.replace(microsecond=0).timestamp(), client_ref="uuid-ref"
+        )
     ]
 
 

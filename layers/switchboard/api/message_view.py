@@ -14,8 +14,9 @@ from switchboard.domain.message import ApiVersion, Principal
 from switchboard.domain.errors import NotFound
 
 _V1_CHANNEL_NAMES = {"viber_service_msg": "viber_service"}
-# Internal pre-send states are shown as "accepted": the customer only needs to know it is queued.
-_PUBLIC_STATUS = {status.ACCEPTED: "accepted", status.SENDING: "accepted"}
+# Internal states before a final outcome are shown as "accepted": the customer only needs to know it
+# is not settled yet (``outcome_unknown`` stays visible in the history).
+_PUBLIC_STATUS = {status.ACCEPTED: "accepted", status.SENDING: "accepted", status.OUTCOME_UNKNOWN: "accepted"}
 
 
 class MessageReader(Protocol):

@@ -18,6 +18,7 @@ from switchboard.adapters.sqs.batch_runner import BatchRunner
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
 from switchboard.adapters.sqs.outbound_queue import OutboundQueue, parse_outbound_body
 from switchboard.adapters.sqs.workflow_events_queue import WorkflowEventsQueue
+from switchboard.domain.message_record import MAX_DELAY_SECONDS
 from switchboard.notifier.outbox import Outbox
 from switchboard.notifier.publisher import NotificationPublisher
 from switchboard.sender.outbound_sender import OutboundSender, SenderPolicy
@@ -56,7 +57,12 @@ def services() -> SenderServices:
         contacts=ContactStore(dynamodb, s.contacts_table, s.retention_seconds),
         queue=OutboundQueue(sqs, s.outbound_queue_url),
         adapter_for=adapter_for,
-        policy=SenderPolicy(s.send_max_attempts, s.send_retry_base_seconds, s.outbound_max_receive_count),
+        policy=SenderPolicy(
+            s.send_max_attempts,
+            s.send_retry_base_seconds,
+            s.outbound_max_receive_count,
+            unknown_outcome_window_seconds=max(1, min(s.unknown_outcome_window_seconds, MAX_DELAY_SECONDS)),
+        ),
         outcomes=OutcomeTally(),
         webhooks=Outbox(records, publisher),
     )

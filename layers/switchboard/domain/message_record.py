@@ -42,6 +42,7 @@ class ClaimState(Enum):
     FINAL = "final"  # past sending: nothing left to do
     IN_FLIGHT = "in_flight"  # another worker holds it under a live lease
     LEASE_EXPIRED = "lease_expired"  # held by a worker that died mid-send: the provider outcome is unknown
+    OUTCOME_UNKNOWN = "outcome_unknown"  # sent, answer lost: waiting for evidence until ``unknown_until``
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ class StatusReceipt:
     status: str  # delivered | read | rejected | undeliverable
     occurred_at: float  # epoch seconds, as the provider reported it (or when received)
     error: dict[str, Any] | None = None  # {"code": int, "reason": str} for rejected/undeliverable
+    # Our own reference echoed by the provider (SMS ``client-ref``: the message uuid), when it has one.
+    client_ref: str | None = None
 
     @property
     def provider_ref(self) -> str:

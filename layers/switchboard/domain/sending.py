@@ -11,16 +11,28 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from switchboard.domain.error_codes import ALREADY_SENT, REASONS
+from switchboard.domain.error_codes import ALREADY_SENT, INTERNAL_ERROR, REASONS, error
 from switchboard.domain.message import Channel, OutboundMessage
 
 _MAX_DETAIL_CHARS = 300
+# Every final status of a message whose provider outcome stayed unknown: rejected 1030 with this
+# reason prefix (docs/errors.md), so a customer can tell it from a certain failure.
+OUTCOME_UNKNOWN_PREFIX = "Internal error: outcome unknown"
+
+
+def outcome_unknown_error(detail: str) -> dict[str, Any]:
+    """The ``error`` of a message rejected because its outcome is unknown; ``detail`` says why."""
+    return error(INTERNAL_ERROR, f"{OUTCOME_UNKNOWN_PREFIX}: {detail}; it was not sent again"[:_MAX_DETAIL_CHARS])
 
 
 class SendOutcome(str, Enum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
-    RETRY = "retry"
+    RETRY = "retry"  # the provider certainly did not take the request: sending again cannot duplicate
+    # The request may have reached the provider and been accepted, but its answer was lost (read
+    # timeout, connection reset while reading, a 5xx that can follow an acceptance). What the sender
+    # does about it is the adapter's ``abandoned_send`` capability.
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -29,8 +41,8 @@ class SendResult:
 
     ``provider_message_id``: for ACCEPTED, the Messenger ``message_id``, the Viber ``message_token``
     (as a string) or the SMS ``message-id``.
-    ``error_code``: for REJECTED, the Nexmo asynchronous code; for RETRY, the code to report if this
-    was the last attempt (1000 throttled or 1100 communication failed).
+    ``error_code``: for REJECTED, the Nexmo asynchronous code; for RETRY and UNKNOWN, the code to
+    report if this was the last attempt (1000 throttled or 1100 communication failed).
     ``error_reason``: the code's reason text, optionally followed by provider detail (never secrets).
     """
 
@@ -46,10 +58,16 @@ class SendResult:
 
 
 class AbandonedSend(Enum):
-    """What the sender does with a message whose sender died mid-send (its lease expired)."""
+    """What the sender does with a send whose outcome is unknown: its answer was lost
+    (``SendOutcome.UNKNOWN``) or its sender died mid-send (the lease expired). Never a silent resend
+    on a provider that cannot recognise the repeat.
+    """
 
     RESEND = "resend"  # the provider de-duplicates a repeat (Viber: ``seq`` derived from the uuid)
-    REJECT_UNKNOWN = "reject_unknown"  # no idempotency key (Messenger, SMS): reject 1030, outcome unknown
+    # No idempotency key, but the provider's delivery reports carry our reference (SMS: ``client-ref``):
+    # hold the message as outcome unknown until a report settles it or the window runs out.
+    AWAIT_EVIDENCE = "await_evidence"
+    REJECT_UNKNOWN = "reject_unknown"  # no idempotency key, no evidence (Messenger): reject 1030 at once
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,10 @@ def rejected(code: int, detail: str | None = None) -> SendResult:
 
 def retry(code: int, detail: str | None = None) -> SendResult:
     return SendResult(SendOutcome.RETRY, error_code=code, error_reason=reason(code, detail))
+
+
+def unknown(code: int, detail: str | None = None) -> SendResult:
+    return SendResult(SendOutcome.UNKNOWN, error_code=code, error_reason=reason(code, detail))
 
 
 def reason(code: int, detail: str | None = None) -> str:

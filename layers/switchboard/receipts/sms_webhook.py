@@ -19,6 +19,9 @@ accepted, buffered, unknown, other  no change (answered 200)
 8 -> 1230, 9 -> 1240, 10 -> 1040 (illegal message: "Invalid message"), 11 -> 1250, 12 -> 1260,
 13 -> 1270, 14 -> 1280, 15 -> 1290; 1, 99, anything else or none -> 1330.
 
+``client-ref`` (the message uuid the sender set) rides along: it finds a message whose provider id
+was never recorded because the send's answer was lost (``StatusService``).
+
 Receipts are dated by ``message-timestamp`` (``YYYY-MM-DD HH:MM:SS``, UTC), else ``scts``
 (``YYMMDDHHMM``), else the time we received them.
 
@@ -138,7 +141,8 @@ def parse_dlr(params: Mapping[str, str], now: float) -> list[ProviderEvent]:
             logger.info("sms receipt status ignored", extra={"sms_status": reported[:40]})
         return []
     err = None if status == "delivered" else error(error_code_for(params.get("err-code")))
-    return [StatusReceipt(Channel.SMS, message_id, status, _occurred_at(params, now), err)]
+    client_ref = (params.get("client-ref") or "").strip()[:MAX_ID_LENGTH] or None
+    return [StatusReceipt(Channel.SMS, message_id, status, _occurred_at(params, now), err, client_ref)]
 
 
 def error_code_for(err_code: str | None) -> int:

@@ -16,7 +16,17 @@ Finding the message: receipts by ``provider_ref`` (ProviderRefIndex), Messenger 
 ``conversation`` and ``sent_at_ms`` (ConversationIndex). The sender writes both in the same write
 that makes the message ``submitted``, so a receipt can only find a submitted (or later) message.
 The indexes are eventually consistent: a receipt arriving within a moment of the send may not
-find it yet and is answered ``unknown_message`` with no effect.
+find it yet and is answered ``unknown_message`` with no effect, unless it carries our reference.
+
+Reconciling an unknown outcome: a receipt that carries our reference (SMS ``client-ref``, the
+message uuid) and finds nothing by provider id reads the record by uuid. If the record is
+``outcome_unknown`` (the send's answer was lost), the receipt is the evidence the provider took
+it: the record becomes ``submitted`` with the receipt's provider id indexed (its webhook sent),
+then the receipt applies as usual. If the record is still ``accepted``/``sending`` (the receipt
+outran the sender's own outcome write), the webhook answers 503 so the provider resends it later.
+If it is ``submitted`` or later under the same provider id (the index lagging), the receipt applies.
+Anything else (another part of a long SMS, a message rejected once its window ran out, another
+channel) stays ``unknown_message``.
 """
 from __future__ import annotations
 
@@ -25,6 +35,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from switchboard.domain import status
+from switchboard.domain.errors import ServiceUnavailable
 from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
 from switchboard.notifier.outbox import NotificationInProgress, Outbox, OutboxRecords, Publisher, Republish
 from switchboard.observability import logger
@@ -69,6 +80,12 @@ class ReceiptRecords(OutboxRecords, Protocol):
 
     def conversation_message_uuids(self, *args: Any, **kwargs: Any) -> list[str]: ...
 
+    def get(self, message_uuid: str) -> dict[str, Any] | None: ...
+
+    def settle_unknown_as_submitted(
+        self, message_uuid: str, provider_message_id: str, provider_ref: str
+    ) -> dict[str, Any] | None: ...
+
 
 class StatusService:
     """Applies provider receipts. Any exception means "not done": answer the provider 5xx so it retries."""
@@ -80,12 +97,39 @@ class StatusService:
     def apply_receipt(self, receipt: StatusReceipt) -> ReceiptResult:
         _check_status(receipt.status, ALLOWED_FROM)
         found = self.records.message_uuids_by_provider_ref(receipt.provider_ref)
+        if not found and receipt.client_ref:
+            found = self._by_client_ref(receipt)
         if not found:
             logger.info("receipt for an unknown message", extra={"channel": receipt.channel.value, "status": receipt.status})
             return ReceiptResult(ReceiptEffect.UNKNOWN_MESSAGE, None, receipt.status)
         if len(found) > 1:
             logger.warning("several messages share a provider id; applying to the first", extra={"count": len(found)})
         return self._apply(found[0], receipt.status, receipt.occurred_at, receipt.error, event=None)
+
+    def _by_client_ref(self, receipt: StatusReceipt) -> list[str]:
+        """The message ``receipt.client_ref`` names, when the receipt is evidence about it (module docstring)."""
+        message_uuid = str(receipt.client_ref)
+        record = self.records.get(message_uuid)
+        if record is None or record.get("channel") != receipt.channel.value or record.get("direction") == "inbound":
+            return []
+        current = record.get("status")
+        log_keys = {"message_uuid": message_uuid, "status": receipt.status}
+        if current == status.OUTCOME_UNKNOWN:
+            settled = self.records.settle_unknown_as_submitted(
+                message_uuid, receipt.provider_message_id, receipt.provider_ref
+            )
+            if settled is not None:
+                logger.info("unknown outcome settled by a receipt: submitted", extra=log_keys)
+                self.outbox.publish(settled, status_notification(status.SUBMITTED))
+                return [message_uuid]
+            record = self.records.get(message_uuid) or {}
+            current = record.get("status")
+        if current in (status.ACCEPTED, status.SENDING):
+            logger.info("receipt for a message whose send outcome is not recorded yet; asking for a resend", extra=log_keys)
+            raise ServiceUnavailable("The message's send outcome is not recorded yet; resend the receipt.")
+        if record.get("provider_message_id") == receipt.provider_message_id:
+            return [message_uuid]
+        return []
 
     def apply_watermark(self, receipt: WatermarkReceipt) -> list[ReceiptResult]:
         """Apply ``receipt.status`` to every message of the conversation sent at or before the watermark.

@@ -9,6 +9,8 @@ The SQS record only names the message; the record in the MessagesTable decides w
 - ``sending`` under a live lease: another worker is sending it right now; report a batch item
   failure so SQS brings it back, by when it is final and gets acknowledged.
 - ``sending`` under an expired lease: see ``OutboundSender._recover_abandoned``.
+- ``outcome_unknown``: a send whose answer was lost, waiting for evidence; see
+  ``OutboundSender._settle_unknown``.
 - no record, or a body that names none: log and acknowledge (see ``OutboundSender.process``).
 
 Every final outcome (submitted, rejected) is written together with its pending status webhook and
@@ -30,10 +32,17 @@ from switchboard.domain.message_record import ClaimState, StaleClaim
 from switchboard.domain.outbox_markers import status_notification
 from switchboard.domain.provider_events import conversation_key
 from switchboard.domain.queue_record import Disposition, QueueDelivery
-from switchboard.domain.sending import AbandonedSend, ChannelAdapter, SendOutcome, SendResult, TransactionContact
+from switchboard.domain.sending import (
+    AbandonedSend,
+    ChannelAdapter,
+    SendOutcome,
+    SendResult,
+    TransactionContact,
+    outcome_unknown_error,
+)
 from switchboard.observability import logger
 from switchboard.sender.backoff import retry_delay_seconds
-from switchboard.sender.outcome_metrics import REJECTED, RETRIED, SUBMITTED
+from switchboard.sender.outcome_metrics import HELD_UNKNOWN, REJECTED, RETRIED, SUBMITTED
 from switchboard.sender.sender_ports import (
     AdapterLookup,
     MessageRecords,
@@ -43,9 +52,11 @@ from switchboard.sender.sender_ports import (
     TransactionContacts,
 )
 
-OUTCOME_UNKNOWN_REASON = (
-    "Internal error: the send was interrupted and its outcome is unknown; it was not repeated"
-)
+INTERRUPTED = "the send was interrupted (its worker stopped mid-send)"
+OUTCOME_UNKNOWN_REASON = str(outcome_unknown_error(INTERRUPTED)["reason"])
+# How long a message whose outcome is unknown waits for evidence (an SMS delivery receipt carrying its
+# uuid) before it is rejected: SQS's longest delay, so one redelivery of its record settles it.
+DEFAULT_UNKNOWN_OUTCOME_WINDOW_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class SenderPolicy:
     max_attempts: int
     retry_base_seconds: int
     max_receive_count: int  # the OutboundQueue's redrive maxReceiveCount (template parameter)
+    unknown_outcome_window_seconds: int = DEFAULT_UNKNOWN_OUTCOME_WINDOW_SECONDS
 
 
 @dataclass(frozen=True)
@@ -112,7 +124,37 @@ class OutboundSender:
         if attempt.state is ClaimState.IN_FLIGHT:
             logger.info("message is being sent by another worker; will look again later")
             return Disposition.REDELIVER
+        if attempt.state is ClaimState.OUTCOME_UNKNOWN:
+            return self._settle_unknown(message_uuid, found, delivery)
         return self._recover_abandoned(message_uuid, found, claim_token, delivery, scope)
+
+    def _settle_unknown(self, message_uuid: str, found: dict[str, Any], delivery: QueueDelivery) -> Disposition:
+        """An ``outcome_unknown`` record (its answer was lost; the provider may have taken it).
+
+        It is never sent again. Evidence settles it elsewhere (an SMS delivery receipt carrying its
+        uuid makes it submitted, then delivered or failed); here, once its window has passed with
+        none, it is rejected 1030 with a reason saying the outcome is unknown. Before that, its SQS
+        record comes back when the window ends. A record about to reach the dead-letter queue
+        settles it at once, so the message cannot stay unknown for ever.
+        """
+        logger.thread_safe_append_keys(channel=found.get("channel", ""))
+        remaining = int(found.get("unknown_until", 0)) - int(clock.now())
+        out_of_deliveries = delivery.receive_count >= self.policy.max_receive_count - 1
+        if remaining > 0 and not out_of_deliveries:
+            logger.info("outcome still unknown; waiting for evidence", extra={"settle_in_seconds": remaining})
+            self._delay_redelivery(delivery, remaining)
+            return Disposition.REDELIVER
+        window = self.policy.unknown_outcome_window_seconds
+        err = outcome_unknown_error(f"the provider may have accepted it; no delivery receipt came within {window} s")
+        try:
+            record = self.records.reject_unknown(message_uuid, err)
+        except StaleClaim:
+            logger.info("outcome settled by evidence meanwhile; acknowledged")
+            return Disposition.ACK
+        logger.warning("no evidence of the outcome in time; rejected", extra={"error_code": err["code"]})
+        self.outcomes.count(str(found.get("channel", "")), REJECTED)
+        self.webhooks.publish(record, status_notification(status.REJECTED))
+        return Disposition.ACK
 
     def _recover_abandoned(
         self, message_uuid: str, found: dict[str, Any], claim_token: str, delivery: QueueDelivery, scope: BatchScope
@@ -128,7 +170,10 @@ class OutboundSender:
           Nexmo 1320) instead of delivering it twice. Resending therefore cannot duplicate, and it
           completes a message that otherwise would be lost. On such a resend a 1320 rejection means
           the first send went through, so the message is recorded as submitted.
-        - ``AbandonedSend.REJECT_UNKNOWN`` (Messenger, SMS): the API has no idempotency key, so a
+        - ``AbandonedSend.AWAIT_EVIDENCE`` (SMS): no idempotency key, but its delivery receipts
+          carry the message uuid. The record is held as ``outcome_unknown`` like a send whose
+          answer was lost (``_settle_unknown``).
+        - ``AbandonedSend.REJECT_UNKNOWN`` (Messenger): the API has no idempotency key, so a
           resend may deliver twice. The record is rejected with 1030 and a reason saying the
           outcome is unknown; the customer decides whether to send again.
         """
@@ -136,13 +181,17 @@ class OutboundSender:
         expired_token = str(found.get("claim_token", ""))
         logger.thread_safe_append_keys(channel=channel)
         try:
-            if self.adapter_for(Channel(channel)).abandoned_send is AbandonedSend.RESEND:
+            capability = self.adapter_for(Channel(channel)).abandoned_send
+            if capability is AbandonedSend.RESEND:
                 logger.warning("lease expired mid-send; resending (the provider de-duplicates the repeat)")
                 claimed = self.records.take_over(message_uuid, expired_token, claim_token, scope.lease_expires_at)
                 return self._send(message_uuid, claimed, claim_token, delivery, scope, resend=True)
-            rejected = self.records.reject_abandoned(
-                message_uuid, expired_token, error(INTERNAL_ERROR, OUTCOME_UNKNOWN_REASON)
-            )
+            if capability is AbandonedSend.AWAIT_EVIDENCE:
+                self.records.hold_unknown(
+                    message_uuid, expired_token, error(INTERNAL_ERROR, INTERRUPTED), self._unknown_until(), abandoned=True
+                )
+                return self._held_unknown(channel, delivery)
+            rejected = self.records.reject_abandoned(message_uuid, expired_token, outcome_unknown_error(INTERRUPTED))
         except StaleClaim:
             # Another worker recovered it first: look again once that one is done.
             return Disposition.REDELIVER
@@ -169,18 +218,67 @@ class OutboundSender:
         adapter = self.adapter_for(message.channel)
         result = adapter.send(message, message_uuid, scope.channel_config)
         outcome = result.outcome
-        already_sent = resend and result.already_sent
+        # "Already sent" answers a repeat of a send that went through: only possible after a send
+        # whose outcome was not known (an expired lease, or a lost answer: ``maybe_sent``).
+        maybe_sent = bool(record.get("maybe_sent"))
+        already_sent = (resend or maybe_sent) and result.already_sent
         try:
             if outcome is SendOutcome.ACCEPTED or already_sent:
                 return self._submitted(message_uuid, message, claim_token, result, attempt, sent_at_ms, adapter)
             if outcome is SendOutcome.REJECTED:
                 code = result.error_code or UNKNOWN
                 return self._reject(message_uuid, message, claim_token, error(code, result.error_reason), attempt)
-            return self._retry_or_give_up(message_uuid, message, claim_token, result, attempt, delivery)
+            if outcome is SendOutcome.UNKNOWN:
+                return self._unknown(message_uuid, message, claim_token, result, attempt, delivery, adapter)
+            return self._retry_or_give_up(message_uuid, message, claim_token, result, attempt, delivery, maybe_sent)
         except StaleClaim:
             # Only possible if this worker outlived its lease and another took the record over.
             logger.warning("claim lost before the outcome was recorded", extra={"outcome": outcome.value})
             return Disposition.ACK
+
+    def _unknown(
+        self,
+        message_uuid: str,
+        message: OutboundMessage,
+        claim_token: str,
+        result: SendResult,
+        attempt: int,
+        delivery: QueueDelivery,
+        adapter: ChannelAdapter,
+    ) -> Disposition:
+        """The provider may have accepted the message; its answer was lost. Never a blind resend:
+
+        - ``RESEND`` (Viber): a transient failure; the retry carries the same ``seq``, so the
+          provider refuses it as "already sent" if this one went through.
+        - ``AWAIT_EVIDENCE`` (SMS): held as ``outcome_unknown`` until a delivery receipt or the window.
+        - ``REJECT_UNKNOWN`` (Messenger): rejected 1030 at once, with a reason saying the outcome is unknown.
+        """
+        detail = result.error_reason or "the provider's answer was lost"
+        capability = adapter.abandoned_send
+        if capability is AbandonedSend.RESEND:
+            return self._retry_or_give_up(message_uuid, message, claim_token, result, attempt, delivery, True)
+        if capability is AbandonedSend.AWAIT_EVIDENCE:
+            err = error(result.error_code or COMMUNICATION_FAILED, detail)
+            self.records.hold_unknown(message_uuid, claim_token, err, self._unknown_until())
+            return self._held_unknown(message.channel.value, delivery)
+        return self._reject(message_uuid, message, claim_token, outcome_unknown_error(detail), attempt)
+
+    def _held_unknown(self, channel: str, delivery: QueueDelivery) -> Disposition:
+        window = self.policy.unknown_outcome_window_seconds
+        logger.warning("provider outcome unknown; held for evidence, not resent", extra={"settle_in_seconds": window})
+        self.outcomes.count(channel, HELD_UNKNOWN)
+        self._delay_redelivery(delivery, window)
+        return Disposition.REDELIVER
+
+    def _unknown_until(self) -> int:
+        return int(clock.now()) + self.policy.unknown_outcome_window_seconds
+
+    def _delay_redelivery(self, delivery: QueueDelivery, seconds: int) -> None:
+        try:
+            self.queue.delay_redelivery(delivery.receipt_handle, seconds)
+        except Exception:
+            # The SQS record comes back after the queue's visibility timeout instead.
+            logger.exception("could not set the redelivery delay")
 
     def _submitted(
         self,
@@ -247,26 +345,26 @@ class OutboundSender:
         result: SendResult,
         attempt: int,
         delivery: QueueDelivery,
+        maybe_sent: bool = False,
     ) -> Disposition:
+        """``maybe_sent``: this or an earlier attempt's outcome was unknown (a de-duplicating provider)."""
         err = error(result.error_code or COMMUNICATION_FAILED)
         out_of_attempts = attempt >= self.policy.max_attempts
         # Safety net: the attempts counter normally ends this first, but a record that SQS is about
         # to move to the dead-letter queue must not leave its message pending forever.
         out_of_deliveries = delivery.receive_count >= self.policy.max_receive_count - 1
         if out_of_attempts or out_of_deliveries:
+            if maybe_sent:
+                err = outcome_unknown_error(f"an earlier attempt may have been accepted; last: {result.error_reason}")
             return self._reject(message_uuid, message, claim_token, err, attempt)
         delay = retry_delay_seconds(attempt, self.policy.retry_base_seconds)
-        self.records.release_for_retry(message_uuid, claim_token, attempt, err, delay)
+        self.records.release_for_retry(message_uuid, claim_token, attempt, err, delay, maybe_sent=maybe_sent)
         self.outcomes.count(message.channel.value, RETRIED)
         logger.info(
             "transient failure; retrying",
             extra={"error_code": err["code"], "attempt": attempt, "retry_in_seconds": delay},
         )
-        try:
-            self.queue.delay_redelivery(delivery.receipt_handle, delay)
-        except Exception:
-            # The record is released either way; it just comes back after the queue's visibility timeout.
-            logger.exception("could not set the retry delay")
+        self._delay_redelivery(delivery, delay)
         return Disposition.REDELIVER
 
 

@@ -1,4 +1,4 @@
-"""Per-channel counts of sender outcomes (submitted, rejected, retried), emitted once per batch.
+"""Per-channel counts of sender outcomes (submitted, rejected, retried, outcome_unknown), emitted once per batch.
 
 Records of a batch run on several threads and may be for different channels, while a Powertools
 ``Metrics`` instance carries one dimension set shared by the whole process. So outcomes are counted
@@ -16,6 +16,7 @@ from switchboard.observability import new_metrics
 SUBMITTED = "submitted"
 REJECTED = "rejected"
 RETRIED = "retried"
+HELD_UNKNOWN = "outcome_unknown"  # answer lost, held for evidence (never resent)
 
 
 class OutcomeTally:

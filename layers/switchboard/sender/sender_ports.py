@@ -36,8 +36,20 @@ class MessageRecords(Protocol):
     def mark_rejected(self, message_uuid: str, claim_token: str, err: dict[str, Any]) -> dict[str, Any]: ...
 
     def release_for_retry(
-        self, message_uuid: str, claim_token: str, attempt: int, err: dict[str, Any], retry_in_seconds: int
+        self,
+        message_uuid: str,
+        claim_token: str,
+        attempt: int,
+        err: dict[str, Any],
+        retry_in_seconds: int,
+        maybe_sent: bool = False,
     ) -> None: ...
+
+    def hold_unknown(
+        self, message_uuid: str, claim_token: str, err: dict[str, Any], unknown_until: int, abandoned: bool = False
+    ) -> dict[str, Any]: ...
+
+    def reject_unknown(self, message_uuid: str, err: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class StatusWebhooks(Protocol):

@@ -65,9 +65,34 @@ class FakeMessageRecords:
         return self._update(message_uuid, claim_token, status=status.REJECTED, error=err)
 
     def release_for_retry(
-        self, message_uuid: str, claim_token: str, attempt: int, err: dict[str, Any], retry_in_seconds: int
+        self,
+        message_uuid: str,
+        claim_token: str,
+        attempt: int,
+        err: dict[str, Any],
+        retry_in_seconds: int,
+        maybe_sent: bool = False,
     ) -> None:
-        self._update(message_uuid, claim_token, status=status.ACCEPTED, last_error=err)
+        changes: dict[str, Any] = {"maybe_sent": True} if maybe_sent else {}
+        self._update(message_uuid, claim_token, status=status.ACCEPTED, last_error=err, **changes)
+
+    def hold_unknown(
+        self, message_uuid: str, claim_token: str, err: dict[str, Any], unknown_until: int, abandoned: bool = False
+    ) -> dict[str, Any]:
+        if abandoned:
+            raise StaleClaim(message_uuid)
+        return self._update(
+            message_uuid, claim_token, status=status.OUTCOME_UNKNOWN, last_error=err, unknown_until=unknown_until
+        )
+
+    def reject_unknown(self, message_uuid: str, err: dict[str, Any]) -> dict[str, Any]:
+        wait(self._call_seconds)
+        with self._lock:
+            record = self._records[message_uuid]
+            if record["status"] != status.OUTCOME_UNKNOWN:
+                raise StaleClaim(message_uuid)
+            record.update(status=status.REJECTED, error=err)
+            return dict(record)
 
     def take_over(self, message_uuid: str, expired_token: str, claim_token: str, lease_expires_at: int) -> dict[str, Any]:
         raise StaleClaim(message_uuid)

@@ -1,7 +1,8 @@
 """The send lifecycle of a message record in the MessagesTable (hash key ``message_uuid``).
 
 The API creates the record (``accepted``); a sender claims it (``sending``, under a claim token
-and a lease) and ends it (``submitted`` or ``rejected``) or releases it for a retry. Every change
+and a lease) and ends it (``submitted`` or ``rejected``), releases it for a retry, or holds it as
+``outcome_unknown`` (the provider may have taken it; see ``hold_unknown``). Every change
 made on behalf of a sender is conditional on its claim token, so a worker that lost its claim
 cannot overwrite what the new holder wrote. The record's attributes: ``docs/data-model.md``.
 """
@@ -144,6 +145,41 @@ class MessageStore:
         update = _final_update(status.REJECTED, timestamp, error=err, event="lease_expired").set("error", err)
         return self._final(message_uuid, update, _expired_claim_condition(update, expired_token))
 
+    def hold_unknown(
+        self, message_uuid: str, claim_token: str, err: dict[str, Any], unknown_until: int, abandoned: bool = False
+    ) -> dict[str, Any]:
+        """``sending`` -> ``outcome_unknown``: the provider may have accepted the message, its answer was lost.
+
+        No webhook: the public status set has no such value. The record waits for evidence (an SMS
+        delivery receipt carrying its uuid) until ``unknown_until`` (epoch seconds), after which
+        the sender rejects it (``reject_unknown``). Conditional on the claim, or with ``abandoned`` on
+        the expired claim of a worker that died mid-send.
+        """
+        timestamp = clock.iso()
+        event = "lease_expired" if abandoned else None
+        update = (
+            UpdateBuilder()
+            .set("status", status.OUTCOME_UNKNOWN)
+            .set("last_error", err)
+            .set("unknown_until", unknown_until)
+            .set("updated_at", timestamp)
+            .append_history(
+                history_entry(status.OUTCOME_UNKNOWN, timestamp, event=event, error=err, unknown_until=unknown_until)
+            )
+            .remove("claim_token", "lease_expires_at")
+        )
+        condition = (
+            _expired_claim_condition(update, claim_token) if abandoned else _held_condition(update, claim_token)
+        )
+        return self._final(message_uuid, update, condition)
+
+    def reject_unknown(self, message_uuid: str, err: dict[str, Any]) -> dict[str, Any]:
+        """``outcome_unknown`` -> ``rejected``: no evidence came in time (status webhook pending)."""
+        timestamp = clock.iso()
+        update = _final_update(status.REJECTED, timestamp, error=err, event="outcome_unknown_expired").set("error", err)
+        condition = f"{update.name('status')} = {update.value('expected_status', status.OUTCOME_UNKNOWN)}"
+        return self._final(message_uuid, update, condition)
+
     def mark_submitted(
         self,
         message_uuid: str,
@@ -173,9 +209,19 @@ class MessageStore:
         return self._final(message_uuid, update, _held_condition(update, claim_token))
 
     def release_for_retry(
-        self, message_uuid: str, claim_token: str, attempt: int, err: dict[str, Any], retry_in_seconds: int
+        self,
+        message_uuid: str,
+        claim_token: str,
+        attempt: int,
+        err: dict[str, Any],
+        retry_in_seconds: int,
+        maybe_sent: bool = False,
     ) -> None:
-        """Give the record back (sending -> accepted) after a transient failure, for a later attempt."""
+        """Give the record back (sending -> accepted) after a transient failure, for a later attempt.
+
+        ``maybe_sent``: this attempt's outcome is unknown (a provider that de-duplicates repeats);
+        kept on the record, so running out of attempts later says the outcome is unknown.
+        """
         timestamp = clock.iso()
         update = (
             UpdateBuilder()
@@ -194,6 +240,8 @@ class MessageStore:
             )
             .remove("claim_token", "lease_expires_at")
         )
+        if maybe_sent:
+            update.set("maybe_sent", True)
         self._apply(message_uuid, update, _held_condition(update, claim_token))
 
     # ------------------------------------------------------------------ helpers
@@ -257,6 +305,8 @@ def _why_not_claimed(current: dict[str, Any] | None) -> ClaimState:
     if current is None:
         return ClaimState.MISSING
     state = current.get("status")
+    if state == status.OUTCOME_UNKNOWN:
+        return ClaimState.OUTCOME_UNKNOWN
     if state not in IN_PROGRESS:
         return ClaimState.FINAL
     if state == status.SENDING and int(current.get("lease_expires_at", 0)) <= clock.now():

@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from switchboard import clock
+from switchboard.domain import status
 from switchboard.adapters.dynamodb.message_store import IN_PROGRESS, history_entry, messages_table
 from switchboard.adapters.dynamodb.outbox_store import mark_pending
 from switchboard.adapters.dynamodb.update_builder import UpdateBuilder
@@ -76,6 +77,30 @@ class ReceiptStore:
             if record is None:
                 return StatusWrite(StatusWriteOutcome.MISSING, None)
         raise RuntimeError(f"message {message_uuid} kept changing while recording {new_status}")
+
+    def settle_unknown_as_submitted(
+        self, message_uuid: str, provider_message_id: str, provider_ref: str
+    ) -> dict[str, Any] | None:
+        """``outcome_unknown`` -> ``submitted`` on evidence the provider took the message (a receipt).
+
+        Writes and indexes the provider id the lost answer would have given, and marks the
+        ``submitted`` webhook pending. The record after the write, or None if it was no longer
+        ``outcome_unknown`` (settled already, or rejected when its window ran out).
+        """
+        timestamp = clock.iso()
+        update = (
+            UpdateBuilder()
+            .set("status", status.SUBMITTED)
+            .set("provider_message_id", provider_message_id)
+            .set("provider_ref", provider_ref)
+            .set("updated_at", timestamp)
+            .append_history(history_entry(status.SUBMITTED, timestamp, event="outcome_reconciled"))
+            .remove("unknown_until")
+        )
+        mark_pending(update, status.SUBMITTED, lease_until())
+        condition = f"{update.name('status')} = {update.value('expected_status', status.OUTCOME_UNKNOWN)}"
+        written, record = self._table.try_update(message_uuid, update, condition)
+        return record if written else None
 
     def message_uuids_by_provider_ref(self, provider_ref: str) -> list[str]:
         """The messages the ProviderRefIndex has for ``provider_ref`` (eventually consistent)."""

@@ -15,6 +15,10 @@ message "Too many send requests to phone numbers"           REJECTED 1241
 1 (unknown), 2 (temporary)                                  RETRY 1100
 anything else                                               REJECTED 1030 with the Graph message
 ==========================================================  ==================
+
+On an HTTP 5xx, code 1 ("An unknown error occurred") does not say the message was not sent, so it is
+UNKNOWN 1100 (never resent: the Send API has no idempotency key); code 2 ("Service temporarily
+unavailable") and ``is_transient`` answers are Graph saying it did not take the request: RETRY 1100.
 """
 from __future__ import annotations
 
@@ -39,7 +43,9 @@ from switchboard.domain.error_codes import (
     TOO_MANY_SEND_REQUESTS,
 )
 from switchboard.domain.message import Channel, MessengerOptions, OutboundMessage
-from switchboard.domain.sending import AbandonedSend, SendResult, TransactionContact, accepted, rejected, retry
+from switchboard.domain.sending import (
+    AbandonedSend, SendResult, TransactionContact, accepted, rejected, retry, unknown,
+)
 
 PROVIDER = "messenger"
 DEFAULT_API_BASE = "https://graph.facebook.com"
@@ -49,6 +55,7 @@ MESSAGING_TYPES = {"response": "RESPONSE", "update": "UPDATE", "message_tag": "M
 ATTACHMENT_TYPES = frozenset({"image", "audio", "video", "file"})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
 TEMPORARY_CODES = frozenset({1, 2})
+UNKNOWN_ERROR_CODE = 1
 
 
 class MessengerAdapter:
@@ -112,6 +119,8 @@ def interpret(reply: ProviderReply, token: str) -> SendResult:
     body = reply.body if isinstance(reply.body, dict) else {}
     error = body.get("error")
     if isinstance(error, dict):
+        if reply.status_code >= 500 and _as_int(error.get("code")) == UNKNOWN_ERROR_CODE and not error.get("is_transient"):
+            return unknown(COMMUNICATION_FAILED, redact(str(error.get("message") or ""), token) or None)
         return map_error(error, token)
     if 200 <= reply.status_code < 300 and body.get("message_id"):
         return accepted(str(body["message_id"]))

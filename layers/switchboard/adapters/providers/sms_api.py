@@ -64,7 +64,8 @@ REJECTED_STATUSES: dict[str, int] = {
 
 class SmsAdapter:
     channel = Channel.SMS
-    abandoned_send = AbandonedSend.REJECT_UNKNOWN  # /sms/json has no idempotency key
+    # /sms/json has no idempotency key, but delivery receipts carry ``client-ref`` (the message uuid)
+    abandoned_send = AbandonedSend.AWAIT_EVIDENCE
 
     def contact_after_submit(self, message: OutboundMessage) -> TransactionContact | None:
         return None

@@ -3,14 +3,31 @@
 ``requests`` is imported on first use so the API function, which only checks sender configuration,
 does not pay for it at cold start.
 
-Policy (applied before and after an adapter reads the provider's body):
+Policy (applied before and after an adapter reads the provider's body). A failure is classified by
+whether the request may have reached the provider, since only a request that certainly did not can
+be sent again without risking a second delivery:
 
-- timeout or connection failure: RETRY 1100;
+- failed before the request was sent (DNS failure, connection refused, connect timeout, TLS
+  handshake failure): RETRY 1100;
+- failed after it may have been sent (read timeout, connection reset or a protocol error while
+  sending the body or reading the answer): UNKNOWN 1100;
 - a provider URL that cannot be requested (bad ``api_base``): REJECTED 1030;
 - HTTP 429: RETRY 1000, whatever the body says;
-- HTTP 5xx: the adapter's reading is kept only when it is a retry or a specific rejection (any code
-  but 1030); an acceptance, an unknown provider code or an unparsable body becomes RETRY 1100;
+- HTTP 503: the adapter's reading if it is a retry or a specific rejection, else RETRY 1100 (the
+  server says it did not handle the request);
+- any other HTTP 5xx: the adapter's reading is kept only when it is a retry or a specific rejection
+  (any code but 1030), that is the provider's own answer saying it did not take the message; an
+  acceptance, an unknown provider code or a body that is not the provider's (a gateway's 502/504)
+  becomes UNKNOWN 1100: a proxy's 5xx can follow a request the provider accepted;
 - any other status: the adapter's reading stands (an unparsable body is REJECTED 1030).
+
+Where a request failed is not in the exception's type: a TLS handshake the server breaks off is a
+``ConnectionError`` like a reset while reading the answer, and one it never answers is a
+``ReadTimeout`` like a slow answer. So the sessions' connections record, per thread, whether the
+request's connection was open (``connected``: connected and handshaken, or a kept-alive one reused)
+when the failure happened; only a failure before that point is certainly unsent. When no
+connection of ours ran (a test double of the session), urllib3's wrapping decides: a failure to
+open a connection comes wrapped in ``MaxRetryError`` (read retries are off).
 
 Request URLs are never logged or put in a reason: the Messenger one carries the page access token.
 
@@ -19,13 +36,14 @@ The pool size and timeouts are the SenderFunction's settings: its composition mo
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from switchboard.domain.error_codes import COMMUNICATION_FAILED, INTERNAL_ERROR, THROTTLED
-from switchboard.domain.sending import SendOutcome, SendResult, rejected, retry
+from switchboard.domain.sending import SendOutcome, SendResult, rejected, retry, unknown
 from switchboard.observability import logger
 
 if TYPE_CHECKING:
@@ -96,14 +114,70 @@ def reset_sessions() -> None:
 
 def _new_session() -> "requests.Session":
     import requests
-    from requests.adapters import HTTPAdapter
 
     # Retries go through the queue with back-off, never inside one attempt.
-    adapter = HTTPAdapter(pool_maxsize=_configured().pool_size, max_retries=0)
+    adapter = _tracking_adapter_class()(pool_maxsize=_configured().pool_size, max_retries=0)
     new = requests.Session()
     new.mount("https://", adapter)
     new.mount("http://", adapter)
     return new
+
+
+# -- where a request got to -------------------------------------------------------------------
+
+_PENDING = "pending"  # no connection work of ours has run for this request yet
+_CONNECTING = "connecting"  # resolving, connecting or in the TLS handshake: nothing sent
+_CONNECTED = "connected"  # the connection is open: any byte of the request may have left
+
+_stage = threading.local()
+
+
+def _set_stage(stage: str) -> None:
+    _stage.value = stage
+
+
+def _current_stage() -> str:
+    return getattr(_stage, "value", _PENDING)
+
+
+@functools.cache
+def _tracking_adapter_class() -> type:
+    """An ``HTTPAdapter`` whose connections record the request's stage (built on first use: lazy imports)."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class Tracking:
+        sock: Any
+
+        def connect(self) -> None:
+            _set_stage(_CONNECTING)
+            super().connect()  # type: ignore[misc]
+            _set_stage(_CONNECTED)
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            if self.sock is not None:  # a kept-alive connection, reused
+                _set_stage(_CONNECTED)
+            return super().request(*args, **kwargs)  # type: ignore[misc]
+
+    class TrackingHTTPConnection(Tracking, HTTPConnection):
+        pass
+
+    class TrackingHTTPSConnection(Tracking, HTTPSConnection):
+        pass
+
+    class TrackingHTTPPool(HTTPConnectionPool):
+        ConnectionCls = TrackingHTTPConnection
+
+    class TrackingHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = TrackingHTTPSConnection
+
+    class TrackingAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": TrackingHTTPPool, "https": TrackingHTTPSPool}
+
+    return TrackingAdapter
 
 
 def post(
@@ -121,6 +195,7 @@ def post(
 
     log_keys = {"provider": provider, "message_uuid": message_uuid}
     config = _configured()
+    _set_stage(_PENDING)
     try:
         response = session(provider).post(
             url,
@@ -132,12 +207,8 @@ def post(
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
         logger.error("provider URL is misconfigured", extra=log_keys)
         return rejected(INTERNAL_ERROR, f"{provider} api_base is misconfigured")
-    except requests.exceptions.Timeout as exc:
-        logger.warning("provider request timed out", extra={**log_keys, "failure": type(exc).__name__})
-        return retry(COMMUNICATION_FAILED, f"{provider} timed out")
     except requests.exceptions.RequestException as exc:
-        logger.warning("provider request failed", extra={**log_keys, "failure": type(exc).__name__})
-        return retry(COMMUNICATION_FAILED, f"{provider} connection failed ({type(exc).__name__})")
+        return _failure(provider, exc, log_keys, _current_stage())
 
     status = response.status_code
     if status == 429:
@@ -148,9 +219,49 @@ def post(
             detail = f"{provider} returned HTTP {status}"
             if result.error_reason:
                 detail = f"{detail} ({result.error_reason})"
-            result = retry(COMMUNICATION_FAILED, detail)
+            result = retry(COMMUNICATION_FAILED, detail) if status == 503 else unknown(COMMUNICATION_FAILED, detail)
     _log_result(result, status, log_keys)
     return result
+
+
+def _failure(
+    provider: str, exc: "requests.exceptions.RequestException", log_keys: dict[str, str], stage: str
+) -> SendResult:
+    """A request that raised: RETRY if it certainly was not sent, else UNKNOWN (module docstring)."""
+    import requests
+
+    failure = {**log_keys, "failure": type(exc).__name__, "stage": stage}
+    if not_sent(exc, stage):
+        logger.warning("provider request failed before it was sent", extra=failure)
+        if isinstance(exc, requests.exceptions.Timeout):
+            return retry(COMMUNICATION_FAILED, f"{provider} connect timed out")
+        return retry(COMMUNICATION_FAILED, f"{provider} connection failed ({type(exc).__name__})")
+    logger.warning("provider request failed after it may have been sent; outcome unknown", extra=failure)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return unknown(COMMUNICATION_FAILED, f"{provider} did not answer in time")
+    return unknown(COMMUNICATION_FAILED, f"{provider} connection lost before the answer ({type(exc).__name__})")
+
+
+def not_sent(exc: BaseException, stage: str = _PENDING) -> bool:
+    """Whether ``exc`` failed the request before any of it can have reached the provider.
+
+    By the stage our connections recorded: while connecting (DNS, refused, unreachable, connect
+    timeout, TLS handshake) it was not sent; once connected it may have been. With no stage recorded,
+    a connect timeout or a failure wrapped in urllib3's ``MaxRetryError`` was not sent; anything else
+    may have been (the safe side: it is not sent again).
+    """
+    import requests
+    from urllib3.exceptions import MaxRetryError
+
+    if stage == _CONNECTING:
+        return True
+    if stage == _CONNECTED:
+        return False
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    return isinstance(exc, requests.exceptions.ConnectionError) and any(
+        isinstance(arg, MaxRetryError) for arg in exc.args
+    )
 
 
 def unparsable(provider: str, reply: ProviderReply) -> SendResult:
@@ -159,7 +270,7 @@ def unparsable(provider: str, reply: ProviderReply) -> SendResult:
 
 
 def _trusted_on_server_error(result: SendResult) -> bool:
-    if result.outcome is SendOutcome.RETRY:
+    if result.outcome in (SendOutcome.RETRY, SendOutcome.UNKNOWN):
         return True
     return result.outcome is SendOutcome.REJECTED and result.error_code != INTERNAL_ERROR
 
@@ -174,6 +285,10 @@ def _json_or_none(response: "requests.Response") -> Any:
 def _log_result(result: SendResult, http_status: int, log_keys: dict[str, str]) -> None:
     if result.outcome is SendOutcome.ACCEPTED:
         logger.debug("provider accepted the message", extra={**log_keys, "http_status": http_status})
+        return
+    if result.outcome is SendOutcome.UNKNOWN:
+        extra = {**log_keys, "http_status": http_status, "outcome": result.outcome.value}
+        logger.warning("provider answer does not say whether it took the message", extra=extra)
         return
     outcome = {"http_status": http_status, "outcome": result.outcome.value, "error_code": result.error_code}
     logger.info("provider did not accept the message", extra={**log_keys, **outcome})
