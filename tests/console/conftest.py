@@ -39,7 +39,9 @@ def chromium_path() -> tuple[str | None, str]:
     return found, f"browser tests NOT run: no Chromium on PATH (looked for {looked_for}); {INSTALL_HINT}"
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API runs an event loop on this thread while it is open, and a later
+# test on the same worker that calls asyncio.run() (the batch runner does) must not find it running.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     path, missing = chromium_path()
     if path is None:

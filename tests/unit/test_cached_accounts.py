@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from switchboard import clock
-from switchboard.adapters.dynamodb.cached_accounts import CachedAccounts
+from switchboard.auth.cached_accounts import CachedAccounts
 from switchboard.domain.tenancy import Account, Application
 
 T0 = 1_790_000_000.0

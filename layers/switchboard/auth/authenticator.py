@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Protocol
 
 from switchboard import clock
 from switchboard.auth.basic import parse_basic_credentials
 from switchboard.auth.bearer import JwtVerifier
+from switchboard.auth.cached_accounts import AccountRecords, CachedAccounts
 from switchboard.auth.failure import CLIENT_DETAIL, AuthenticationFailed
 from switchboard.ttl_cache import MISSING, TtlCache
 from switchboard.domain.message import Principal
@@ -26,14 +26,6 @@ _MAX_HEADER_LENGTH = 8192
 UNKNOWN_ACCOUNT = Account(
     api_key="", secret_salt=DUMMY_SALT, secret_hash=DUMMY_HASH, signature_secret="", inbound_url=None, status_url=None
 )
-
-
-class AccountRecords(Protocol):
-    """The accounts table (``adapters.dynamodb.account_store.AccountStore``)."""
-
-    def get_account(self, api_key: str) -> Account | None: ...
-
-    def get_application(self, application_id: str) -> Application | None: ...
 
 
 class Authenticator:
@@ -57,10 +49,8 @@ class Authenticator:
         hasher: SecretHasher = hash_api_secret,
     ) -> None:
         self.cache_ttl_seconds = cache_ttl_seconds
-        self._accounts = accounts
+        self._records = CachedAccounts(accounts, cache_ttl_seconds)
         self._hasher = hasher
-        self._account_cache: TtlCache[str, Account | None] = TtlCache(cache_ttl_seconds)
-        self._application_cache: TtlCache[str, Application | None] = TtlCache(cache_ttl_seconds)
         # sha256(header) -> (api_key, the stored secret hash the header's secret matched)
         self._verified_basic: TtlCache[bytes, tuple[str, str]] = TtlCache(cache_ttl_seconds)
         self._jwt = JwtVerifier(self.application, cache_ttl_seconds)
@@ -75,21 +65,11 @@ class Authenticator:
 
     def account(self, api_key: str) -> Account | None:
         """Cached account lookup."""
-        cached = self._account_cache.get(api_key)
-        if cached is not MISSING:
-            return cached  # type: ignore[return-value]
-        account = self._accounts.get_account(api_key)
-        self._account_cache.put(api_key, account)
-        return account
+        return self._records.account(api_key)
 
     def application(self, application_id: str) -> Application | None:
         """Cached application lookup."""
-        cached = self._application_cache.get(application_id)
-        if cached is not MISSING:
-            return cached  # type: ignore[return-value]
-        application = self._accounts.get_application(application_id)
-        self._application_cache.put(application_id, application)
-        return application
+        return self._records.application(application_id)
 
     def _authenticate(self, authorization: str | None) -> Principal:
         if not isinstance(authorization, str) or len(authorization) > _MAX_HEADER_LENGTH:
