@@ -5,11 +5,15 @@ Over 350 lines on purpose: the argument parser of every command with its dispatc
 
     switchboard accounts create [--inbound-url URL] [--status-url URL]
     switchboard accounts set-rate-limit --api-key KEY (--per-second N | --default)
+    switchboard accounts set-webhook-version --api-key KEY --webhook-version v0.1|v1|default
     switchboard links list --api-key KEY
     switchboard accounts rotate-secret --api-key KEY --grace-seconds N
     switchboard accounts rotate-signature-secret --api-key KEY [--effective-at ISO8601]
     switchboard accounts disable|enable --api-key KEY
     switchboard apps create --api-key KEY --name NAME [--inbound-url URL] [--status-url URL] [--private-key-out FILE]
+                            [--webhook-version v0.1|v1]
+    switchboard apps update --application-id ID [--inbound-url URL|default] [--status-url URL|default]
+                            [--webhook-version v0.1|v1|default]
     switchboard apps keys --application-id ID
     switchboard apps add-key --application-id ID [--private-key-out FILE]
     switchboard apps remove-key --application-id ID --key-id KEY_ID
@@ -57,6 +61,11 @@ ALLOWED_HOSTS_VARIABLE = "ALLOWED_PRIVATE_WEBHOOK_HOSTS"  # read by switchboard.
 KEYS_DIR = "keys"  # under the local stack's state directory
 LOCAL_REGION = "us-east-1"  # local_stack.template.LOCAL_REGION
 LINK_CHANNELS = ("messenger", "viber_service_msg", "sms")  # switchboard.domain.message.Channel values
+WEBHOOK_VERSIONS = ("v0.1", "v1")  # switchboard.domain.webhook_bodies.WEBHOOK_VERSIONS
+DEFAULT_SETTING = "default"  # switchboard.provisioning.DEFAULT: remove a setting
+WEBHOOK_VERSION_HELP = (
+    "the shape of customer webhooks: v0.1 (2018 nested bodies) or v1 (flat bodies); docs/webhooks.md has the rule"
+)
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the repository, when run from the source tree
 _LOCAL_HINT = "run `make run` to start the local stack, or pass --stack-name for a deployed stack"
 
@@ -117,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     accounts = commands.add_parser("accounts", help="accounts (API key and secret)")
     accounts_cmds = accounts.add_subparsers(
-        dest="command", required=True, metavar="{create,set-rate-limit,rotate-secret,rotate-signature-secret,disable,enable}",
+        dest="command", required=True,
+        metavar="{create,set-rate-limit,set-webhook-version,rotate-secret,rotate-signature-secret,disable,enable}",
         parser_class=_Parser,
     )
     accounts_cmds.add_parser(
@@ -132,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     limit.add_argument("--per-second", type=int, metavar="N", help="the account's own limit (1..1000000)")
     limit.add_argument(
         "--default", action="store_true", help="remove the account's own limit: the deployment's default applies"
+    )
+    account_version = accounts_cmds.add_parser(
+        "set-webhook-version", parents=[target, account_key],
+        help="choose the webhook shape for the account's Basic-auth traffic; prints JSON",
+    )
+    account_version.add_argument(
+        "--webhook-version", required=True, choices=(*WEBHOOK_VERSIONS, DEFAULT_SETTING),
+        help=WEBHOOK_VERSION_HELP + "; default removes the choice",
     )
     rotate_secret = accounts_cmds.add_parser(
         "rotate-secret", parents=[target, account_key],
@@ -159,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     apps = commands.add_parser("apps", help="applications (JWT authentication)")
     apps_cmds = apps.add_subparsers(
-        dest="command", required=True, metavar="{create,keys,add-key,remove-key}", parser_class=_Parser
+        dest="command", required=True, metavar="{create,update,keys,add-key,remove-key}", parser_class=_Parser
     )
     apps_create = apps_cmds.add_parser("create", parents=[target, webhooks],
                                        help="create an application and its key pair; prints JSON")
@@ -169,6 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--private-key-out", metavar="FILE",
         help="where to write the private key (mode 0600; default: <state dir>/keys/<application_id>.key for the "
         "local stack, ~/.config/switchboard/keys/<stack>/<application_id>.key for a deployed one)",
+    )
+    apps_create.add_argument("--webhook-version", choices=WEBHOOK_VERSIONS, help=WEBHOOK_VERSION_HELP)
+    apps_update = apps_cmds.add_parser(
+        "update", parents=[target, application], help="change an application's webhook URLs or version; prints JSON"
+    )
+    apps_update.add_argument("--inbound-url", metavar="URL", help="webhook for inbound messages (default: the account's)")
+    apps_update.add_argument("--status-url", metavar="URL", help="webhook for status updates (default: the account's)")
+    apps_update.add_argument(
+        "--webhook-version", choices=(*WEBHOOK_VERSIONS, DEFAULT_SETTING),
+        help=WEBHOOK_VERSION_HELP + "; default removes the choice",
     )
     apps_cmds.add_parser("keys", parents=[target, application], help="list the ids of the application's public keys")
     add_key = apps_cmds.add_parser(
@@ -271,6 +299,8 @@ def run(args: argparse.Namespace) -> str:
             elif args.command == "set-rate-limit":
                 per_second = None if args.default else args.per_second
                 result = provisioning.set_account_rate_limit(store, args.api_key, per_second)
+            elif args.command == "set-webhook-version":
+                result = provisioning.set_account_webhook_version(store, args.api_key, args.webhook_version)
             elif args.command == "rotate-secret":
                 result = provisioning.rotate_api_secret(store, args.api_key, args.grace_seconds)
             elif args.command == "rotate-signature-secret":
@@ -280,7 +310,14 @@ def run(args: argparse.Namespace) -> str:
         elif args.command == "create":
             _allow_webhooks(target, [args.inbound_url, args.status_url])
             result = provisioning.provision_application(
-                store, args.api_key, args.name, args.inbound_url, args.status_url, _private_key_out(args, target)
+                store, args.api_key, args.name, args.inbound_url, args.status_url, _private_key_out(args, target),
+                webhook_version=args.webhook_version,
+            )
+        elif args.command == "update":
+            _allow_webhooks(target, [url for url in (args.inbound_url, args.status_url) if url != DEFAULT_SETTING])
+            result = provisioning.update_application(
+                store, args.application_id,
+                inbound_url=args.inbound_url, status_url=args.status_url, webhook_version=args.webhook_version,
             )
         elif args.command == "keys":
             result = provisioning.application_keys(store, args.application_id)

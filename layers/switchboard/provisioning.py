@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from switchboard import clock
 from switchboard.adapters.dynamodb.account_store import AccountStore
 from switchboard.domain.tenancy import Application, NoSuchApplication, UnknownAccount, check_rate_limit
+from switchboard.domain.webhook_bodies import checked_version
 
 if TYPE_CHECKING:
     from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
@@ -81,8 +82,10 @@ def provision_application(
     inbound_url: str | None = None,
     status_url: str | None = None,
     private_key_out: str | Path | None = None,
+    webhook_version: str | None = None,
 ) -> dict:
-    """Create an application with a new RSA key pair: ``{"application_id", "private_key_path"}``.
+    """Create an application with a new RSA key pair: ``{"application_id", "private_key_path"}``
+    (and ``webhook_version`` when one was chosen: ``v0.1`` or ``v1``, the shape of its webhooks).
 
     The public key is stored; the PKCS#8 private key is written to ``private_key_out`` (a directory:
     ``<directory>/<application_id>.key``; default ``./<application_id>.key``), created with mode 0600.
@@ -95,6 +98,8 @@ def provision_application(
     if len(name) > MAX_APPLICATION_NAME_LENGTH:
         raise ValueError(f"application name is longer than {MAX_APPLICATION_NAME_LENGTH} characters")
     inbound_url, status_url = _optional_urls(inbound_url, status_url)
+    if webhook_version is not None:
+        checked_version(webhook_version)
     if store.get_account(api_key) is None:
         raise UnknownAccount(f"no account with api key {api_key!r}")
 
@@ -103,10 +108,54 @@ def provision_application(
     private_pem, public_pem = _new_key_pair()
 
     def create() -> None:
-        store.create_application(api_key, name.strip(), public_pem, inbound_url, status_url, application_id=application_id)
+        store.create_application(
+            api_key, name.strip(), public_pem, inbound_url, status_url,
+            application_id=application_id, webhook_version=webhook_version,
+        )
 
     _write_private_key_then(path, private_pem, create)
-    return {"application_id": application_id, "private_key_path": str(path)}
+    created = {"application_id": application_id, "private_key_path": str(path)}
+    return created | ({"webhook_version": webhook_version} if webhook_version else {})
+
+
+# Passed to ``update_application`` / ``set_account_webhook_version`` to remove a setting.
+DEFAULT = "default"
+
+
+def update_application(store: AccountStore, application_id: str, **settings: str | None) -> dict:
+    """Change an application's webhook URLs or webhook version; returns its settings as JSON-able dict.
+
+    ``settings`` are ``inbound_url``, ``status_url`` and ``webhook_version`` (``v0.1`` | ``v1``);
+    a value of ``DEFAULT`` removes the setting (URLs: the account's apply; version: the rule in
+    ``docs/webhooks.md``), ``None`` leaves it as it is. ``ValueError`` when nothing is to change or
+    a value is bad.
+    """
+    changes: dict[str, str | None] = {}
+    for name, value in settings.items():
+        if value is None:
+            continue
+        if value == DEFAULT:
+            changes[name] = None
+        elif name == "webhook_version":
+            changes[name] = checked_version(value)
+        else:
+            changes[name] = validate_webhook_url(value)
+    if not changes:
+        raise ValueError("nothing to change: give --inbound-url, --status-url or --webhook-version")
+    application = store.update_application(application_id, changes)
+    return {
+        "application_id": application.application_id,
+        "inbound_url": application.inbound_url,
+        "status_url": application.status_url,
+        "webhook_version": application.webhook_version,
+    }
+
+
+def set_account_webhook_version(store: AccountStore, api_key: str, version: str) -> dict:
+    """Choose the webhook shape of the account's Basic-auth traffic (``v0.1`` | ``v1``, or ``DEFAULT`` to
+    remove the choice): ``{"api_key", "webhook_version"}``. Applications have their own setting."""
+    account = store.set_webhook_version(api_key, None if version == DEFAULT else checked_version(version))
+    return {"api_key": account.api_key, "webhook_version": account.webhook_version}
 
 
 # -- credentials over their lifetime --------------------------------------------------------------

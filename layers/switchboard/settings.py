@@ -130,6 +130,7 @@ class WebhooksSettings(_Retention):
     viber_callback_allowed_cidrs: tuple[str, ...] = optional("VIBER_CALLBACK_ALLOWED_CIDRS", ())
     allow_unsigned_sms_webhooks: bool = optional("ALLOW_UNSIGNED_SMS_WEBHOOKS", False)
     retention_days: int = optional("RETENTION_DAYS", 90)
+    auth_cache_ttl_seconds: int = optional("AUTH_CACHE_TTL_SECONDS", 60)  # owners' webhook settings, cached
     secrets_max_age_seconds: int = optional("SECRETS_MAX_AGE_SECONDS", 300)
 
 

@@ -105,9 +105,14 @@ def test_a_rejected_message_queues_a_rejected_webhook_with_its_error(aws, now) -
     assert run(make_sender(FakeAdapter(rejected(1300, "Not part of the provider network"))), sqs_record(uuid)) == []
 
     (webhook,) = queued_webhooks(aws)
+    # A v1 message with no webhook_version setting anywhere gets the v1 shape (docs/webhooks.md).
     assert webhook["body"]["status"] == "rejected"
-    assert webhook["body"]["error"] == {"code": 1300, "reason": "Not part of the provider network"}
-    assert webhook["body"]["to"] == {"type": "sms", "number": "447700900000"}
+    error = webhook["body"]["error"]
+    assert (error["type"], error["title"], error["detail"]) == (
+        "https://developer.vonage.com/api-errors/messages#1300", "1300", "Not part of the provider network"
+    )
+    assert webhook["body"]["to"] == "447700900000"
+    assert webhook["body"]["channel"] == "sms"
 
 
 def test_retries_queue_no_webhook_until_the_final_outcome(aws, now) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from switchboard import clock
 from switchboard.api.message_acceptor import MessageAcceptor
 from switchboard.domain.message import ApiVersion, OutboundMessage, Principal
+from switchboard.domain.message_record import OWNER_WEBHOOK_VERSION
 from switchboard.domain.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
 from switchboard.observability import logger, metrics
 from switchboard.workflows.engine import LEASE_SECONDS
@@ -137,4 +138,6 @@ def new_workflow(steps: list[Step], flavour: str, principal: Principal, retentio
     }
     if principal.application_id is not None:
         workflow["application_id"] = principal.application_id
+    if principal.webhook_version is not None:
+        workflow[OWNER_WEBHOOK_VERSION] = principal.webhook_version  # its step messages carry it
     return workflow

@@ -90,7 +90,9 @@ class Authenticator:
             api_key, matched_hash = remembered  # type: ignore[misc]
             account = self.account(api_key)
             if account is not None and account.still_accepts(matched_hash, now):
-                return Principal(api_key=api_key, application_id=None, auth_method="basic")
+                return Principal(
+                    api_key=api_key, application_id=None, auth_method="basic", webhook_version=account.webhook_version
+                )
             # Disabled, rotated away or deleted since: check from scratch (and fail).
 
         api_key, api_secret = parse_basic_credentials(credentials)
@@ -104,7 +106,9 @@ class Authenticator:
         if account.disabled:
             raise AuthenticationFailed(ACCOUNT_DISABLED)
         self._verified_basic.put(header_digest, (account.api_key, matched_hash))
-        return Principal(api_key=account.api_key, application_id=None, auth_method="basic")
+        return Principal(
+            api_key=account.api_key, application_id=None, auth_method="basic", webhook_version=account.webhook_version
+        )
 
     def _bearer(self, token: str) -> Principal:
         application = self._jwt.verify(token)
@@ -113,4 +117,9 @@ class Authenticator:
             raise AuthenticationFailed(APPLICATION_ACCOUNT_GONE)
         if account.disabled:
             raise AuthenticationFailed(ACCOUNT_DISABLED)
-        return Principal(api_key=application.api_key, application_id=application.application_id, auth_method="jwt")
+        return Principal(
+            api_key=application.api_key,
+            application_id=application.application_id,
+            auth_method="jwt",
+            webhook_version=application.webhook_version or account.webhook_version,
+        )

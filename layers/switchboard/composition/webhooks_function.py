@@ -33,10 +33,14 @@ class WebhookFunctionServices:
         from switchboard.receipts.inbound_intake import InboundIntake
         from switchboard.receipts.inbound_routing import InboundService
         from switchboard.adapters import aws_clients
+        from switchboard.adapters.dynamodb.account_store import AccountStore
         from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
+        from switchboard.auth.cached_accounts import CachedAccounts
 
-        links = ChannelLinkStore(aws_clients.client("dynamodb"), self.settings.accounts_table)
-        return InboundService(links, InboundIntake(self._messages, self._notifications))
+        dynamodb, s = aws_clients.client("dynamodb"), self.settings
+        links = ChannelLinkStore(dynamodb, s.accounts_table)
+        owners = CachedAccounts(AccountStore(dynamodb, s.accounts_table), s.auth_cache_ttl_seconds)
+        return InboundService(links, InboundIntake(self._messages, self._notifications), owners)
 
     @property
     def viber_allowed_cidrs(self) -> Sequence[str]:

@@ -142,3 +142,6 @@ class Principal:
     application_id: str | None = None
     auth_method: str = "basic"  # basic | jwt
     extra: dict[str, Any] = field(default_factory=dict)
+    # The owner's explicit webhook shape (the application's, else the account's; None: not set),
+    # stamped on the messages it sends (``owner_webhook_version``) so the webhook code reads no owner.
+    webhook_version: str | None = None

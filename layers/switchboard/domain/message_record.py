@@ -14,6 +14,15 @@ INBOUND_DIRECTION = "inbound"
 PROVIDER_REF_INDEX = "ProviderRefIndex"
 CONVERSATION_INDEX = "ConversationIndex"
 MAX_DELAY_SECONDS = 900  # SQS's limit for DelaySeconds and for a visibility change used as a delay
+# The owner's explicit webhook shape ("v0.1" | "v1") when the record was made: the application's
+# (JWT traffic, else its account's) or the account's (Basic traffic); absent when neither chose one.
+OWNER_WEBHOOK_VERSION = "owner_webhook_version"
+# A multipart SMS: how many parts the provider split it into (absent: one) and which of them it
+# reported delivered (a set of part numbers, 0 = the first). Every part's provider id is indexed.
+SMS_PART_COUNT = "sms_part_count"
+DELIVERED_PARTS = "delivered_parts"
+# The destination network (MCCMNC) the SMS provider named when it took the message.
+NETWORK_CODE = "network_code"
 
 
 def transition_entry(record: dict[str, Any], state: str) -> dict[str, Any] | None:

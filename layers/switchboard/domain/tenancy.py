@@ -77,6 +77,9 @@ class Account:
     previous_secret_expires_at: float | None = None
     next_signature_secret: str | None = None
     next_signature_secret_effective_at: float | None = None
+    # The customer-webhook shape chosen for the account's Basic-auth traffic ("v0.1" | "v1");
+    # None: not set (switchboard.domain.webhook_bodies.select_webhook_version).
+    webhook_version: str | None = None
 
     def matching_secret_hash(self, api_secret: str, now: float, hasher: SecretHasher | None = None) -> str | None:
         """The stored hash ``api_secret`` matches: the current one, or the previous one before its
@@ -143,6 +146,7 @@ class Application:
     status_url: str | None
     # A second key while the application's key is being switched (``switchboard apps add-key``).
     second_public_key_pem: str | None = None
+    webhook_version: str | None = None  # the webhook shape chosen for the application ("v0.1" | "v1"); None: not set
 
     @property
     def public_key_pems(self) -> tuple[str, ...]:

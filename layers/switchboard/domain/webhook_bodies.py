@@ -36,6 +36,7 @@ from typing import Any
 from switchboard.domain import status as statuses
 from switchboard.domain.error_codes import REASONS
 from switchboard.domain.message import ApiVersion, Channel, Endpoint
+from switchboard.domain.message_record import NETWORK_CODE, OWNER_WEBHOOK_VERSION, SMS_PART_COUNT
 from switchboard.domain.notification import INBOUND_KIND, STATUS_KIND, inbound_body, status_body
 from switchboard.domain.workflow import IN_PROGRESS
 
@@ -99,6 +100,33 @@ def select_webhook_version(
     if sent_with is None:
         raise ValueError("a status webhook with no version setting needs the API version the message was sent with")
     return V1 if ApiVersion(sent_with) is ApiVersion.V1 else V0_1
+
+
+def record_webhook_version(kind: str, record: dict[str, Any]) -> str:
+    """The shape of ``record``'s ``kind`` webhook, from what the record carries (``select_webhook_version``).
+
+    A message record has its own ``webhook_version`` (v1 requests that gave one), the owner's
+    setting stamped when it was made (``owner_webhook_version``) and the API version it was sent
+    with; an inbound record has the owner's setting only.
+    """
+    if kind == INBOUND_KIND:
+        return select_webhook_version(kind, application=record.get(OWNER_WEBHOOK_VERSION))
+    return select_webhook_version(
+        kind,
+        message=record.get("webhook_version"),
+        application=record.get(OWNER_WEBHOOK_VERSION),
+        sent_with=record.get("api_version"),
+    )
+
+
+def sms_extras_of(record: dict[str, Any]) -> SmsStatusExtras | None:
+    """What a v1 SMS status can say about ``record``: its part count once the provider took it
+    (``sms_part_count``, absent for a single part) and the destination network when the provider named it."""
+    if record.get("channel") != Channel.SMS.value:
+        return None
+    submitted = record.get("provider_message_id") is not None
+    count = int(record.get(SMS_PART_COUNT) or 1) if submitted else None
+    return SmsStatusExtras(count_total=count, network_code=record.get(NETWORK_CODE) or None)
 
 
 def checked_version(version: str) -> str:

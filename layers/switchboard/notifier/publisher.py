@@ -9,16 +9,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from switchboard import clock
-from switchboard.domain.notification import (
-    INBOUND_KIND,
-    INBOUND_URL,
-    STATUS_KIND,
-    Notification,
-    inbound_body,
-    owner_target,
-    status_body,
-    status_target,
-)
+from switchboard.domain.notification import INBOUND_KIND, INBOUND_URL, STATUS_KIND, Notification, owner_target, status_target
+from switchboard.domain.webhook_bodies import inbound_body_for, record_webhook_version, sms_extras_of, status_body_for
 from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION, status_notification
 
 
@@ -45,7 +37,8 @@ class NotificationPublisher:
         """Queue the status webhook for ``record``'s change to ``status`` (botocore errors propagate).
 
         The target is the message's v1 ``webhook_url`` if it had one, else its application's status
-        URL, else its account's (resolved at delivery).
+        URL, else its account's (resolved at delivery). The body has the shape
+        ``record_webhook_version`` picks from the record (2018 or v1; docs/webhooks.md).
 
         A step of a failover workflow (a record with ``workflow_uuid``) first tells the workflow
         engine, then queues the webhook: if the webhook cannot be queued the change is published
@@ -59,7 +52,10 @@ class NotificationPublisher:
                 kind=STATUS_KIND,
                 record=record,
                 notification=status_notification(status),
-                body=status_body(record, status, occurred_at_iso, error),
+                body=status_body_for(
+                    record_webhook_version(STATUS_KIND, record), record, status, occurred_at_iso, error,
+                    sms=sms_extras_of(record),
+                ),
                 target=status_target(record),
             )
         )
@@ -71,7 +67,7 @@ class NotificationPublisher:
                 kind=INBOUND_KIND,
                 record=inbound_record,
                 notification=INBOUND_NOTIFICATION,
-                body=inbound_body(inbound_record),
+                body=inbound_body_for(record_webhook_version(INBOUND_KIND, inbound_record), inbound_record),
                 target=target or owner_target(inbound_record, INBOUND_URL),
             )
         )

@@ -44,10 +44,18 @@ class InboundIntake:
         self.outbox = Outbox(records, notifications)
 
     def receive(
-        self, inbound: InboundMessage, api_key: str, application_id: str | None, dedupe_key: str | None
+        self,
+        inbound: InboundMessage,
+        api_key: str,
+        application_id: str | None,
+        dedupe_key: str | None,
+        webhook_version: str | None = None,
     ) -> InboundResult:
+        """``webhook_version``: the owner's explicit webhook shape, recorded with the message."""
         message_uuid = str(uuid.uuid4())
-        record = self.records.create_inbound(message_uuid, inbound, api_key, application_id, dedupe_key)
+        record = self.records.create_inbound(
+            message_uuid, inbound, api_key, application_id, dedupe_key, webhook_version=webhook_version
+        )
         if record is not None:
             self.outbox.publish(record, INBOUND_NOTIFICATION)
             return InboundResult(InboundEffect.ACCEPTED, message_uuid)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard.domain.message import OutboundMessage, Principal
-from switchboard.domain.message_record import MessageAlreadyExists
+from switchboard.domain.message_record import OWNER_WEBHOOK_VERSION, MessageAlreadyExists
 
 
 class StepMessages(Protocol):
@@ -36,6 +36,7 @@ def principal_of(workflow: dict[str, Any]) -> Principal:
         api_key=workflow["api_key"],
         application_id=workflow.get("application_id"),
         auth_method=workflow.get("auth_method", "basic"),
+        webhook_version=workflow.get(OWNER_WEBHOOK_VERSION),
     )
 
 

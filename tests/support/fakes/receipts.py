@@ -63,10 +63,17 @@ class FakeIntake:
         self.received: list[tuple[InboundMessage, str, str | None, str | None]] = []
         self.by_key: dict[str, str] = {}
         self.fail = False
+        self.webhook_versions: list[str | None] = []
 
     def receive(
-        self, inbound: InboundMessage, api_key: str, application_id: str | None, dedupe_key: str | None
+        self,
+        inbound: InboundMessage,
+        api_key: str,
+        application_id: str | None,
+        dedupe_key: str | None,
+        webhook_version: str | None = None,
     ) -> IntakeResult:
+        self.webhook_versions.append(webhook_version)
         if self.fail:
             raise RuntimeError("DynamoDB is down")
         self.received.append((inbound, api_key, application_id, dedupe_key))

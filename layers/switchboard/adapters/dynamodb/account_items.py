@@ -57,6 +57,7 @@ def account_from(item: dict[str, Any]) -> Account:
         next_signature_secret=item.get("next_signature_secret"),
         next_signature_secret_effective_at=_optional_float(item.get("next_signature_secret_effective_at")),
         rate_limit_per_second=_optional_int(item.get("rate_limit_per_second")),
+        webhook_version=item.get("webhook_version") or None,
     )
 
 
@@ -69,6 +70,7 @@ def application_from(item: dict[str, Any]) -> Application:
         inbound_url=item.get("inbound_url"),
         status_url=item.get("status_url"),
         second_public_key_pem=item.get("second_public_key_pem") or None,
+        webhook_version=item.get("webhook_version") or None,
     )
 
 

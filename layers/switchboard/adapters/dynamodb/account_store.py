@@ -27,6 +27,7 @@ from switchboard.adapters.dynamodb.account_items import (
     plain_values,
 )
 from switchboard.adapters.dynamodb.conditional_table import ConditionalTable, is_condition_failure
+from switchboard.domain.webhook_bodies import checked_version
 from switchboard.domain.tenancy import (
     MAX_GRACE_SECONDS,
     Account,
@@ -43,6 +44,8 @@ from switchboard.domain.tenancy import (
 _MAX_ID_LENGTH = 256  # longer keys/ids cannot be ours; refuse them before they reach DynamoDB
 _CREATE_ATTEMPTS = 5  # api keys are 32 random bits: a collision is rare, several in a row is not credible
 _UPDATE_ATTEMPTS = 5  # optimistic updates: re-read and retry when another change landed in between
+# What ``update_application`` may change (a value of None removes the attribute).
+APPLICATION_SETTINGS = ("inbound_url", "status_url", "webhook_version")
 
 
 class ConcurrentChange(RuntimeError):
@@ -157,6 +160,24 @@ class AccountStore:
         item = self._update(ACCOUNT_PREFIX + api_key, change, UnknownAccount(f"no account with api key {api_key!r}"))
         return account_from(item)
 
+    def set_webhook_version(self, api_key: str, version: str | None) -> Account:
+        """Choose the webhook shape for the account's Basic-auth traffic (``None``: remove the choice).
+
+        ``ValueError`` for a version other than ``v0.1`` / ``v1``; ``UnknownAccount`` if none.
+        """
+        if version is not None:
+            checked_version(version)
+
+        def change(item: dict[str, Any]) -> _Update:
+            values: dict[str, Any] = {":at": clock.iso()}
+            if version is None:
+                return _Update(["settings_changed_at = :at"], ["webhook_version"], values, {})
+            values[":v"] = version
+            return _Update(["webhook_version = :v", "settings_changed_at = :at"], [], values, {})
+
+        item = self._update(ACCOUNT_PREFIX + api_key, change, UnknownAccount(f"no account with api key {api_key!r}"))
+        return account_from(item)
+
     def set_rate_limit(self, api_key: str, per_second: int | None) -> None:
         """Give the account its own request limit (``None``: back to the deployment's default).
 
@@ -198,11 +219,15 @@ class AccountStore:
         status_url: str | None = None,
         *,
         application_id: str | None = None,
+        webhook_version: str | None = None,
     ) -> Application:
         """Create an application owned by ``api_key``; raises ``UnknownAccount`` if there is no such account.
 
-        ``application_id`` lets the caller choose the id up front (a uuid4 is generated otherwise).
+        ``application_id`` lets the caller choose the id up front (a uuid4 is generated otherwise);
+        ``webhook_version`` (``v0.1`` | ``v1``) chooses its webhook shape (None: not set).
         """
+        if webhook_version is not None:
+            checked_version(webhook_version)
         if self.get_account(api_key) is None:
             raise UnknownAccount(f"no account with api key {api_key!r}")
         application = Application(
@@ -212,6 +237,7 @@ class AccountStore:
             public_key_pem=public_key_pem,
             inbound_url=inbound_url,
             status_url=status_url,
+            webhook_version=webhook_version,
         )
         item = {
             "pk": APPLICATION_PREFIX + application.application_id,
@@ -222,6 +248,7 @@ class AccountStore:
             "public_key_pem": public_key_pem,
             "inbound_url": inbound_url,
             "status_url": status_url,
+            "webhook_version": webhook_version,
             "created_at": clock.iso(),
         }
         if not self._put_new(item):
@@ -233,6 +260,31 @@ class AccountStore:
             return None
         item = self._get(APPLICATION_PREFIX + application_id)
         return None if item is None else application_from(item)
+
+    def update_application(self, application_id: str, changes: dict[str, str | None]) -> Application:
+        """Change the application's settings named in ``changes`` (``APPLICATION_SETTINGS``; None removes one).
+
+        Callers validate names and URLs; the webhook version is checked here. ``ValueError`` for
+        nothing to change or an unknown setting, ``NoSuchApplication`` if there is no such application.
+        """
+        unknown = sorted(set(changes) - set(APPLICATION_SETTINGS))
+        if unknown or not changes:
+            raise ValueError(f"nothing to change, or not a setting of an application: {', '.join(unknown) or '-'}")
+        if changes.get("webhook_version") is not None:
+            checked_version(str(changes["webhook_version"]))
+
+        def change(item: dict[str, Any]) -> _Update:
+            sets, removes, values = ["settings_changed_at = :at"], [], {":at": clock.iso()}
+            for index, (name, value) in enumerate(sorted(changes.items())):
+                if value is None:
+                    removes.append(name)
+                else:
+                    sets.append(f"{name} = :s{index}")
+                    values[f":s{index}"] = value
+            return _Update(sets, removes, values, {})
+
+        item = self._update(APPLICATION_PREFIX + application_id, change, _unknown_application(application_id))
+        return application_from(item)
 
     def add_public_key(self, application_id: str, public_key_pem: str) -> Application:
         """Store ``public_key_pem`` beside the application's current key: tokens signed by either verify.

@@ -14,7 +14,7 @@ from switchboard import clock
 from switchboard.adapters.dynamodb.codec import deserialize, serialize_item
 from switchboard.adapters.dynamodb.conditional_table import error_code
 from switchboard.adapters.dynamodb.message_store import history_entry, messages_table
-from switchboard.domain.message_record import INBOUND_DIRECTION, RECEIVED, MessageAlreadyExists
+from switchboard.domain.message_record import INBOUND_DIRECTION, OWNER_WEBHOOK_VERSION, RECEIVED, MessageAlreadyExists
 from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION, lease_until, notify_lease_attribute
 from switchboard.domain.provider_events import InboundMessage
 
@@ -39,6 +39,7 @@ class InboundStore:
         api_key: str,
         application_id: str | None,
         dedupe_key: str | None,
+        webhook_version: str | None = None,
     ) -> dict[str, Any] | None:
         """Record an inbound message with its webhook marked pending; returns the record.
 
@@ -73,6 +74,7 @@ class InboundStore:
             "application_id": application_id,
             "provider_message_id": inbound.provider_message_id,
             "dedupe_key": dedupe_key,
+            OWNER_WEBHOOK_VERSION: webhook_version,
         }
         item.update({k: v for k, v in optional.items() if v is not None})
         if dedupe_key is None:

@@ -17,7 +17,13 @@ from switchboard.adapters.dynamodb.update_builder import UpdateBuilder
 from switchboard.domain import status
 from switchboard.domain.error_codes import INTERNAL_ERROR, error
 from switchboard.domain.message import OutboundMessage, Principal
-from switchboard.domain.message_record import ClaimAttempt, ClaimState, MessageAlreadyExists, StaleClaim
+from switchboard.domain.message_record import (
+    OWNER_WEBHOOK_VERSION,
+    ClaimAttempt,
+    ClaimState,
+    MessageAlreadyExists,
+    StaleClaim,
+)
 from switchboard.domain.outbox_markers import lease_until
 from switchboard.observability import logger
 
@@ -62,6 +68,8 @@ class MessageStore:
         }
         if principal.application_id is not None:
             item["application_id"] = principal.application_id
+        if principal.webhook_version is not None:
+            item[OWNER_WEBHOOK_VERSION] = principal.webhook_version
         self._table.put_new(item, MessageAlreadyExists)
 
     def mark_enqueue_failed(self, message_uuid: str, detail: str) -> bool:
