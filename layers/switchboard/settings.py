@@ -160,6 +160,7 @@ class SenderSettings(_Retention):
 class NotifierSettings(_Retention):
     function: ClassVar[str] = "NotifierFunction"
     messages_table: str = required("MESSAGES_TABLE")
+    workflows_table: str = required("WORKFLOWS_TABLE")  # final reports' delivery attempts
     accounts_table: str = required("ACCOUNTS_TABLE")
     outbound_queue_url: str = required("OUTBOUND_QUEUE_URL")
     notify_queue_url: str = required("NOTIFY_QUEUE_URL")

@@ -74,5 +74,7 @@ def workflow_view(
         "created_at": workflow.get("created_at"),
         "updated_at": workflow.get("updated_at"),
         "history": workflow.get("history", []),
+        # Delivery attempts of the final report, as a message's status webhooks are on the message.
+        "webhook_attempts": workflow.get("webhook_attempts", []),
         "_links": {"self": {"href": self_href}},
     }

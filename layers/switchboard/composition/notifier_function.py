@@ -12,6 +12,7 @@ from typing import Any
 from switchboard.adapters import aws_clients
 from switchboard.adapters.dynamodb.account_store import AccountStore
 from switchboard.adapters.dynamodb.messages_table import MessagesTable
+from switchboard.adapters.dynamodb.workflow_store import WorkflowStore
 from switchboard.adapters.sqs.batch_runner import BatchRunner, Ordering
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
 from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster
@@ -44,6 +45,7 @@ def services() -> NotifierServices:
         poster=WebhookPoster(allowed_private_hosts=s.allowed_private_webhook_hosts),
         queues=NotifyQueue(aws_clients.client("sqs"), s.notify_queue_url, s.notify_dlq_url),
         attempts=MessagesTable(dynamodb, s.messages_table, s.retention_seconds),
+        workflow_attempts=WorkflowStore(dynamodb, s.workflows_table),
     )
     return NotifierServices(handler=DeliveryHandler(notifier), runner=notifier_runner())
 

@@ -10,7 +10,9 @@ says so. Every attempt is appended to the record's ``webhook_attempts``:
      "at": "<iso>", "outcome": "delivered" | "failed" | "gave_up" | "dropped", "target": "application",
      "http_status": 500, "error": "http 500", "next_retry_in": 20, "reason": "no webhook URL configured"}
 
-(keys without a value are left out). Recording is best effort: once the POST succeeded or the
+(keys without a value are left out). The final report of a failover workflow has no message
+record: its attempts go to the workflow record's ``webhook_attempts`` (``workflow_attempts``), shown
+by ``GET`` of the workflow. Recording is best effort: once the POST succeeded or the
 retry is queued, the received message must be acknowledged whatever happens to the record, or
 SQS would deliver it again and the customer would get it twice.
 """
@@ -22,7 +24,7 @@ from typing import Any, Protocol
 
 from switchboard import clock
 from switchboard.domain.message_record import MAX_DELAY_SECONDS
-from switchboard.domain.notification import Notification
+from switchboard.domain.notification import WORKFLOW_KIND, Notification
 from switchboard.domain.webhook_post import PostResult
 from switchboard.notifier.targets import ResolvedTarget, WebhookTargets
 from switchboard.notifier.webhook_signing import authorization_header
@@ -81,12 +83,14 @@ class Notifier:
         queues: RetryQueues,
         attempts: AttemptLog,
         schedule: RetrySchedule = RetrySchedule(),
+        workflow_attempts: AttemptLog | None = None,
     ) -> None:
         self.targets = targets
         self.poster = poster
         self.queues = queues
         self.attempts = attempts
         self.schedule = schedule
+        self.workflow_attempts = workflow_attempts
 
     def deliver(self, notification: Notification) -> DeliveryOutcome:
         """One attempt. Raises only if the retry or dead-letter message could not be queued."""
@@ -143,9 +147,15 @@ class Notifier:
             attempt.update(http_status=result.http_status, error=result.error)
         attempt.update(details)
         attempt = {k: v for k, v in attempt.items() if v is not None}
+        log = self.attempts
+        if notification.kind == WORKFLOW_KIND:
+            if self.workflow_attempts is None:
+                logger.info("webhook attempt not recorded: no workflow store", extra={"outcome": outcome})
+                return
+            log = self.workflow_attempts
         try:
-            if not self.attempts.record_webhook_attempt(notification.message_uuid, attempt, history_note):
-                logger.info("webhook attempt not recorded: the message record is gone")
+            if not log.record_webhook_attempt(notification.message_uuid, attempt, history_note):
+                logger.info(f"webhook attempt not recorded: the {notification.kind} record is gone")
         except Exception:
             logger.exception("could not record the webhook attempt", extra={"outcome": outcome})
 

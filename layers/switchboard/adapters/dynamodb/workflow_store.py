@@ -73,6 +73,17 @@ class WorkflowStore:
             update.set("report_until", report_until)
         return self._table.try_update(workflow_uuid, update, at_step(update, step))
 
+    def record_webhook_attempt(
+        self, workflow_uuid: str, attempt: dict[str, Any], history_note: dict[str, Any] | None = None
+    ) -> bool:
+        """Append a delivery attempt of the final report to ``webhook_attempts`` (``history_note`` to the
+        history); False if there is no such workflow (it expired)."""
+        update = UpdateBuilder().append("webhook_attempts", attempt)
+        if history_note is not None:
+            update.append_history(history_note)
+        written, _ = self._table.try_update(workflow_uuid, update, None)
+        return written
+
     def note(self, workflow_uuid: str, entry: dict[str, Any]) -> None:
         """Append to the history only (an event that changes nothing)."""
         self._table.try_update(workflow_uuid, UpdateBuilder().append_history(entry), None)
