@@ -16,7 +16,7 @@ import json
 
 import jwt
 
-from local_stack.console.sms_parts import API_TYPES, split_sms
+from local_stack.simulators.sms_parts import API_TYPES, split_sms
 from switchboard.domain import status as statuses
 from switchboard.domain.message import Channel
 

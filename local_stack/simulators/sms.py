@@ -3,7 +3,9 @@
 Like the real API it answers HTTP 200 even when it refuses a message, with the reason in
 ``messages[0].status`` / ``error-text``; only the simulated transient failures use 500 and 429.
 Authentication is ``api_key`` + ``api_secret`` only (signed requests with ``sig`` are not supported).
-A long text gets one ``messages`` entry, where the real API returns one per SMS part.
+A long text is split as the network splits it (``sms_parts``: 153 GSM-7 septets or 67 UCS-2 units
+a part): the answer has one ``messages`` entry per part, each with its own ``message-id``, and each
+part gets its own delivery report (same ``client-ref``), as the real API does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import parse_qsl
 
 from local_stack.simulators.http_server import HttpRequest, HttpResponse
 from local_stack.simulators.scenarios import Outcome, RecipientBehaviour, answer
+from local_stack.simulators.sms_parts import API_TYPES, split_sms
 
 PROVIDER = "sms"
 CREDENTIAL_FIELDS = ("api_key", "api_secret", "sig")
@@ -33,7 +36,16 @@ SmsRefusal = tuple[str, str]  # (status, error-text)
 
 
 def _reply(entry: dict[str, str], http_status: int = 200) -> HttpResponse:
-    return HttpResponse.json(http_status, {"message-count": "1", "messages": [entry]})
+    return _replies([entry], http_status)
+
+
+def _replies(entries: list[dict[str, str]], http_status: int = 200) -> HttpResponse:
+    return HttpResponse.json(http_status, {"message-count": str(len(entries)), "messages": entries})
+
+
+def part_count(params: dict[str, str]) -> int:
+    """How many SMS parts the text of a valid request travels as."""
+    return len(split_sms(params["text"], API_TYPES[params.get("type", "text")]).parts)
 
 
 def _refusal(refusal: SmsRefusal, http_status: int = 200, **extra: str) -> HttpResponse:
@@ -103,20 +115,23 @@ class SmsSimulator:
         if outcome is Outcome.THROTTLED:
             return _refusal(("1", "Throttled"), http_status=429)
 
-        message_id = secrets.token_hex(8).upper()
         client_ref = params.get("client-ref")
-        if _BOOLEANS[params.get("status-report-req", "true").lower()]:
-            self._behaviour.schedule_reports(
-                PROVIDER, message_id, to, params["from"], has_read_receipts=False, client_ref=client_ref
-            )
-        entry = {
-            "to": to,
-            "message-id": message_id,
-            "status": "0",
-            "remaining-balance": REMAINING_BALANCE,
-            "message-price": MESSAGE_PRICE,
-            "network": NETWORK_CODE,
-        }
-        if client_ref:
-            entry["client-ref"] = client_ref
-        return answer(outcome, _reply(entry))
+        entries = []
+        for _ in range(part_count(params)):
+            message_id = secrets.token_hex(8).upper()
+            if _BOOLEANS[params.get("status-report-req", "true").lower()]:
+                self._behaviour.schedule_reports(
+                    PROVIDER, message_id, to, params["from"], has_read_receipts=False, client_ref=client_ref
+                )
+            entry = {
+                "to": to,
+                "message-id": message_id,
+                "status": "0",
+                "remaining-balance": REMAINING_BALANCE,
+                "message-price": MESSAGE_PRICE,
+                "network": NETWORK_CODE,
+            }
+            if client_ref:
+                entry["client-ref"] = client_ref
+            entries.append(entry)
+        return answer(outcome, _replies(entries))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local_stack.console.sms_parts import GSM_7, UCS_2, split_sms
+from local_stack.simulators.sms_parts import GSM_7, UCS_2, split_sms
 
 
 @pytest.mark.parametrize(

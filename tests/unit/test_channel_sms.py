@@ -93,7 +93,7 @@ def test_text_is_posted_as_a_form_and_accepted_with_the_message_id() -> None:
 
     result = send(message("Hello"))
 
-    assert result == SendResult(SendOutcome.ACCEPTED, provider_message_id="0A0000000123ABCD1")
+    assert result == SendResult(SendOutcome.ACCEPTED, provider_message_id="0A0000000123ABCD1", network_code="12345")
     assert sent_form() == {
         "api_key": API_KEY,
         "api_secret": API_SECRET,
@@ -127,12 +127,26 @@ def test_regulatory_ids_are_passed_through() -> None:
 
 
 @responses.activate
-def test_multipart_text_is_identified_by_its_first_part() -> None:
+def test_multipart_text_is_identified_by_its_first_part_and_keeps_every_parts_id() -> None:
     reply_with(ok_body("0A01", "0A02", "0A03"))
 
     result = send(message("x" * 400))
 
-    assert result == SendResult(SendOutcome.ACCEPTED, provider_message_id="0A01")
+    assert result == SendResult(
+        SendOutcome.ACCEPTED, provider_message_id="0A01", part_count=3, part_message_ids=("0A02", "0A03"),
+        network_code="12345",
+    )
+
+
+@responses.activate
+def test_a_later_part_the_provider_refused_is_counted_but_not_indexed() -> None:
+    body = ok_body("0A01", "0A02", "0A03")
+    body["messages"][2] = {"status": "9", "error-text": "Partner quota exceeded"}
+    reply_with(body)
+
+    result = send(message("x" * 400))
+
+    assert (result.provider_message_id, result.part_count, result.part_message_ids) == ("0A01", 3, ("0A02",))
 
 
 @pytest.mark.parametrize(

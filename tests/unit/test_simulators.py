@@ -498,6 +498,22 @@ def test_sms_accepts_a_text_with_the_real_response_shape(
     assert (reports[0].provider, reports[0].sender, reports[0].client_ref) == ("sms", "Acme", "msg-1")
 
 
+@pytest.mark.parametrize(("text", "message_type", "parts"), [("x" * 160, "text", 1), ("x" * 161, "text", 2),
+                                                          ("x" * 400, "text", 3), ("é" * 71, "unicode", 2)])
+def test_sms_a_long_text_is_answered_and_reported_per_part(
+    simulators: ProviderSimulators, secret: dict[str, Any], text: str, message_type: str, parts: int
+) -> None:
+    response = post_sms(secret, sms_form(secret, text=text, type=message_type))
+
+    body = response.json()
+    assert body["message-count"] == str(parts)
+    ids = [entry["message-id"] for entry in body["messages"]]
+    assert len(set(ids)) == parts and all(entry["status"] == "0" for entry in body["messages"])
+    for message_id in ids:
+        reports = [r for r in simulators.scheduled_reports if r.message_id == message_id]
+        assert [(r.status, r.client_ref) for r in reports] == [("delivered", "msg-1")]
+
+
 def test_sms_accepts_query_parameters(secret: dict[str, Any]) -> None:
     response = requests.get(f"{secret['sms']['api_base']}/sms/json", params=sms_form(secret), timeout=5)
 

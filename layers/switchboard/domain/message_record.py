@@ -23,6 +23,23 @@ SMS_PART_COUNT = "sms_part_count"
 DELIVERED_PARTS = "delivered_parts"
 # The destination network (MCCMNC) the SMS provider named when it took the message.
 NETWORK_CODE = "network_code"
+# Each part after the first has an index item of its own in the messages table, keyed
+# ``sms-part#<message uuid>#<part>`` (part 1, 2, ...), holding that part's ``provider_ref``: the
+# ProviderRefIndex (keys only) then leads a part's receipt to its message and part.
+SMS_PART_PREFIX = "sms-part#"
+
+
+def part_key(message_uuid: str, part: int) -> str:
+    """The key of the index item of part ``part`` (1-based after the first, which is the record itself)."""
+    return f"{SMS_PART_PREFIX}{message_uuid}#{part}"
+
+
+def split_part_key(key: str) -> tuple[str, int]:
+    """``(message uuid, part)`` for a key the ProviderRefIndex gave: part 0 is the message record itself."""
+    if not key.startswith(SMS_PART_PREFIX):
+        return key, 0
+    message_uuid, _, part = key[len(SMS_PART_PREFIX):].rpartition("#")
+    return message_uuid, int(part)
 
 
 def transition_entry(record: dict[str, Any], state: str) -> dict[str, Any] | None:
@@ -65,6 +82,7 @@ class StatusWriteOutcome(Enum):
     LATE = "late"  # the message is already past it: recorded in history and seen_statuses only
     DUPLICATE = "duplicate"  # this status was seen before: nothing written
     NOT_READY = "not_ready"  # the message is not submitted yet: nothing written
+    PARTS_PENDING = "parts_pending"  # a multipart SMS whose parts are not all known delivered: nothing written
     MISSING = "missing"  # no record with this uuid
 
 

@@ -50,6 +50,11 @@ class SendResult:
     provider_message_id: str | None = None
     error_code: int | None = None
     error_reason: str | None = None
+    # A long SMS split by the provider: how many parts, the provider ids of the parts after the
+    # first (each gets its own receipts), and the destination network it named (MCCMNC).
+    part_count: int = 1
+    part_message_ids: tuple[str, ...] = ()
+    network_code: str | None = None
 
     @property
     def already_sent(self) -> bool:

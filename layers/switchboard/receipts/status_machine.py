@@ -18,6 +18,14 @@ that makes the message ``submitted``, so a receipt can only find a submitted (or
 The indexes are eventually consistent: a receipt arriving within a moment of the send may not
 find it yet and is answered ``unknown_message`` with no effect, unless it carries our reference.
 
+A multipart SMS (``sms_part_count`` on the record): every part has its own provider id, indexed
+(the first on the record, each later one on an index item of its own), and its own receipts. The
+message is ``delivered`` once every part is: a part's ``delivered`` receipt adds the part to the
+record's ``delivered_parts`` (a set, so repeats change nothing), and the receipt that completes the
+set applies ``delivered`` as usual (two completing at once: one applies, the other is a duplicate).
+A part that fails (``rejected`` / ``undeliverable``) ends the message at once, whatever the other
+parts do. A single SMS is unchanged: its ``delivered`` write carries one more condition clause.
+
 Reconciling an unknown outcome: a receipt that carries our reference (SMS ``client-ref``, the
 message uuid) and finds nothing by provider id reads the record by uuid. If the record is
 ``outcome_unknown`` (the send's answer was lost), the receipt is the evidence the provider took
@@ -25,7 +33,7 @@ it: the record becomes ``submitted`` with the receipt's provider id indexed (its
 then the receipt applies as usual. If the record is still ``accepted``/``sending`` (the receipt
 outran the sender's own outcome write), the webhook answers 503 so the provider resends it later.
 If it is ``submitted`` or later under the same provider id (the index lagging), the receipt applies.
-Anything else (another part of a long SMS, a message rejected once its window ran out, another
+Anything else (a later part of a long SMS the index does not show yet, a message rejected once its window ran out, another
 channel) stays ``unknown_message``.
 """
 from __future__ import annotations
@@ -39,7 +47,8 @@ from switchboard.domain.errors import ServiceUnavailable
 from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
 from switchboard.notifier.outbox import NotificationInProgress, Outbox, OutboxRecords, Publisher, Republish
 from switchboard.observability import logger
-from switchboard.domain.message_record import StatusWriteOutcome
+from switchboard.domain.message import Channel
+from switchboard.domain.message_record import DELIVERED_PARTS, SMS_PART_COUNT, StatusWriteOutcome, split_part_key
 from switchboard.domain.outbox_markers import status_notification
 
 __all__ = ["NotificationInProgress", "ReceiptEffect", "ReceiptResult", "StatusService"]
@@ -62,6 +71,7 @@ class ReceiptEffect(str, Enum):
     LATE = "late"
     DUPLICATE = "duplicate"
     UNKNOWN_MESSAGE = "unknown_message"
+    PART_DELIVERED = "part_delivered"  # one part of a multipart SMS; the message waits for the others
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,8 @@ class ReceiptRecords(OutboxRecords, Protocol):
     """What the status machine needs of the messages table (``adapters.dynamodb.messages_table``)."""
 
     def apply_status(self, message_uuid: str, *args: Any, **kwargs: Any) -> Any: ...
+
+    def record_delivered_part(self, message_uuid: str, part: int) -> dict[str, Any] | None: ...
 
     def message_uuids_by_provider_ref(self, provider_ref: str) -> list[str]: ...
 
@@ -104,7 +116,29 @@ class StatusService:
             return ReceiptResult(ReceiptEffect.UNKNOWN_MESSAGE, None, receipt.status)
         if len(found) > 1:
             logger.warning("several messages share a provider id; applying to the first", extra={"count": len(found)})
-        return self._apply(found[0], receipt.status, receipt.occurred_at, receipt.error, event=None)
+        message_uuid, part = split_part_key(found[0])
+        if receipt.channel is Channel.SMS and receipt.status == status.DELIVERED:
+            return self._apply_delivered_part(message_uuid, part, receipt)
+        return self._apply(message_uuid, receipt.status, receipt.occurred_at, receipt.error, event=None)
+
+    def _apply_delivered_part(self, message_uuid: str, part: int, receipt: StatusReceipt) -> ReceiptResult:
+        """``delivered`` for part ``part`` of an SMS (0: the first, or the only one); module docstring."""
+        if part == 0:
+            result = self._apply(
+                message_uuid, status.DELIVERED, receipt.occurred_at, receipt.error, event=None, single_part_only=True
+            )
+            if result.effect is not ReceiptEffect.PART_DELIVERED:
+                return result  # a single SMS (or a decided one): done
+        record = self.records.record_delivered_part(message_uuid, part)
+        if record is None:
+            return ReceiptResult(ReceiptEffect.UNKNOWN_MESSAGE, None, status.DELIVERED)
+        delivered, total = len(record.get(DELIVERED_PARTS) or ()), int(record.get(SMS_PART_COUNT) or 1)
+        log_keys = {"message_uuid": message_uuid, "part": part, "delivered_parts": delivered, "part_count": total}
+        if delivered < total:
+            logger.info("sms part delivered; waiting for the others", extra=log_keys)
+            return ReceiptResult(ReceiptEffect.PART_DELIVERED, message_uuid, status.DELIVERED)
+        logger.info("every sms part delivered", extra=log_keys)
+        return self._apply(message_uuid, status.DELIVERED, receipt.occurred_at, receipt.error, event=None)
 
     def _by_client_ref(self, receipt: StatusReceipt) -> list[str]:
         """The message ``receipt.client_ref`` names, when the receipt is evidence about it (module docstring)."""
@@ -162,9 +196,15 @@ class StatusService:
         return results
 
     def _apply(
-        self, message_uuid: str, new_status: str, occurred_at: float, error: dict | None, event: str | None
+        self, message_uuid: str, new_status: str, occurred_at: float, error: dict | None, event: str | None,
+        single_part_only: bool = False,
     ) -> ReceiptResult:
-        write = self.records.apply_status(message_uuid, new_status, ALLOWED_FROM[new_status], occurred_at, error, event)
+        extra = {"single_part_only": True} if single_part_only else {}
+        write = self.records.apply_status(
+            message_uuid, new_status, ALLOWED_FROM[new_status], occurred_at, error, event, **extra
+        )
+        if write.outcome is StatusWriteOutcome.PARTS_PENDING:
+            return ReceiptResult(ReceiptEffect.PART_DELIVERED, message_uuid, new_status)
         marker = status_notification(new_status)
         if write.outcome is StatusWriteOutcome.APPLIED:
             assert write.record is not None

@@ -293,6 +293,13 @@ class OutboundSender:
         provider_id = result.provider_message_id
         provider_ref = f"{message.channel.value}#{provider_id}" if provider_id else None
         conversation = _conversation(message)
+        parts: dict[str, Any] = {}
+        if result.part_count > 1 or result.network_code:
+            parts = {  # a multipart SMS: every part's id indexed (docs/data-model.md)
+                "part_refs": tuple(f"{message.channel.value}#{part_id}" for part_id in result.part_message_ids),
+                "part_count": result.part_count,
+                "network_code": result.network_code,
+            }
         record = self.records.mark_submitted(
             message_uuid,
             claim_token,
@@ -300,6 +307,7 @@ class OutboundSender:
             provider_ref,
             conversation=conversation,
             sent_at_ms=sent_at_ms if conversation else None,
+            **parts,
         )
         self.outcomes.count(message.channel.value, SUBMITTED)
         logger.info("message submitted", extra={"status": SUBMITTED, "attempt": attempt})

@@ -31,6 +31,9 @@ class MessageRecords(Protocol):
         provider_ref: str | None,
         conversation: str | None = None,
         sent_at_ms: int | None = None,
+        part_refs: tuple[str, ...] = (),
+        part_count: int = 1,
+        network_code: str | None = None,
     ) -> dict[str, Any]: ...
 
     def mark_rejected(self, message_uuid: str, claim_token: str, err: dict[str, Any]) -> dict[str, Any]: ...

@@ -55,10 +55,14 @@ class FakeMessageRecords:
         provider_ref: str | None,
         conversation: str | None = None,
         sent_at_ms: int | None = None,
+        part_refs: tuple[str, ...] = (),
+        part_count: int = 1,
+        network_code: str | None = None,
     ) -> dict[str, Any]:
+        parts = {"sms_part_count": part_count, "part_refs": part_refs} if part_count > 1 else {}
         return self._update(
             message_uuid, claim_token, status=status.SUBMITTED,
-            provider_message_id=provider_message_id, provider_ref=provider_ref,
+            provider_message_id=provider_message_id, provider_ref=provider_ref, **parts,
         )
 
     def mark_rejected(self, message_uuid: str, claim_token: str, err: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,10 @@ from switchboard.domain import status
 from switchboard.domain.error_codes import INTERNAL_ERROR, error
 from switchboard.domain.message import OutboundMessage, Principal
 from switchboard.domain.message_record import (
+    NETWORK_CODE,
     OWNER_WEBHOOK_VERSION,
+    SMS_PART_COUNT,
+    part_key,
     ClaimAttempt,
     ClaimState,
     MessageAlreadyExists,
@@ -196,15 +199,35 @@ class MessageStore:
         provider_ref: str | None,
         conversation: str | None = None,
         sent_at_ms: int | None = None,
+        part_refs: tuple[str, ...] = (),
+        part_count: int = 1,
+        network_code: str | None = None,
     ) -> dict[str, Any]:
-        """``sending`` -> ``submitted``; ``conversation`` and ``sent_at_ms`` index Messenger sends for watermarks."""
+        """``sending`` -> ``submitted``; ``conversation`` and ``sent_at_ms`` index Messenger sends for watermarks.
+
+        A multipart SMS: ``part_refs`` are the ``provider_ref`` of each part after the first. Each
+        gets its own index item (``part_key``; one PutItem per extra part, written first, so a
+        receipt for any part finds the message once it is submitted), and the record keeps the
+        ``sms_part_count``. ``network_code``: the destination network the provider named.
+        """
         timestamp = clock.iso()
+        now = int(clock.now())
+        for part, ref in enumerate(part_refs, start=1):
+            # A repeat after a lost claim writes the same item again: harmless.
+            self._table.put({
+                MESSAGE_KEY: part_key(message_uuid, part),
+                "provider_ref": ref,
+                "part_of": message_uuid,
+                "expires_at": now + self.retention_seconds,
+            })
         update = _final_update(status.SUBMITTED, timestamp)
         optional = {
             "provider_message_id": provider_message_id,
             "provider_ref": provider_ref,
             "conversation": conversation,
             "sent_at_ms": sent_at_ms,
+            SMS_PART_COUNT: part_count if part_count > 1 else None,
+            NETWORK_CODE: network_code,
         }
         for attr, value in optional.items():
             if value is not None:

@@ -13,7 +13,14 @@ from switchboard.domain import status
 from switchboard.adapters.dynamodb.message_store import IN_PROGRESS, history_entry, messages_table
 from switchboard.adapters.dynamodb.outbox_store import mark_pending
 from switchboard.adapters.dynamodb.update_builder import UpdateBuilder
-from switchboard.domain.message_record import CONVERSATION_INDEX, PROVIDER_REF_INDEX, StatusWrite, StatusWriteOutcome
+from switchboard.domain.message_record import (
+    CONVERSATION_INDEX,
+    DELIVERED_PARTS,
+    PROVIDER_REF_INDEX,
+    SMS_PART_COUNT,
+    StatusWrite,
+    StatusWriteOutcome,
+)
 from switchboard.domain.outbox_markers import lease_until
 
 # Each round of apply_status follows a status change made under it; statuses only move forward.
@@ -33,6 +40,7 @@ class ReceiptStore:
         occurred_at: float,
         error: dict[str, Any] | None = None,
         event: str | None = None,
+        single_part_only: bool = False,
     ) -> StatusWrite:
         """Move the record to ``new_status`` if it is in one of ``allowed_from`` and the status is new.
 
@@ -43,6 +51,11 @@ class ReceiptStore:
         marking a webhook. A status already in ``seen_statuses`` writes nothing. ``occurred_at`` is
         when the provider says it happened; it becomes the entry's ``occurred_at`` and the webhook's
         ``timestamp``.
+
+        ``single_part_only`` (an SMS ``delivered`` found through the record itself): the write also
+        requires the message to be a single SMS; a multipart one answers ``PARTS_PENDING`` with
+        nothing written, for the caller to count the part (``record_delivered_part``) instead. A
+        single SMS pays nothing extra: the check is one more clause of the same condition.
         """
         occurred_at_iso = clock.iso(occurred_at)
         for _ in range(_MAX_STATUS_ROUNDS):
@@ -53,6 +66,8 @@ class ReceiptStore:
                 update.set("error", error)
             mark_pending(update, new_status, lease_until())
             condition = f"{_status_in(update, allowed_from)} AND {_not_seen(update, new_status)}"
+            if single_part_only:
+                condition += f" AND attribute_not_exists({update.name(SMS_PART_COUNT)})"
             written, record = self._table.try_update(message_uuid, update, condition)
             if written:
                 return StatusWrite(StatusWriteOutcome.APPLIED, record)
@@ -61,6 +76,8 @@ class ReceiptStore:
             if new_status in _seen(record):
                 return StatusWrite(StatusWriteOutcome.DUPLICATE, record)
             current = record.get("status")
+            if single_part_only and record.get(SMS_PART_COUNT) and current in allowed_from:
+                return StatusWrite(StatusWriteOutcome.PARTS_PENDING, record)
             if current in allowed_from:
                 continue  # changed between the condition check and our read: decide again
             if current in IN_PROGRESS:
@@ -102,8 +119,16 @@ class ReceiptStore:
         written, record = self._table.try_update(message_uuid, update, condition)
         return record if written else None
 
+    def record_delivered_part(self, message_uuid: str, part: int) -> dict[str, Any] | None:
+        """Add ``part`` (0 = the first) to a multipart SMS's ``delivered_parts``; the record after, or
+        None if there is none. Adding a part again changes nothing (a set)."""
+        update = UpdateBuilder().add_to_set(DELIVERED_PARTS, str(part))
+        written, record = self._table.try_update(message_uuid, update, None)
+        return record if written else None
+
     def message_uuids_by_provider_ref(self, provider_ref: str) -> list[str]:
-        """The messages the ProviderRefIndex has for ``provider_ref`` (eventually consistent)."""
+        """The keys the ProviderRefIndex has for ``provider_ref`` (eventually consistent): a message
+        uuid, or for a later part of a multipart SMS its index item's key (``split_part_key``)."""
         response = self._table.request(
             "query",
             TableName=self.table_name,

@@ -28,6 +28,7 @@ else                                     REJECTED 1030
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from switchboard.adapters.providers import transport
@@ -122,11 +123,13 @@ def request_form(message: OutboundMessage, message_uuid: str, section: dict[str,
 
 
 def interpret(reply: ProviderReply, secrets: tuple[str | None, ...] = (), message_uuid: str = "") -> SendResult:
-    """The result of the first part.
+    """The result of the first part, with every part's id.
 
     A long text is split by the provider into several parts, each with its own ``message-id`` and
-    ``status``. The first part's id identifies the message (delivery receipts arrive per part and carry
-    ``client-ref``); a later part failing after the first was accepted is logged, not reported.
+    ``status``. The first part's id identifies the message; the ids of the later parts are kept too
+    (``part_message_ids``, each indexed: delivery receipts arrive per part), with the part count and
+    the destination network the first part names. A later part refused after the first was
+    accepted is logged; such a message is never reported delivered (not every part can be).
     """
     body = reply.body if isinstance(reply.body, dict) else {}
     parts = body.get("messages")
@@ -143,7 +146,18 @@ def interpret(reply: ProviderReply, secrets: tuple[str | None, ...] = (), messag
             log_keys = {"message_uuid": message_uuid, "statuses": failed}
             logger.warning("later SMS parts were not accepted", extra=log_keys)
         message_id = first.get("message-id")
-        return accepted(str(message_id) if message_id is not None else None)
+        later_ids = tuple(
+            str(part["message-id"])
+            for part in parts[1:]
+            if isinstance(part, dict) and str(part.get("status")) == "0" and part.get("message-id") is not None
+        )
+        network = first.get("network")
+        return replace(
+            accepted(str(message_id) if message_id is not None else None),
+            part_count=len(parts),
+            part_message_ids=later_ids,
+            network_code=str(network) if network else None,
+        )
     return map_status(status, redact(str(first.get("error-text") or ""), *secrets))
 
 
