@@ -15,6 +15,7 @@ import pytest
 
 from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_VIBER_SERVICE_ID
 from tests.support.stack import RunningStack
+from tests.support.webhook_schemas import schema_errors
 from tests.support.stack_requests import (
     SendRequest,
     history_statuses,
@@ -194,6 +195,14 @@ def wait_for_the_controls(stack: RunningStack, sent: dict[str, str]) -> None:
 # -- checks ---------------------------------------------------------------------------------------
 
 
+def flat(endpoint: dict[str, str]) -> str:
+    return endpoint.get("id") or endpoint["number"]
+
+
+def is_v1(record: Record) -> bool:
+    return isinstance(record["body"].get("to"), str)
+
+
 def assert_status_body(
     record: Record,
     message_uuid: str,
@@ -203,16 +212,32 @@ def assert_status_body(
     *,
     error_code: int | None = None,
     client_ref: str | None = None,
+    v1: bool = False,
 ) -> None:
-    """protocols.md 3.3: message_uuid, to, from, timestamp, status, error when failed, client_ref when sent."""
+    """protocols.md 3.3: message_uuid, to, from, timestamp, status, error when failed, client_ref when sent.
+
+    ``v1``: the message was sent through the v1 API (and nobody chose a webhook version), so the body
+    has the v1 shape (protocols.md 9): flat addresses, ``channel``, the v1 error, SMS extras once submitted.
+    """
     body = record["body"]
+    channel = to["type"]
     expected_keys = {"message_uuid", "to", "from", "timestamp", "status"}
     expected_keys |= {"error"} if error_code is not None else set()
     expected_keys |= {"client_ref"} if client_ref is not None else set()
+    if v1:
+        expected_keys.add("channel")
+        if channel == "sms" and status != "rejected":
+            expected_keys |= {"sms", "destination"}
+        to, sender = flat(to), flat(sender)
+    assert is_v1(record) is v1, body
     assert set(body) == expected_keys, body
+    assert schema_errors("v1" if v1 else "v0.1", "status", channel, body) == [], body
     assert (body["message_uuid"], body["to"], body["from"], body["status"]) == (message_uuid, to, sender, status)
     assert ISO_8601_MS_Z.fullmatch(body["timestamp"]), body["timestamp"]
-    if error_code is not None:
+    if error_code is not None and v1:
+        assert body["error"]["title"] == str(error_code)
+        assert isinstance(body["error"]["detail"], str) and body["error"]["detail"]
+    elif error_code is not None:
         assert body["error"]["code"] == error_code
         assert isinstance(body["error"]["reason"], str) and body["error"]["reason"]
     if client_ref is not None:
@@ -252,7 +277,7 @@ def test_the_seeds_sms_to_the_default_recipient_is_submitted_then_delivered(
 
     assert_all_signed(stack, records)
     for record, status in zip(records, ["submitted", "delivered"]):
-        assert_status_body(record, message_uuid, case.to, case.sender, status)
+        assert_status_body(record, message_uuid, case.to, case.sender, status, v1=case.path == V1)
     # The SMS API has no read receipts: the simulator's only report was the DLR, answered 200 at once.
     reports = provider_reports_to(stack, case.recipient)
     assert [(r["report"], r["path"], r["response_status"]) for r in reports] == [
@@ -294,7 +319,9 @@ def test_messenger_and_viber_messages_are_submitted_delivered_then_read(
 
     assert_all_signed(stack, records)
     for record, status in zip(records, expected):
-        assert_status_body(record, message_uuid, case.to, case.sender, status, client_ref=case.client_ref)
+        assert_status_body(
+            record, message_uuid, case.to, case.sender, status, client_ref=case.client_ref, v1=case.path == V1
+        )
     assert lookup(stack, message_uuid)["status"] == "read"
     assert [r["report"] for r in provider_reports_to(stack, case.recipient)] == ["delivered", "read"]
 
@@ -324,13 +351,18 @@ def test_0002_ends_undeliverable_with_an_error(stack: RunningStack, sent: dict[s
     submitted, undeliverable = wait_for_exactly(stack, message_uuid, ["submitted", "undeliverable"])
 
     assert_all_signed(stack, [submitted, undeliverable])
-    assert_status_body(submitted, message_uuid, case.to, case.sender, "submitted", client_ref=case.client_ref)
+    v1 = case.path == V1
+    assert_status_body(submitted, message_uuid, case.to, case.sender, "submitted", client_ref=case.client_ref, v1=v1)
     assert_status_body(
-        undeliverable, message_uuid, case.to, case.sender, "undeliverable", error_code=code, client_ref=case.client_ref
+        undeliverable, message_uuid, case.to, case.sender, "undeliverable", error_code=code, client_ref=case.client_ref,
+        v1=v1,
     )
     view = lookup(stack, message_uuid)
     assert view["status"] == "undeliverable"
-    assert view["error"] == undeliverable["body"]["error"]
+    error = undeliverable["body"]["error"]
+    assert (str(view["error"]["code"]), view["error"]["reason"]) == (error["title"], error["detail"]) if v1 else (
+        view["error"] == error
+    )
     assert history_statuses(view)[-1] == "undeliverable"
     (report,) = provider_reports_to(stack, case.recipient)
     assert report["report"] == "failed"
@@ -363,7 +395,7 @@ def test_0001_is_one_rejected_webhook_with_the_providers_error(
     (rejected,) = wait_for_exactly(stack, message_uuid, ["rejected"])
 
     assert_signed_for_the_demo_account(stack, rejected)
-    assert_status_body(rejected, message_uuid, case.to, case.sender, "rejected", error_code=code)
+    assert_status_body(rejected, message_uuid, case.to, case.sender, "rejected", error_code=code, v1=case.path == V1)
     view = lookup(stack, message_uuid, "v0.1")
     assert (view["status"], view["error"]["code"]) == ("rejected", code)
     assert provider_reports_to(stack, case.recipient) == []
@@ -382,6 +414,6 @@ def test_a_v1_webhook_url_gets_that_messages_status_webhooks(stack: RunningStack
     for record, status in zip(records, ["submitted", "delivered"]):
         assert record["path"] == WEBHOOK_URL_PATH
         assert record["body"]["status"] == status
-        assert (record["body"]["to"], record["body"]["from"]) == (case.to, case.sender)
+        assert (record["body"]["to"], record["body"]["from"]) == (flat(case.to), flat(case.sender))  # v1 shape
     assert webhooks_for(stack, message_uuid, STATUS_PATH) == []
     assert lookup(stack, message_uuid)["webhook_url"] == sink_base_url(stack) + WEBHOOK_URL_PATH
