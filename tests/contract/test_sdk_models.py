@@ -87,7 +87,7 @@ def sms_cases(context: Context) -> list[Case]:
         webhook_version="v1",
         sms=models.SmsOptions(encoding_type="unicode", content_id="1107160000000001", entity_id="1201160000000001"),
     )
-    pool_to = unique_msisdn()
+    pool_to, long_to = unique_msisdn(), unique_msisdn()
     with_pool = models.Sms(to=pool_to, from_=SMS_SENDER, text="pool", sms=models.SmsOptions(pool_id="pool-1"))
     return [
         Case(
@@ -109,6 +109,13 @@ def sms_cases(context: Context) -> list[Case]:
                 "status-report-req": "1",
                 "client-ref": message_uuid,
             },
+        ),
+        Case(
+            "sms-over-1000-characters",
+            models.Sms(to=long_to, from_=SMS_SENDER, text="x" * 1001),  # the SDK allows 3200
+            "sms",
+            long_to,
+            refusal={"text": "must be at most 1000 characters for sms"},
         ),
         Case(
             "sms-pool-id",
