@@ -322,14 +322,9 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
     return json.loads(out)
 
 
-def test_the_cli_sets_and_changes_the_webhook_version(aws, now, tmp_path: Path, capsys, monkeypatch) -> None:
-    for name in ("AWS_ENDPOINT_URL",):
-        monkeypatch.delenv(name, raising=False)
-    state = tmp_path / "state"
-    state.mkdir()
-    (state / "outputs.json").write_text(json.dumps({"AccountsTableName": "AccountsTable", "ApiHost": "localhost"}))
-    (state / "stack.json").write_text(json.dumps({}))
-    where = ("--local-dir", str(state))
+@pytest.mark.usefixtures("env_restored")
+def test_the_cli_sets_and_changes_the_webhook_version(aws, now, local_dir: Path, tmp_path: Path, capsys) -> None:
+    where = ("--local-dir", str(local_dir))
     created = cli(capsys, "accounts", "create", *where)
     api_key = created["api_key"]
 
