@@ -192,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     apps_update = apps_cmds.add_parser(
         "update", parents=[target, application], help="change an application's webhook URLs or version; prints JSON"
     )
-    apps_update.add_argument("--inbound-url", metavar="URL", help="webhook for inbound messages (default: the account's)")
-    apps_update.add_argument("--status-url", metavar="URL", help="webhook for status updates (default: the account's)")
+    apps_update.add_argument("--inbound-url", metavar="URL", help="webhook for inbound messages; default: the account's")
+    apps_update.add_argument("--status-url", metavar="URL", help="webhook for status updates; default: the account's")
     apps_update.add_argument(
         "--webhook-version", choices=(*WEBHOOK_VERSIONS, DEFAULT_SETTING),
         help=WEBHOOK_VERSION_HELP + "; default removes the choice",

@@ -20,7 +20,13 @@ from local_stack.child import ROOT
 from local_stack.replay import load_webhook, local_stack_target, resign, send
 from tests.support.stack import RunningStack
 from tests.support.stack_requests import unique_msisdn, unique_text
-from tests.support.webhook_checks import POLL_INTERVAL_SECONDS, WEBHOOK_TIMEOUT_SECONDS, provider_reports_to, sink_base_url
+from tests.support.webhook_checks import (
+    POLL_INTERVAL_SECONDS,
+    WEBHOOK_TIMEOUT_SECONDS,
+    bearer_token,
+    provider_reports_to,
+    sink_base_url,
+)
 from tests.support.webhook_schemas import schema_errors
 
 pytestmark = pytest.mark.integration
@@ -45,21 +51,25 @@ def received(stack: RunningStack, path: str, secret: str, match: dict[str, Any])
         body = record["body"]
         if record["path"] != path or not isinstance(body, dict) or any(body.get(k) != v for k, v in match.items()):
             continue
-        token = record["headers"].get("Authorization", record["headers"].get("authorization", "")).removeprefix("Bearer ")
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"verify_iat": False})
+        claims = jwt.decode(bearer_token(record), secret, algorithms=["HS256"], options={"verify_iat": False})
         assert claims["payload_hash"] == hashlib.sha256(record["raw_body"].encode("utf-8")).hexdigest()
         bodies.append(body)
     return bodies
 
 
-def wait_for(stack: RunningStack, path: str, secret: str, match: dict[str, Any], status: str | None = None) -> list[dict[str, Any]]:
+def wait_for(
+    stack: RunningStack, path: str, secret: str, match: dict[str, Any], status: str | None = None
+) -> list[dict[str, Any]]:
+    """``received`` once it has a body (with ``status``, when given)."""
     def found() -> list[dict[str, Any]] | None:
         bodies = received(stack, path, secret, match)
         if status is None:
             return bodies or None
         return bodies if any(body.get("status") == status for body in bodies) else None
 
-    return stack.wait_for(found, timeout=WEBHOOK_TIMEOUT_SECONDS, interval=POLL_INTERVAL_SECONDS, what=f"{path} {match}")
+    return stack.wait_for(
+        found, timeout=WEBHOOK_TIMEOUT_SECONDS, interval=POLL_INTERVAL_SECONDS, what=f"webhooks at {path} with {match}"
+    )
 
 
 def test_a_v1_application_gets_v1_bodies_and_a_v0_1_client_still_gets_2018_ones(stack: RunningStack) -> None:
@@ -120,7 +130,8 @@ def test_a_v1_application_gets_v1_bodies_and_a_v0_1_client_still_gets_2018_ones(
     data = json.loads(sample.body)
     data["msisdn"] = sender
     target = local_stack_target(stack.local_dir)
-    signed = resign(replace(sample, body=json.dumps(data).encode("utf-8")), target.channels, new_ids=True, sms_number=number)
+    from_sender = replace(sample, body=json.dumps(data).encode("utf-8"))
+    signed = resign(from_sender, target.channels, new_ids=True, sms_number=number)
     assert send(signed, target.api_url).status == 200
     (inbound,) = wait_for(stack, "/hooks-v1/inbound", secret, {"from": sender})
     assert schema_errors("v1", "inbound", "sms", inbound) == [], inbound

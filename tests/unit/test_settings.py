@@ -73,7 +73,8 @@ def test_all_problems_are_named_at_once_with_the_function() -> None:
 
 def test_optional_variables_keep_their_defaults_and_lists_are_split() -> None:
     loaded = load_settings(NotifierSettings, {
-        "MESSAGES_TABLE": "m", "WORKFLOWS_TABLE": "w", "ACCOUNTS_TABLE": "a", "OUTBOUND_QUEUE_URL": "o", "NOTIFY_QUEUE_URL": "n",
+        "MESSAGES_TABLE": "m", "WORKFLOWS_TABLE": "w", "ACCOUNTS_TABLE": "a", "OUTBOUND_QUEUE_URL": "o",
+        "NOTIFY_QUEUE_URL": "n",
         "NOTIFY_DLQ_URL": "d", "ALLOWED_PRIVATE_WEBHOOK_HOSTS": "sink:8080, ,localhost",
     })
     assert loaded.allowed_private_webhook_hosts == ("sink:8080", "localhost")

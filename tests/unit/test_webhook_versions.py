@@ -65,13 +65,23 @@ def inbound_webhook(record: dict[str, Any]) -> dict[str, Any]:
     return notification.body
 
 
+# (from, to) of an outbound message per channel, as stored.
+ENDPOINTS = {
+    "sms": ({"type": "sms", "number": "447700900001"}, {"type": "sms", "number": "447700900000"}),
+    "messenger": ({"type": "messenger", "id": "107083064136738"}, {"type": "messenger", "id": "1234567890"}),
+    "viber_service_msg": (
+        {"type": "viber_service_msg", "id": "16273"}, {"type": "viber_service_msg", "number": "447700900000"}
+    ),
+}
+
+
 def outbound(channel: str = "messenger", api_version: str = "v0.1", **extra: Any) -> dict[str, Any]:
-    address = {"sms": "number", "messenger": "id", "viber_service_msg": "number"}[channel]
+    sender, recipient = ENDPOINTS[channel]
     return {
         "message_uuid": "aaaaaaaa-bbbb-4ccc-8ddd-000000000001",
         "channel": channel,
-        "from": {"type": channel, "id" if channel != "sms" else "number": "107083064136738" if channel != "sms" else "447700900001"},
-        "to": {"type": channel, address: "447700900000" if address == "number" else "1234567890"},
+        "from": sender,
+        "to": recipient,
         "api_version": api_version,
         "api_key": "abcd1234",
         **extra,
@@ -154,12 +164,15 @@ def test_a_step_of_a_v1_failover_carries_the_workflow_object() -> None:
 
 
 def inbound_record(channel: str = "messenger", **extra: Any) -> dict[str, Any]:
+    ours, user = ENDPOINTS[channel]
+    if channel == "sms":
+        user = {"type": "sms", "number": "447700900003"}
     record = {
         "message_uuid": "bbbbbbbb-cccc-4ddd-8eee-000000000001",
         "direction": "inbound",
         "channel": channel,
-        "from": {"type": channel, "id": "1234567890"} if channel != "sms" else {"type": "sms", "number": "447700900003"},
-        "to": {"type": channel, "id": "107083064136738"} if channel != "sms" else {"type": "sms", "number": "447700900001"},
+        "from": user,
+        "to": ours,
         "content": {"type": "text", "text": "hello there"},
         "timestamp": OCCURRED,
         "api_key": "abcd1234",

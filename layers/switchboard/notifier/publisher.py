@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from switchboard import clock
-from switchboard.domain.notification import INBOUND_KIND, INBOUND_URL, STATUS_KIND, Notification, owner_target, status_target
+from switchboard.domain.notification import (
+    INBOUND_KIND,
+    INBOUND_URL,
+    STATUS_KIND,
+    Notification,
+    owner_target,
+    status_target,
+)
 from switchboard.domain.webhook_bodies import inbound_body_for, record_webhook_version, sms_extras_of, status_body_for
 from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION, status_notification
 

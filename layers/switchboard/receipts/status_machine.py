@@ -33,8 +33,8 @@ it: the record becomes ``submitted`` with the receipt's provider id indexed (its
 then the receipt applies as usual. If the record is still ``accepted``/``sending`` (the receipt
 outran the sender's own outcome write), the webhook answers 503 so the provider resends it later.
 If it is ``submitted`` or later under the same provider id (the index lagging), the receipt applies.
-Anything else (a later part of a long SMS the index does not show yet, a message rejected once its window ran out, another
-channel) stays ``unknown_message``.
+Anything else (a later part of a long SMS the index does not show yet, a message rejected once
+its window ran out, another channel) stays ``unknown_message``.
 """
 from __future__ import annotations
 
