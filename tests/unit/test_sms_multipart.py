@@ -168,6 +168,29 @@ def test_a_part_receipt_without_our_reference_is_found_through_its_index_item(aw
     assert MessagesTable().get(UUID)["status"] == "delivered"
 
 
+class LaggingIndex(MessagesTable):
+    """The ProviderRefIndex before it caught up with the send: it finds nothing yet."""
+
+    def message_uuids_by_provider_ref(self, provider_ref: str) -> list[str]:
+        return []
+
+
+def test_part_receipts_that_outrun_the_index_are_found_through_our_reference(aws, now) -> None:
+    submit(three_parts())
+    lagging = StatusService(LaggingIndex(), Notifications())
+
+    effects = [lagging.apply_receipt(receipt(part)).effect for part in (1, 2, 0)]
+
+    assert effects == [ReceiptEffect.PART_DELIVERED, ReceiptEffect.PART_DELIVERED, ReceiptEffect.APPLIED]
+    assert MessagesTable().get(UUID)["delivered_parts"] == {"0", "1", "2"}
+    # Without our reference and without the index there is nothing to go by.
+    assert lagging.apply_receipt(receipt(1, client_ref=None)).effect is ReceiptEffect.UNKNOWN_MESSAGE
+    # A provider id that is not one of the message's parts is not taken for one.
+    stranger = StatusReceipt(channel=Channel.SMS, provider_message_id="0A00000000STRANGE", status="delivered",
+                             occurred_at=T0 + 40, client_ref=UUID)
+    assert lagging.apply_receipt(stranger).effect is ReceiptEffect.UNKNOWN_MESSAGE
+
+
 def test_a_single_sms_is_delivered_by_its_one_receipt_as_before(aws, now) -> None:
     record = submit(SendResult(SendOutcome.ACCEPTED, provider_message_id=PART_IDS[0]))
     assert "sms_part_count" not in record

@@ -33,8 +33,9 @@ it: the record becomes ``submitted`` with the receipt's provider id indexed (its
 then the receipt applies as usual. If the record is still ``accepted``/``sending`` (the receipt
 outran the sender's own outcome write), the webhook answers 503 so the provider resends it later.
 If it is ``submitted`` or later under the same provider id (the index lagging), the receipt applies.
-Anything else (a later part of a long SMS the index does not show yet, a message rejected once
-its window ran out, another channel) stays ``unknown_message``.
+A later part of a multipart SMS the index does not show yet is found by reading the message's part
+index items. Anything else (a message rejected once its window ran out, another channel) stays
+``unknown_message``.
 """
 from __future__ import annotations
 
@@ -48,7 +49,13 @@ from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
 from switchboard.notifier.outbox import NotificationInProgress, Outbox, OutboxRecords, Publisher, Republish
 from switchboard.observability import logger
 from switchboard.domain.message import Channel
-from switchboard.domain.message_record import DELIVERED_PARTS, SMS_PART_COUNT, StatusWriteOutcome, split_part_key
+from switchboard.domain.message_record import (
+    DELIVERED_PARTS,
+    SMS_PART_COUNT,
+    StatusWriteOutcome,
+    part_key,
+    split_part_key,
+)
 from switchboard.domain.outbox_markers import status_notification
 
 __all__ = ["NotificationInProgress", "ReceiptEffect", "ReceiptResult", "StatusService"]
@@ -163,6 +170,17 @@ class StatusService:
             raise ServiceUnavailable("The message's send outcome is not recorded yet; resend the receipt.")
         if record.get("provider_message_id") == receipt.provider_message_id:
             return [message_uuid]
+        return self._later_part(message_uuid, record, receipt)
+
+    def _later_part(self, message_uuid: str, record: dict[str, Any], receipt: StatusReceipt) -> list[str]:
+        """The index item of the later part ``receipt`` is about, read directly (the index lagging).
+
+        Only a multipart SMS has such items; one consistent read per later part, on this rare path only.
+        """
+        for part in range(1, int(record.get(SMS_PART_COUNT) or 1)):
+            item = self.records.get(part_key(message_uuid, part))
+            if item is not None and item.get("provider_ref") == receipt.provider_ref:
+                return [part_key(message_uuid, part)]
         return []
 
     def apply_watermark(self, receipt: WatermarkReceipt) -> list[ReceiptResult]:
