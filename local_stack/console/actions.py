@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -162,26 +162,37 @@ class ConsoleActions:
             webhook = resign(webhook_from_provider_body(json.dumps(body)), channels, sms_number=sender)
         return self._deliver(webhook)
 
-    def receipt(self, record: Mapping[str, Any], status: str) -> dict[str, Any]:
+    def receipt(self, record: Mapping[str, Any], status: str, later_part_ids: Sequence[str] = ()) -> dict[str, Any]:
+        """The provider's receipt for the message; for a multipart SMS one per part, as the SMS API sends
+        them (``later_part_ids``: the provider ids after the first). The last exchange is returned,
+        with ``parts`` the number of receipts sent."""
         if status not in RECEIPTS:
             raise InvalidAction(f"status must be one of {', '.join(RECEIPTS)}")
         offered = self._receipt_availability(record, status)
         if not offered.available:
             raise ActionRefused(offered.reason)
         provider = PROVIDER_OF_CHANNEL[str(record["channel"])]
-        report = ScheduledReport(
-            provider=provider,
-            status=status,  # type: ignore[arg-type]
-            due_at=datetime.fromtimestamp(self._clock(), timezone.utc),
-            message_id=str(record["provider_message_id"]),
-            recipient=address(record.get("to")),
-            sender=address(record.get("from")),
-            client_ref=str(record["message_uuid"]) if provider == "sms" else None,
-        )
-        webhook = report_webhook(report, report_secrets(self._channels()))
-        if webhook is None:  # the simulators send no such receipt either
-            raise ActionRefused(f"{provider} sends no {status} receipt")
-        return self._deliver(_captured(webhook))
+        message_ids = [str(record["provider_message_id"])] + (list(later_part_ids) if provider == "sms" else [])
+        secrets_ = report_secrets(self._channels())
+        webhooks = []
+        for message_id in message_ids:
+            report = ScheduledReport(
+                provider=provider,
+                status=status,  # type: ignore[arg-type]
+                due_at=datetime.fromtimestamp(self._clock(), timezone.utc),
+                message_id=message_id,
+                recipient=address(record.get("to")),
+                sender=address(record.get("from")),
+                client_ref=str(record["message_uuid"]) if provider == "sms" else None,
+            )
+            webhook = report_webhook(report, secrets_)
+            if webhook is None:  # the simulators send no such receipt either
+                raise ActionRefused(f"{provider} sends no {status} receipt")
+            webhooks.append(webhook)
+        exchange: dict[str, Any] = {}
+        for webhook in webhooks:
+            exchange = self._deliver(_captured(webhook))
+        return {**exchange, "parts": len(webhooks)}
 
     def _messenger_message(self, page_id: str, psid: str, text: str) -> dict[str, Any]:
         now_ms = int(self._clock() * 1000)

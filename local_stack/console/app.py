@@ -309,7 +309,8 @@ class Console:
             if action == "reply":
                 result = stack.actions.reply(record, body.get("text"))  # type: ignore[arg-type]
             else:
-                result = stack.actions.receipt(record, body.get("status"))  # type: ignore[arg-type]
+                part_ids = stack.tables.sms_part_ids(record)
+                result = stack.actions.receipt(record, body.get("status"), part_ids)  # type: ignore[arg-type]
         except InvalidAction as exc:
             return problem(400, "Bad Request", str(exc))
         except ActionRefused as exc:

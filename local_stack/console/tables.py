@@ -15,6 +15,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from local_stack.console.state import StackState
 from local_stack.template import LOCAL_REGION
+from switchboard.domain.message_record import SMS_PART_COUNT, part_key
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 _deserializer = TypeDeserializer()
@@ -55,6 +56,15 @@ class StackTables:
 
     def message(self, message_uuid: str) -> dict[str, Any] | None:
         return self._get(self.state.messages_table, "message_uuid", message_uuid)
+
+    def sms_part_ids(self, record: dict[str, Any]) -> list[str]:
+        """The provider ids of a multipart SMS's later parts, from their index items (none for one part)."""
+        ids = []
+        for part in range(1, int(record.get(SMS_PART_COUNT) or 1)):
+            item = self.message(part_key(str(record["message_uuid"]), part))
+            if item and isinstance(item.get("provider_ref"), str):
+                ids.append(item["provider_ref"].partition("#")[2])
+        return ids
 
     def workflows(self) -> list[dict[str, Any]]:
         return list(self._scan(self.state.workflows_table))

@@ -551,6 +551,23 @@ def test_receipts_are_the_providers_signed_webhooks_for_the_message(
     assert check(body, webhook.headers)
 
 
+def test_a_multipart_sms_is_reported_on_part_by_part(api: Api) -> None:
+    api.put_messages(
+        outbound("m-long", "sms", {"type": "sms", "number": "447700900000"}, "x" * 400, provider_message_id="P0",
+                 sms_part_count=3),
+        {"message_uuid": "sms-part#m-long#1", "provider_ref": "sms#P1", "part_of": "m-long"},
+        {"message_uuid": "sms-part#m-long#2", "provider_ref": "sms#P2", "part_of": "m-long"},
+    )
+
+    result = api.post("/_console/api/messages/m-long/receipts", {"status": "delivered"})
+
+    assert result["parts"] == 3
+    reported = [dict(parse_qsl(webhook.body.decode())) for webhook in api.sent]
+    assert [(body["messageId"], body["client-ref"], body["status"]) for body in reported] == [
+        ("P0", "m-long", "delivered"), ("P1", "m-long", "delivered"), ("P2", "m-long", "delivered")
+    ]
+
+
 def test_actions_that_do_not_apply_are_refused_with_the_reason_and_shown_so(api: Api) -> None:
     api.put_messages(
         outbound("m-msgr", "messenger", {"type": "messenger", "id": "1234567890"}, "hi", provider_message_id="mid.1"),
