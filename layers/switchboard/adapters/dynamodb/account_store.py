@@ -167,6 +167,8 @@ class AccountStore:
         """
         if version is not None:
             checked_version(version)
+        if not _plausible_id(api_key):
+            raise UnknownAccount(f"no account with api key {api_key!r}")
 
         def change(item: dict[str, Any]) -> _Update:
             values: dict[str, Any] = {":at": clock.iso()}
@@ -272,6 +274,8 @@ class AccountStore:
             raise ValueError(f"nothing to change, or not a setting of an application: {', '.join(unknown) or '-'}")
         if changes.get("webhook_version") is not None:
             checked_version(str(changes["webhook_version"]))
+        if not _plausible_id(application_id):
+            raise _unknown_application(application_id)
 
         def change(item: dict[str, Any]) -> _Update:
             sets, removes, values = ["settings_changed_at = :at"], [], {":at": clock.iso()}
