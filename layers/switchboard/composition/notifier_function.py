@@ -14,7 +14,7 @@ from switchboard.adapters.dynamodb.account_store import AccountStore
 from switchboard.adapters.dynamodb.messages_table import MessagesTable
 from switchboard.adapters.sqs.batch_runner import BatchRunner, Ordering
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
-from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster
+from switchboard.adapters.webhook_http.webhook_poster import ATTEMPT_SECONDS, WebhookPoster
 from switchboard.auth.authenticator import Authenticator
 from switchboard.domain.notification import Notification
 from switchboard.notifier.delivery import Notifier
@@ -45,7 +45,7 @@ def services() -> NotifierServices:
         queues=NotifyQueue(aws_clients.client("sqs"), s.notify_queue_url, s.notify_dlq_url),
         attempts=MessagesTable(dynamodb, s.messages_table, s.retention_seconds),
     )
-    return NotifierServices(handler=DeliveryHandler(notifier), runner=notifier_runner())
+    return NotifierServices(handler=DeliveryHandler(notifier, ATTEMPT_SECONDS), runner=notifier_runner())
 
 
 def notifier_runner() -> BatchRunner[Notification]:
