@@ -12,10 +12,8 @@ import dataclasses
 import heapq
 import itertools
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from switchboard.notifier.delivery import DeliveryOutcome, Notifier
 from switchboard.notifier.delivery_handler import DeliveryHandler
 from switchboard.notifier.targets import WebhookTargets
 from tests.support.clock import T0
+from tests.support.webhook_receiver import Answer, Script, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 24 * 3600
@@ -40,88 +39,16 @@ DOCUMENTED_DELAYS = [5, 10, 20, 40, 80, 160, 320, 640] + [900] * 94  # docs/webh
 FAST_READ_TIMEOUT = 0.3  # the tests' read timeout (15 s deployed): a "slow" receiver waits past it
 
 
-# ---------------------------------------------------------------------------- a receiver the test scripts
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int = 200
-    delay: float = 0.0  # seconds before answering
-    location: str | None = None
-
-
-@dataclass(frozen=True)
-class Received:
-    number: int  # 1-based, in arrival order
-    at: float  # on the injected clock
-    body: bytes
-    status: int  # what the receiver answered (late or not)
-
-
-class Receiver:
-    """An HTTP endpoint on 127.0.0.1: ``script(n)`` says how to answer its n-th request. ``stop`` refuses connections."""
-
-    def __init__(self, script: Callable[[int], Answer] = lambda n: Answer()) -> None:
-        self.script = script
-        self.received: list[Received] = []
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self.port = 0
-
-    def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver._lock:
-                    number = len(receiver.received) + 1
-                    answer = receiver.script(number)
-                    receiver.received.append(Received(number, clock.now(), body, answer.status))
-                threading.Event().wait(answer.delay)
-                try:
-                    self.send_response(answer.status)
-                    if answer.location:
-                        self.send_header("Location", answer.location)
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"ok")
-                except OSError:
-                    pass  # the notifier stopped waiting (read timeout)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/webhooks/status"
-
-    def answered_2xx(self) -> list[Received]:
-        return [r for r in self.received if 200 <= r.status < 300]
-
-
 @pytest.fixture
-def receivers() -> Iterator[list[Receiver]]:
-    started: list[Receiver] = []
+def receivers() -> Iterator[list[WebhookReceiver]]:
+    started: list[WebhookReceiver] = []
     yield started
     for receiver in started:
         receiver.stop()
 
 
-def receiver(receivers: list[Receiver], script: Callable[[int], Answer] = lambda n: Answer()) -> Receiver:
-    started = Receiver(script).start()
+def receiver(receivers: list[WebhookReceiver], script: Script = lambda n, body: Answer()) -> WebhookReceiver:
+    started = WebhookReceiver(script).start()
     receivers.append(started)
     return started
 
@@ -230,10 +157,10 @@ def delays(times: list[float]) -> list[float]:
 def test_a_receiver_down_for_several_rounds_gets_the_event_once_when_it_is_back(now, receivers) -> None:
     endpoint = receiver(receivers)
     endpoint.stop()  # connection refused
-    wiring = wire(endpoint.url)
+    wiring = wire(endpoint.url())
 
     def back_after_a_minute(at: float) -> None:
-        if at - T0 >= 60 and endpoint._server is None:
+        if at - T0 >= 60 and not endpoint.running:
             endpoint.start()
 
     times = run_schedule(wiring, status_event(), back_after_a_minute)
@@ -252,8 +179,8 @@ def test_a_receiver_down_for_several_rounds_gets_the_event_once_when_it_is_back(
 
 
 def test_a_receiver_answering_5xx_then_2xx_is_not_called_again(now, receivers) -> None:
-    endpoint = receiver(receivers, lambda n: Answer(503 if n <= 3 else 200))
-    wiring = wire(endpoint.url)
+    endpoint = receiver(receivers, lambda n, body: Answer(503 if n <= 3 else 200))
+    wiring = wire(endpoint.url())
 
     times = run_schedule(wiring, status_event())
 
@@ -265,8 +192,8 @@ def test_a_receiver_answering_5xx_then_2xx_is_not_called_again(now, receivers) -
 
 @pytest.mark.parametrize("status", [400, 404, 410, 429, 500, 503])
 def test_4xx_and_5xx_follow_the_same_schedule_for_24_hours_then_the_dlq_and_the_history(now, receivers, status) -> None:
-    endpoint = receiver(receivers, lambda n: Answer(status))
-    wiring = wire(endpoint.url)
+    endpoint = receiver(receivers, lambda n, body: Answer(status))
+    wiring = wire(endpoint.url())
 
     times = run_schedule(wiring, status_event())
 
@@ -285,8 +212,8 @@ def test_4xx_and_5xx_follow_the_same_schedule_for_24_hours_then_the_dlq_and_the_
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_is_never_followed_and_counts_as_a_failure(now, receivers, status) -> None:
     internal = receiver(receivers)  # what the redirect points at: a host the SSRF guard never checked
-    endpoint = receiver(receivers, lambda n: Answer(status, location=internal.url) if n <= 2 else Answer(200))
-    wiring = wire(endpoint.url)
+    endpoint = receiver(receivers, lambda n, body: Answer(status, location=internal.url()) if n <= 2 else Answer(200))
+    wiring = wire(endpoint.url())
 
     times = run_schedule(wiring, status_event())
 
@@ -306,8 +233,8 @@ def test_a_receiver_slower_than_the_read_timeout_gets_the_event_again(now, recei
     The receiver processed every copy, and each is the same bytes with the same ``message_uuid``
     and ``status``: the key a receiver de-duplicates on (docs/webhooks.md).
     """
-    endpoint = receiver(receivers, lambda n: Answer(200, delay=FAST_READ_TIMEOUT + 0.5 if n <= 2 else 0.0))
-    wiring = wire(endpoint.url)
+    endpoint = receiver(receivers, lambda n, body: Answer(200, delay=FAST_READ_TIMEOUT + 0.5 if n <= 2 else 0.0))
+    wiring = wire(endpoint.url())
 
     times = run_schedule(wiring, status_event())
 
@@ -321,8 +248,8 @@ def test_a_receiver_slower_than_the_read_timeout_gets_the_event_again(now, recei
 
 
 def test_a_receiver_that_never_answers_in_time_ends_in_the_dlq_after_24_hours(now, receivers) -> None:
-    endpoint = receiver(receivers, lambda n: Answer(200, delay=FAST_READ_TIMEOUT + 0.2))
-    wiring = wire(endpoint.url, read_timeout=0.05)
+    endpoint = receiver(receivers, lambda n, body: Answer(200, delay=FAST_READ_TIMEOUT + 0.2))
+    wiring = wire(endpoint.url(), read_timeout=0.05)
     wiring.notifier.schedule = dataclasses.replace(wiring.notifier.schedule, window=3600)  # 1 h: fewer real waits
 
     times = run_schedule(wiring, status_event())
@@ -397,7 +324,7 @@ def test_webhooks_a_receiver_answered_2xx_are_not_sent_again_when_the_invocation
     timeout = notifier_timeout()
     assert timeout >= ATTEMPT_SECONDS + 5  # else every webhook would be postponed forever
     endpoint = receiver(receivers)
-    wiring = wire(endpoint.url)
+    wiring = wire(endpoint.url())
     wiring.notifier.poster = SlowPoster(wiring.notifier.poster, seconds=12)
     handler = DeliveryHandler(wiring.notifier, ATTEMPT_SECONDS)  # without it: each status 10 times
     pending = [status_event(s) for s in ("submitted", "delivered", "read")]
