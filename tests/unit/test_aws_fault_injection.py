@@ -65,7 +65,6 @@ def test_a_chosen_write_fails_through_the_sdks_retries_applied_or_not(faulty: Aw
         with pytest.raises(ClientError) as failed:
             client.put_item(TableName=TABLE, Item={"k": {"S": f"item-{n}"}})
         assert failed.value.response["Error"]["Code"] == "InternalServerError"
-        assert failed.value.response["ResponseMetadata"]["RetryAttempts"] == 3  # Config max_attempts counts retries: all 4 failed
     counts = set_rate(faulty, 0.0)
 
     applied = client.scan(TableName=TABLE)["Items"]  # reads are never failed
