@@ -5,12 +5,19 @@ allowance), served by a receiver this test scripts. The retry schedule runs for 
 10 s), so this is the short path: a receiver answering 5xx for two rounds, one refusing
 connections until the test brings it back, and one redirecting to another local host. The
 24-hour schedule, the DLQ and slow receivers are proven on an injected clock in
-``tests/unit/test_webhook_receivers.py``.
+``tests/unit/test_webhook_receivers.py``. Last, a given-up webhook is listed and replayed from the
+NotifyDLQ with ``switchboard dlq`` as an operator runs it.
 """
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +26,7 @@ from tests.support.stack import RunningStack
 from tests.support.stack_requests import SendRequest, lookup, post_messages, unique_msisdn, unique_text
 from tests.support.webhook_receiver import Answer, WebhookReceiver
 
+ROOT = Path(__file__).resolve().parents[2]
 SMS_SENDER = "447700900001"
 # Two failed rounds (5 s and 10 s apart) plus the queues' round trips on a busy machine.
 SCHEDULE_TIMEOUT_SECONDS = 60.0
@@ -123,3 +131,45 @@ def test_no_receiver_got_a_webhook_again_after_answering_2xx(stack, receivers, s
         answered = submitted_webhooks(receivers[name], uuid)
         assert answered[-1] == 200 and answered.count(200) == 1, name
         assert webhook_attempts(stack, uuid)[-1]["outcome"] == "delivered"
+
+
+def switchboard_cli(stack: RunningStack, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as an operator runs it, against the shared stack's state directory."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers"), str(ROOT)])}
+    env.pop("AWS_ENDPOINT_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", *argv, "--local-dir", str(stack.local_dir)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+
+
+def test_a_given_up_webhook_is_listed_and_redriven_from_the_dlq_with_the_cli(stack) -> None:
+    receiver = WebhookReceiver().start()
+    try:
+        message_uuid = str(uuid.uuid4())
+        given_up = {
+            "kind": "status", "message_uuid": message_uuid, "notification": "status:submitted",
+            "body": {"message_uuid": message_uuid, "status": "submitted", "timestamp": "2026-09-21T14:13:20.000Z"},
+            "target": {"api_key": stack.api_key, "url_kind": "status", "webhook_url": receiver.url(host="localhost")},
+            "attempt": 103, "first_attempt_at": time.time() - 25 * 3600, "gave_up_at": "2026-09-22T14:13:20.000Z",
+        }
+        sqs = stack.boto3_client("sqs")
+        sqs.send_message(QueueUrl=stack.outputs()["NotifyDLQUrl"], MessageBody=json.dumps(given_up))
+
+        listed = switchboard_cli(stack, "dlq", "list", "--queue", "NotifyDLQ", "--max", "50", "--json")
+        assert listed.returncode == 0, listed.stderr
+        (notify,) = json.loads(listed.stdout)["dead_letter_queues"]
+        summaries = [m["summary"] for m in notify["messages"]]
+        assert {"kind": "status", "message_uuid": message_uuid, "webhook": "status:submitted", "api_key": stack.api_key,
+                "attempt": 103, "gave_up_at": "2026-09-22T14:13:20.000Z"} in summaries
+
+        redriven = switchboard_cli(stack, "dlq", "redrive", "--queue", "NotifyDLQ", "--json")
+        assert redriven.returncode == 0, redriven.stderr
+        (report,) = json.loads(redriven.stdout)["redriven"]
+        assert report["method"] == "copy" and report["moved"] >= 1 and report["failed"] == 0
+
+        stack.wait_for(lambda: receiver.answered_2xx(), timeout=SCHEDULE_TIMEOUT_SECONDS, what="the redriven webhook")
+        time.sleep(2)  # nothing else follows
+        assert [json.loads(r.body)["message_uuid"] for r in receiver.received] == [message_uuid]
+    finally:
+        receiver.stop()
