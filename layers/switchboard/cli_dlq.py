@@ -20,6 +20,21 @@ from typing import Any
 
 DEFAULT_LIST_MAX = 10
 METHODS = ("auto", "native", "copy")
+OUTPUTS_FILE = "outputs.json"  # in the local stack's state directory
+
+
+class DlqError(ValueError):
+    """A problem the CLI reports as one ``switchboard: error: ...`` line (exit status 1)."""
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def add_parser(commands: Any, target: argparse.ArgumentParser, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -37,13 +52,13 @@ def add_parser(commands: Any, target: argparse.ArgumentParser, parser_class: typ
         help="each DLQ's depth; with --queue also its messages, which stay in the queue",
     )
     listing.add_argument(
-        "--max", type=int, metavar="N", default=DEFAULT_LIST_MAX,
+        "--max", type=positive, metavar="N", default=DEFAULT_LIST_MAX,
         help=f"with --queue: at most N messages (default {DEFAULT_LIST_MAX})",
     )
     redrive = dlq_cmds.add_parser(
         "redrive", parents=[target, options], help="move DLQ messages back to the queue they came from",
     )
-    redrive.add_argument("--max", type=int, metavar="N", help="move at most N messages per DLQ (copy method)")
+    redrive.add_argument("--max", type=positive, metavar="N", help="move at most N messages per DLQ (copy method)")
     redrive.add_argument(
         "--method", choices=METHODS, default="auto",
         help="native: SQS StartMessageMoveTask; copy: receive, send, delete; auto (default): native on AWS "
@@ -52,22 +67,19 @@ def add_parser(commands: Any, target: argparse.ArgumentParser, parser_class: typ
 
 
 def run(args: argparse.Namespace, target: Any) -> str:
-    """The command's output; prints the report and raises ``CliError`` when some message was not moved."""
+    """The command's output; prints the report and raises ``DlqError`` when some message was not moved."""
     from switchboard.adapters import aws_clients
     from switchboard.adapters.sqs import dead_letters
-    from switchboard.cli import CliError, UsageError
 
-    if args.max is not None and args.max < 1:
-        raise UsageError("--max must be at least 1")
     client = aws_clients.client("sqs")
     queues = dead_letters.find_dead_letter_queues(client, stack_outputs(target))
     if not queues:
-        raise CliError("the stack's outputs name no queue with a dead-letter queue")
+        raise DlqError("the stack's outputs name no queue with a dead-letter queue")
     if args.queue:
         queues = [q for q in queues if q.matches(args.queue)]
         if not queues:
             known = ", ".join(q.name for q in dead_letters.find_dead_letter_queues(client, stack_outputs(target)))
-            raise CliError(f"no dead-letter queue {args.queue!r}; the stack has {known}")
+            raise DlqError(f"no dead-letter queue {args.queue!r}; the stack has {known}")
     if args.command == "list":
         return _list(args, client, queues)
     method = args.method
@@ -76,27 +88,30 @@ def run(args: argparse.Namespace, target: Any) -> str:
     try:
         reports = [dead_letters.move_back(client, q, args.max, method) for q in queues]
     except (ValueError, dead_letters.MoveTaskUnsupported) as exc:
-        raise CliError(str(exc)) from None
+        raise DlqError(str(exc)) from None
     output = json.dumps({"redriven": [r.to_dict() for r in reports]}, indent=2) if args.json else _redrive_text(reports, queues)
     not_moved = sum(r.failed for r in reports)
     if not_moved:
         print(output)
-        raise CliError(f"{not_moved} message(s) could not be sent back and stay in the dead-letter queue")
+        raise DlqError(f"{not_moved} message(s) could not be sent back and stay in the dead-letter queue")
     return output
 
 
 def stack_outputs(target: Any) -> dict[str, str]:
     """The stack's outputs: the local stack's ``outputs.json``, or ``describe-stacks`` of ``--stack-name``."""
-    from switchboard.cli import CliError, _read_json
-
     if target.local_dir is not None:
-        return {k: v for k, v in _read_json(Path(target.local_dir) / "outputs.json").items() if isinstance(v, str)}
+        path = Path(target.local_dir) / OUTPUTS_FILE
+        try:
+            outputs = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DlqError(f"cannot read {path}: {exc}") from None
+        return {k: v for k, v in outputs.items() if isinstance(v, str)} if isinstance(outputs, dict) else {}
     import boto3
 
     try:
         stacks = boto3.session.Session().client("cloudformation").describe_stacks(StackName=target.stack_name)["Stacks"]
     except Exception as exc:
-        raise CliError(f"stack {target.stack_name}: {exc}") from None
+        raise DlqError(f"stack {target.stack_name}: {exc}") from None
     return {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs") or [])} if stacks else {}
 
 

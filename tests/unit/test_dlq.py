@@ -274,4 +274,4 @@ def test_cli_names_the_dlqs_when_the_queue_is_unknown(capsys, local_dir) -> None
     assert code == 1 and out == ""
     assert err == "switchboard: error: no dead-letter queue 'Nope'; the stack has NotifyDLQ, OutboundDLQ, WorkflowEventsDLQ\n"
     code, _, err = cli(capsys, "dlq", "redrive", "--local-dir", str(local_dir), "--max", "0")
-    assert code == 2 and "--max must be at least 1" in err
+    assert code == 2 and "--max: must be at least 1" in err
