@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -212,24 +210,13 @@ def test_auto_falls_back_to_copy_where_sqs_has_no_move_task(sqs, queues) -> None
 
 
 @pytest.fixture
-def local_dir(tmp_path: Path, aws) -> Path:
+def outputs_dir(tmp_path: Path, aws, env_restored) -> Path:
+    """A local stack's state directory with every output of the template (the DLQs are found from them)."""
     state = tmp_path / "state"
     state.mkdir()
     (state / "outputs.json").write_text(json.dumps(outputs(aws.template, aws.local)))
     (state / "stack.json").write_text(json.dumps({}))
     return state
-
-
-@pytest.fixture(autouse=True)
-def env_restored() -> Iterator[None]:
-    names = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-    saved = {name: os.environ.get(name) for name in names}
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -238,28 +225,28 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_cli_lists_every_dlq_and_one_queues_messages(capsys, sqs, queues, local_dir) -> None:
+def test_cli_lists_every_dlq_and_one_queues_messages(capsys, sqs, queues, outputs_dir) -> None:
     put(sqs, queues["NotifyDLQ"].url, [notification_body("m-1"), notification_body("m-2")])
 
-    code, out, err = cli(capsys, "dlq", "list", "--local-dir", str(local_dir), "--json")
+    code, out, err = cli(capsys, "dlq", "list", "--local-dir", str(outputs_dir), "--json")
     assert (code, err) == (0, "")
     rows = {row["queue"]: row for row in json.loads(out)["dead_letter_queues"]}
     assert set(rows) == {"NotifyDLQ", "OutboundDLQ", "WorkflowEventsDLQ"}
     assert (rows["NotifyDLQ"]["visible"], rows["OutboundDLQ"]["visible"]) == (2, 0)
     assert "messages" not in rows["NotifyDLQ"]
 
-    code, out, err = cli(capsys, "dlq", "list", "--local-dir", str(local_dir), "--queue", "notifyqueue", "--max", "1")
+    code, out, err = cli(capsys, "dlq", "list", "--local-dir", str(outputs_dir), "--queue", "notifyqueue", "--max", "1")
     assert (code, err) == (0, "")
     assert "NotifyDLQ: 1 message(s) shown, left in the queue" in out
     assert "webhook=status:delivered" in out and "api_key=abcd1234" in out
     assert dead_letters.depth(sqs, queues["NotifyDLQ"])["visible"] == 2
 
 
-def test_cli_redrives_one_queue(capsys, sqs, queues, local_dir) -> None:
+def test_cli_redrives_one_queue(capsys, sqs, queues, outputs_dir) -> None:
     put(sqs, queues["NotifyDLQ"].url, [notification_body("m-1")])
     put(sqs, queues["OutboundDLQ"].url, [json.dumps({"message_uuid": "m-2"})])
 
-    code, out, err = cli(capsys, "dlq", "redrive", "--local-dir", str(local_dir), "--queue", "NotifyDLQ", "--json")
+    code, out, err = cli(capsys, "dlq", "redrive", "--local-dir", str(outputs_dir), "--queue", "NotifyDLQ", "--json")
 
     assert (code, err) == (0, "")
     assert json.loads(out) == {
@@ -269,9 +256,9 @@ def test_cli_redrives_one_queue(capsys, sqs, queues, local_dir) -> None:
     assert dead_letters.depth(sqs, queues["OutboundDLQ"])["visible"] == 1  # not asked for
 
 
-def test_cli_names_the_dlqs_when_the_queue_is_unknown(capsys, local_dir) -> None:
-    code, out, err = cli(capsys, "dlq", "list", "--local-dir", str(local_dir), "--queue", "Nope")
+def test_cli_names_the_dlqs_when_the_queue_is_unknown(capsys, outputs_dir) -> None:
+    code, out, err = cli(capsys, "dlq", "list", "--local-dir", str(outputs_dir), "--queue", "Nope")
     assert code == 1 and out == ""
     assert err == "switchboard: error: no dead-letter queue 'Nope'; the stack has NotifyDLQ, OutboundDLQ, WorkflowEventsDLQ\n"
-    code, _, err = cli(capsys, "dlq", "redrive", "--local-dir", str(local_dir), "--max", "0")
+    code, _, err = cli(capsys, "dlq", "redrive", "--local-dir", str(outputs_dir), "--max", "0")
     assert code == 2 and "--max: must be at least 1" in err
