@@ -72,19 +72,20 @@ def run(args: argparse.Namespace, target: Any) -> str:
     from switchboard.adapters.sqs import dead_letters
 
     client = aws_clients.client("sqs")
-    queues = dead_letters.find_dead_letter_queues(client, stack_outputs(target))
-    if not queues:
+    every_dlq = dead_letters.find_dead_letter_queues(client, stack_outputs(target))
+    if not every_dlq:
         raise DlqError("the stack's outputs name no queue with a dead-letter queue")
-    if args.queue:
-        queues = [q for q in queues if q.matches(args.queue)]
-        if not queues:
-            known = ", ".join(q.name for q in dead_letters.find_dead_letter_queues(client, stack_outputs(target)))
-            raise DlqError(f"no dead-letter queue {args.queue!r}; the stack has {known}")
+    queues = [q for q in every_dlq if q.matches(args.queue)] if args.queue else every_dlq
+    if not queues:
+        known = ", ".join(q.name for q in every_dlq)
+        raise DlqError(f"no dead-letter queue {args.queue!r}; the stack has {known}")
     if args.command == "list":
         return _list(args, client, queues)
     method = args.method
-    if method == "auto" and target.endpoint_url:
-        method = "copy"  # the local stack: moto implements no StartMessageMoveTask
+    if target.endpoint_url and method != "copy":  # the local stack: moto implements no StartMessageMoveTask
+        if method == "native":
+            raise DlqError("the local stack (moto) has no StartMessageMoveTask; use --method copy (or auto)")
+        method = "copy"
     try:
         reports = [dead_letters.move_back(client, q, args.max, method) for q in queues]
     except (ValueError, dead_letters.MoveTaskUnsupported) as exc:

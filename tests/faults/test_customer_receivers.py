@@ -163,6 +163,9 @@ def test_a_given_up_webhook_is_listed_and_redriven_from_the_dlq_with_the_cli(sta
         assert {"kind": "status", "message_uuid": message_uuid, "webhook": "status:submitted", "api_key": stack.api_key,
                 "attempt": 103, "gave_up_at": "2026-09-22T14:13:20.000Z"} in summaries
 
+        native = switchboard_cli(stack, "dlq", "redrive", "--queue", "NotifyDLQ", "--method", "native")
+        assert native.returncode == 1 and "has no StartMessageMoveTask; use --method copy" in native.stderr
+
         redriven = switchboard_cli(stack, "dlq", "redrive", "--queue", "NotifyDLQ", "--json")
         assert redriven.returncode == 0, redriven.stderr
         (report,) = json.loads(redriven.stdout)["redriven"]
