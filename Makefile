@@ -15,7 +15,7 @@ STATE_DIR_ARG = $(if $(LOCAL_DIR),--state-dir $(LOCAL_DIR))
 REPLAY_DIR_ARG = $(if $(LOCAL_DIR),--local-dir $(LOCAL_DIR))
 
 .DEFAULT_GOAL := help
-.PHONY: help run reset test unit integration security lint sam-check bench replay clean lock
+.PHONY: help run reset test unit integration security lint sam-check bench bench-faults replay clean lock
 
 ## List the targets.
 help:
@@ -74,6 +74,10 @@ sam-check:
 ## Benchmarks: prints a table and writes bench/results.json (about 7 minutes; see README).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Only the load run under faults (slow and reset provider answers, failing DynamoDB writes): bench/results-faults.json.
+bench-faults: $(STAMP)
+	$(BIN)/python -m bench --only load_faults --output bench/results-faults.json
 
 ## Remove build output and the local stack's state directory (.local) altogether.
 clean:

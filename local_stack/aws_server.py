@@ -6,9 +6,12 @@ raises here instead of leaving ``start()`` waiting for a server thread that died
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import random
 import threading
+from collections import Counter
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -42,6 +45,73 @@ class SerializedDynamoDB:
             return list(self._app(environ, start_response))
 
 
+FAULT_INJECTION_VARIABLE = "SWITCHBOARD_LOCAL_FAULT_INJECTION"  # "1": DynamoDBWriteFaults is installed
+FAULTS_PATH = "/_switchboard/faults"
+_DYNAMODB_WRITES = frozenset(
+    f"DynamoDB_20120810.{op}" for op in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+)
+_INTERNAL_ERROR = json.dumps(
+    {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "injected fault"}
+).encode()
+
+
+class DynamoDBWriteFaults:
+    """WSGI wrapper for fault runs (the bench's ``load_faults``): a share of DynamoDB writes fail.
+
+    Installed only when ``SWITCHBOARD_LOCAL_FAULT_INJECTION=1`` is set when the stack starts, and
+    idle until ``POST /_switchboard/faults {"dynamodb_write_failure_rate": 0.02, "seed": 1}`` on the
+    AWS endpoint turns it on (so the stack's own start-up is never hit); ``GET`` answers the counts.
+
+    A chosen write fails as the caller sees it: every attempt of that SDK call (botocore's
+    ``amz-sdk-invocation-id``; its retries carry the same id) is answered HTTP 500
+    InternalServerError, so the error reaches the code rather than being retried away. Half of
+    them fail before the write is applied, half after it was applied on the first attempt (the
+    answer is lost): the two ways a storage call can fail.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self._rate = 0.0
+        self._random = random.Random(0)
+        self._doomed: dict[str, str] = {}  # invocation id -> "before" | "after"
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == FAULTS_PATH:
+            return self._control(environ, start_response)
+        if self._rate <= 0 or environ.get("HTTP_X_AMZ_TARGET", "") not in _DYNAMODB_WRITES:
+            return self._app(environ, start_response)
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID") or f"request-{id(environ)}"
+        first_attempt = "attempt=1;" in environ.get("HTTP_AMZ_SDK_REQUEST", "attempt=1;").replace(" ", "")
+        with self._lock:
+            mode = self._doomed.get(invocation)
+            if mode is None and first_attempt and self._random.random() < self._rate:
+                mode = self._doomed[invocation] = self._random.choice(("before", "after"))
+                self.counts[f"failed_{mode}_write"] += 1
+        if mode is None:
+            return self._app(environ, start_response)
+        if mode == "after" and first_attempt:
+            list(self._app(environ, lambda status, headers, exc_info=None: None))  # applied; the answer is lost
+        start_response(
+            "500 Internal Server Error",
+            [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(_INTERNAL_ERROR)))],
+        )
+        return [_INTERNAL_ERROR]
+
+    def _control(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            settings = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            with self._lock:
+                self._rate = float(settings.get("dynamodb_write_failure_rate", 0.0))
+                self._random = random.Random(settings.get("seed", 0))
+        with self._lock:
+            body = json.dumps({"dynamodb_write_failure_rate": self._rate, **self.counts}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
 class AwsServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, middleware: Callable[[Any], Any] | None = None) -> None:
         """``middleware`` wraps moto's WSGI application (e.g. to observe the requests it answers)."""
@@ -55,6 +125,8 @@ class AwsServer:
         # werkzeug logs every request moto serves at INFO.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app: Any = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+        if os.environ.get(FAULT_INJECTION_VARIABLE) == "1":
+            app = DynamoDBWriteFaults(app)
         if self._middleware is not None:
             app = self._middleware(app)
         try:

@@ -21,6 +21,7 @@ Over 350 lines on purpose: the argument parser of every command with its dispatc
     switchboard links delete --channel CHANNEL --address ADDRESS [--api-key KEY]
     switchboard jwt generate --application-id ID --private-key FILE [--ttl SECONDS]
     switchboard local add-sender --api-key KEY --channel CHANNEL [--address ID] [--application-id ID]
+    switchboard dlq list|redrive [--queue NAME] [--max N] [--json]   (cli_dlq.py)
 
 ``accounts``, ``apps``, ``links`` and ``local`` target the local stack by default (``.local/stack.json``
 and ``.local/outputs.json``, written by ``make run``); all but ``local`` target a deployed stack with
@@ -100,7 +101,7 @@ class Target:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Manage Switchboard accounts, applications and channel links.")
     commands = parser.add_subparsers(
-        dest="group", required=True, metavar="{accounts,apps,links,jwt,local}", parser_class=_Parser
+        dest="group", required=True, metavar="{accounts,apps,links,jwt,local,dlq}", parser_class=_Parser
     )
 
     target = _Parser(add_help=False)
@@ -254,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     from switchboard import cli_local
 
     cli_local.add_parser(commands, local_parent, _Parser)
+    from switchboard import cli_dlq
+
+    cli_dlq.add_parser(commands, target, _Parser)
     return parser
 
 
@@ -290,6 +294,10 @@ def run(args: argparse.Namespace) -> str:
         return json.dumps(_run_links(args, store), indent=2)
     if args.group == "local":
         return json.dumps(_run_local(args, target, store), indent=2)
+    if args.group == "dlq":
+        from switchboard import cli_dlq
+
+        return cli_dlq.run(args, target)
     result: dict[str, Any]
     try:
         if args.group == "accounts":

@@ -101,7 +101,8 @@ def test_number_formatting(value: float, text: str) -> None:
 
 
 def test_selection_keeps_the_suite_order_and_refuses_unknown_names() -> None:
-    assert parse_selection(None) == list(MEASUREMENTS)
+    assert parse_selection(None) == [name for name in MEASUREMENTS if name != "load_faults"]  # opt-in only
     assert parse_selection("load_run, cold_start") == ["cold_start", "load_run"]
+    assert parse_selection("load_faults") == ["load_faults"]
     with pytest.raises(ValueError):
         parse_selection("cold_start,warm_start")

@@ -107,7 +107,8 @@ def test_the_notifier_wiring_drops_a_webhook_with_no_account(aws: Any, now: Any)
     body = {"kind": "status", "message_uuid": "m-1", "notification": "status:submitted", "body": {"status": "submitted"},
             "target": {"api_key": "nobody00", "url_kind": "status"}, "attempt": 1, "first_attempt_at": 1790000000.0}
 
-    response = notifier_function.handle(sqs_event(json.dumps(body)), FakeLambdaContext(function_name="NotifierFunction"))
+    context = FakeLambdaContext(function_name="NotifierFunction", remaining_ms=30_000)  # a fresh invocation
+    response = notifier_function.handle(sqs_event(json.dumps(body)), context)
 
     assert response == {"batchItemFailures": []}
     sqs = aws.client("sqs")

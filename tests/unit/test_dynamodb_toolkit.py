@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from switchboard.adapters.dynamodb.codec import deserialize, serialize, serialize_item, to_python
 from switchboard.adapters.dynamodb.conditional_table import (
     THROTTLING_CODES,
+    UNAVAILABLE_CODES,
     ConditionalTable,
     is_condition_failure,
 )
@@ -100,7 +101,7 @@ def test_update_builder_sets_numbered_map_entries_and_appends_several_items() ->
 # ------------------------------------------------------------------ conditional table: error mapping
 
 
-@pytest.mark.parametrize("code", sorted(THROTTLING_CODES))
+@pytest.mark.parametrize("code", sorted(THROTTLING_CODES | UNAVAILABLE_CODES))
 def test_throttling_that_outlasted_retries_becomes_service_unavailable(code: str) -> None:
     table = ConditionalTable(FailingClient(client_error(code)), "t", "pk")
 

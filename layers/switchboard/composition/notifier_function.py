@@ -15,7 +15,7 @@ from switchboard.adapters.dynamodb.messages_table import MessagesTable
 from switchboard.adapters.dynamodb.workflow_store import WorkflowStore
 from switchboard.adapters.sqs.batch_runner import BatchRunner, Ordering
 from switchboard.adapters.sqs.notify_queue import NotifyQueue
-from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster
+from switchboard.adapters.webhook_http.webhook_poster import ATTEMPT_SECONDS, WebhookPoster
 from switchboard.auth.authenticator import Authenticator
 from switchboard.domain.notification import Notification
 from switchboard.notifier.delivery import Notifier
@@ -47,7 +47,7 @@ def services() -> NotifierServices:
         attempts=MessagesTable(dynamodb, s.messages_table, s.retention_seconds),
         workflow_attempts=WorkflowStore(dynamodb, s.workflows_table),
     )
-    return NotifierServices(handler=DeliveryHandler(notifier), runner=notifier_runner())
+    return NotifierServices(handler=DeliveryHandler(notifier, ATTEMPT_SECONDS), runner=notifier_runner())
 
 
 def notifier_runner() -> BatchRunner[Notification]:

@@ -57,6 +57,7 @@ class DeliveryOutcome(Enum):
     RETRY_SCHEDULED = "retry_scheduled"
     GAVE_UP = "gave_up"
     DROPPED = "dropped"  # nowhere to send it: not an error, not retried
+    POSTPONED = "postponed"  # not attempted: queued again unchanged for another invocation
 
 
 class Poster(Protocol):
@@ -123,6 +124,16 @@ class Notifier:
         logger.info("webhook failed; retry scheduled", extra={**_log_fields(notification, result), "retry_in_seconds": delay})
         self._record(notification, started, target, "failed", result=result, next_retry_in=delay)
         return DeliveryOutcome.RETRY_SCHEDULED
+
+    def postpone(self, notification: Notification) -> DeliveryOutcome:
+        """Queue ``notification`` again as it is (same attempt, no delay) instead of attempting it now.
+
+        For an invocation too close to its timeout to finish a POST: were the function killed
+        mid-batch, SQS would deliver the whole batch again, webhooks already answered 2xx included.
+        """
+        self.queues.retry(notification, 0)
+        logger.info("webhook postponed to another invocation", extra={"webhook": notification.notification})
+        return DeliveryOutcome.POSTPONED
 
     def _record(
         self,

@@ -7,6 +7,12 @@ statuses in the order they happened when they were queued close together. A reco
 processing raised (the retry or dead-letter message could not be queued, or anything unexpected)
 becomes a batch item failure: SQS delivers it again and, after the queue's maxReceiveCount, moves
 it to the NotifyDLQ.
+
+A record whose turn comes when the invocation has less than ``attempt_seconds`` left (the longest
+a POST and its recording can take) is not attempted but queued again unchanged
+(``Notifier.postpone``): a function killed by its timeout mid-batch has its whole batch delivered
+again by SQS, and webhooks a receiver already answered 2xx would reach it twice. It happens to a
+message's later webhooks waiting behind a slow receiver (they go one after another).
 """
 from __future__ import annotations
 
@@ -41,9 +47,17 @@ def status_rank(notification: Notification) -> tuple[int, str]:
 @dataclass(frozen=True)
 class DeliveryHandler:
     notifier: Notifier
+    attempt_seconds: float = 0.0  # the longest one attempt takes; 0: never postpone
 
     def run(self, runner: BatchRunner, event: dict[str, Any], context: Any) -> Any:
         def deliver(notification: Notification, record: Any) -> None:
-            self.notifier.deliver(notification)
+            if self._too_late(context):
+                self.notifier.postpone(notification)
+            else:
+                self.notifier.deliver(notification)
 
         return runner.run(event, context, deliver)
+
+    def _too_late(self, context: Any) -> bool:
+        remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+        return bool(self.attempt_seconds and remaining_ms and remaining_ms() < self.attempt_seconds * 1000)

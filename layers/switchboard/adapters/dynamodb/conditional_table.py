@@ -4,8 +4,10 @@ Every store runs its requests here, so DynamoDB's errors mean the same thing eve
 
 - a failed condition (``ConditionalCheckFailedException``) is an answer, not an error:
   ``try_put_new`` / ``try_update`` return it, ``put_new`` raises the caller's domain error;
-- throttling that outlasted botocore's retries (``THROTTLING_CODES``) becomes
-  ``ServiceUnavailable`` (HTTP 503 on the API, a retry for queues and provider webhooks);
+- throttling that outlasted botocore's retries (``THROTTLING_CODES``), and DynamoDB's own
+  transient failures that did (``UNAVAILABLE_CODES``: a 500 or 503 from DynamoDB, whose write may
+  or may not have been applied), become ``ServiceUnavailable`` (HTTP 503 with ``Retry-After`` on
+  the API, a retry for queues and provider webhooks), not an "unexpected" 500;
 - anything else propagates unchanged.
 
 Conditions stay strings over the placeholders of ``UpdateBuilder``: the low-level client takes
@@ -28,7 +30,9 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
+UNAVAILABLE_CODES = frozenset({"InternalServerError", "ServiceUnavailable"})
 BUSY_DETAIL = "The data store is busy; please retry."
+UNAVAILABLE_DETAIL = "The data store is unavailable; please retry."
 
 
 def error_code(exc: ClientError) -> str:
@@ -41,12 +45,14 @@ def is_condition_failure(exc: ClientError) -> bool:
 
 @contextmanager
 def dynamodb_errors() -> Iterator[None]:
-    """Throttling that botocore's retries did not absorb becomes ``ServiceUnavailable``."""
+    """Throttling and transient failures that botocore's retries did not absorb become ``ServiceUnavailable``."""
     try:
         yield
     except ClientError as exc:
         if error_code(exc) in THROTTLING_CODES:
             raise ServiceUnavailable(BUSY_DETAIL) from exc
+        if error_code(exc) in UNAVAILABLE_CODES:
+            raise ServiceUnavailable(UNAVAILABLE_DETAIL) from exc
         raise
 
 

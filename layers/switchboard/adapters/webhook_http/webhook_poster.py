@@ -21,6 +21,9 @@ from switchboard.domain.webhook_post import PostResult
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 15.0
+# The longest one delivery attempt is allowed to need: connect and read, plus resolving the host and
+# recording the attempt. The notifier starts no attempt with less than this left before its timeout.
+ATTEMPT_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS + 4.0
 USER_AGENT = "switchboard-webhooks/0.1"
 # The answer's body is read only so the connection can be reused; a longer one is cut off.
 MAX_RESPONSE_BYTES = 64 * 1024
