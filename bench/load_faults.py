@@ -42,7 +42,7 @@ from typing import Any
 
 import requests
 
-from bench.api_requests import CHANNELS, DELIVERED_AND_READ, recipient, v1_message
+from bench.api_requests import DELIVERED_AND_READ
 from bench.load_run import (
     BATCH_GET_LIMIT,
     CONCURRENCY,
@@ -51,6 +51,7 @@ from bench.load_run import (
     Answer,
     PlannedMessage,
     Settling,
+    burst_plan,
     require_loopback,
     send_burst,
     text_index,
@@ -65,7 +66,6 @@ SLOW_ACCEPT = "0021"
 RESET_AFTER_ACCEPT = "0022"
 DYNAMODB_WRITE_FAILURE_RATE = 0.02
 FAULT_SEED = 11
-TEXT_PREFIX = "bench load"  # load_run's: text_index() reads it
 SENT = frozenset({"submitted", "delivered", "read"})
 FAILED = frozenset({"rejected", "undeliverable"})
 OUTCOME_UNKNOWN_CODE = 1030
@@ -83,12 +83,7 @@ def scenario_for(index: int) -> str:
 
 
 def fault_plan(count: int) -> list[PlannedMessage]:
-    plan = []
-    for index in range(count):
-        channel = CHANNELS[index % len(CHANNELS)]
-        to = recipient(channel, scenario_for(index), index)
-        plan.append(PlannedMessage(index, v1_message(channel, to, f"{TEXT_PREFIX} {index:05d}")))
-    return plan
+    return burst_plan(count, scenario_for)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,11 +83,12 @@ def scenario_for(index: int) -> str:
     return {3: SERVER_ERROR_TWICE, 7: THROTTLED_ONCE}.get(index % 10, DELIVERED_AND_READ)
 
 
-def burst_plan(count: int) -> list[PlannedMessage]:
+def burst_plan(count: int, scenario: Callable[[int], str] = scenario_for) -> list[PlannedMessage]:
+    """``count`` v1 messages round-robin over the channels, each to the simulator scenario ``scenario(index)``."""
     plan = []
     for index in range(count):
         channel = CHANNELS[index % len(CHANNELS)]
-        to = recipient(channel, scenario_for(index), index)
+        to = recipient(channel, scenario(index), index)
         plan.append(PlannedMessage(index, v1_message(channel, to, f"{TEXT_PREFIX} {index:05d}")))
     return plan
 

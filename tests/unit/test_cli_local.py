@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,21 +11,6 @@ from tests.support.stores import AccountStore
 from tests.support.stores import ChannelLinkStore
 
 SINK = "127.0.0.1:45678"
-
-
-@pytest.fixture
-def env_restored() -> Iterator[None]:
-    names = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-             "ALLOWED_PRIVATE_WEBHOOK_HOSTS")
-    saved = {name: os.environ.get(name) for name in names}
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    from switchboard.adapters import aws_clients as aws
-    aws.reset_clients()
 
 
 @pytest.fixture(autouse=True)
