@@ -17,6 +17,7 @@ Over 350 lines on purpose: the argument parser of every command with its dispatc
     switchboard links delete --channel CHANNEL --address ADDRESS [--api-key KEY]
     switchboard jwt generate --application-id ID --private-key FILE [--ttl SECONDS]
     switchboard local add-sender --api-key KEY --channel CHANNEL [--address ID] [--application-id ID]
+    switchboard doctor [--stack-name NAME] [--json]
 
 ``accounts``, ``apps``, ``links`` and ``local`` target the local stack by default (``.local/stack.json``
 and ``.local/outputs.json``, written by ``make run``); all but ``local`` target a deployed stack with
@@ -91,7 +92,7 @@ class Target:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Manage Switchboard accounts, applications and channel links.")
     commands = parser.add_subparsers(
-        dest="group", required=True, metavar="{accounts,apps,links,jwt,local}", parser_class=_Parser
+        dest="group", required=True, metavar="{accounts,apps,links,jwt,local,doctor}", parser_class=_Parser
     )
 
     target = _Parser(add_help=False)
@@ -226,12 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
     from switchboard import cli_local
 
     cli_local.add_parser(commands, local_parent, _Parser)
+    from switchboard import cli_doctor
+
+    cli_doctor.add_parser(commands, target)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if args.group == "doctor":
+            from switchboard import cli_doctor
+
+            return cli_doctor.run(args)
         print(run(args))
         return 0
     except SystemExit as exc:  # --help
@@ -546,4 +554,8 @@ def _require_reachable(endpoint_url: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Through the imported module, so ``python -m switchboard.cli`` has the one CliError the command
+    # modules (cli_doctor) raise, not a second copy defined in __main__.
+    from switchboard.cli import main as imported_main
+
+    sys.exit(imported_main())
