@@ -237,9 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.group == "doctor":
-            from switchboard import cli_doctor
-
-            return cli_doctor.run(args)
+            return _run_doctor(args)
         print(run(args))
         return 0
     except SystemExit as exc:  # --help
@@ -299,6 +297,16 @@ def run(args: argparse.Namespace) -> str:
     except ValueError as exc:
         raise CliError(_with_allowance_hint(exc, target)) from None
     return json.dumps(result, indent=2)
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from switchboard import cli_doctor
+
+    if args.stack_name:
+        return cli_doctor.run(args, cli_doctor.deployed_stack(args.stack_name, args.region))
+    target = local_target(args.local_dir)
+    _store(args, target)  # points the AWS SDK at the local stack
+    return cli_doctor.run(args, cli_doctor.local_stack(target))
 
 
 def _run_links(args: argparse.Namespace, accounts: Any) -> dict[str, Any]:
@@ -554,8 +562,4 @@ def _require_reachable(endpoint_url: str) -> None:
 
 
 if __name__ == "__main__":
-    # Through the imported module, so ``python -m switchboard.cli`` has the one CliError the command
-    # modules (cli_doctor) raise, not a second copy defined in __main__.
-    from switchboard.cli import main as imported_main
-
-    sys.exit(imported_main())
+    sys.exit(main())

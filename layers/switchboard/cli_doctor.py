@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -24,6 +25,8 @@ from switchboard import doctor_checks
 from switchboard.doctor_checks import DoctorStack, LinkedSender, WebhookOwner
 
 DLQ_OUTPUTS = ("OutboundDLQUrl", "NotifyDLQUrl", "WorkflowEventsDLQUrl")
+ACCOUNTS_TABLE_OUTPUT = "AccountsTableName"
+CHANNELS_SECRET_OUTPUT = "ChannelsSecretArn"
 API_URL_OUTPUT = "ApiUrl"
 WEBHOOK_URL_FIELDS = ("inbound_url", "status_url")
 
@@ -41,9 +44,12 @@ def add_parser(commands: Any, target: argparse.ArgumentParser) -> None:
     doctor.add_argument("--json", action="store_true", help="print the results as one JSON document")
 
 
-def run(args: argparse.Namespace) -> int:
+class StackNotReadable(ValueError):
+    """The stack cannot be checked at all (not found, not a Switchboard stack); one error line."""
+
+
+def run(args: argparse.Namespace, stack: DoctorStack) -> int:
     """Run every check, print the results; 0 when none failed, else 1."""
-    stack = deployed_stack(args.stack_name, args.region) if args.stack_name else local_stack(args)
     checks = doctor_checks.run_checks(stack)
     failed = doctor_checks.failed(checks)
     if args.json:
@@ -70,15 +76,12 @@ def render(description: str, checks: list[doctor_checks.Check]) -> str:
 # -- reading a stack -----------------------------------------------------------------------------
 
 
-def local_stack(args: argparse.Namespace) -> DoctorStack:
-    from switchboard import cli
+def local_stack(target: Any) -> DoctorStack:
+    """The local stack ``target`` (``cli.local_target``) names; the AWS SDK already points at it."""
     from switchboard.adapters import aws_clients
 
-    target = cli.local_target(args.local_dir)
-    cli._store(args, target)  # points boto3 at the local stack's AWS endpoint
-    assert target.local_dir is not None
-    stack_info = cli._read_json(target.local_dir / "stack.json")
-    outputs = cli._read_json(target.local_dir / "outputs.json")
+    stack_info = _read_json(target.local_dir / "stack.json")
+    outputs = _read_json(target.local_dir / "outputs.json")
     https_host = stack_info.get("https_api_host")
     http = requests.Session()
     http.trust_env = False  # the local stack is on this machine: no proxy
@@ -100,21 +103,19 @@ def deployed_stack(stack_name: str, region: str | None) -> DoctorStack:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from switchboard.cli import ACCOUNTS_TABLE_OUTPUT, CHANNELS_SECRET_OUTPUT, CliError
-
     session = boto3.session.Session(region_name=region)
     try:
         stacks = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as exc:
-        raise CliError(f"stack {stack_name}: {exc.response.get('Error', {}).get('Message', exc)}") from None
+        raise StackNotReadable(f"stack {stack_name}: {exc.response.get('Error', {}).get('Message', exc)}") from None
     except BotoCoreError as exc:
-        raise CliError(f"cannot describe stack {stack_name}: {exc}") from None
+        raise StackNotReadable(f"cannot describe stack {stack_name}: {exc}") from None
     described = stacks[0] if stacks else {}
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs") or []}
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters") or []}
     table = outputs.get(ACCOUNTS_TABLE_OUTPUT)
     if not table:
-        raise CliError(f"stack {stack_name} has no {ACCOUNTS_TABLE_OUTPUT} output; is it a Switchboard stack?")
+        raise StackNotReadable(f"stack {stack_name} has no {ACCOUNTS_TABLE_OUTPUT} output; is it a Switchboard stack?")
     return DoctorStack(
         description=f"stack {stack_name}",
         api_https_url=(outputs.get(API_URL_OUTPUT) or "").rstrip("/") or None,
@@ -132,14 +133,22 @@ def deployed_stack(stack_name: str, region: str | None) -> DoctorStack:
     )
 
 
-def _channels(secretsmanager: Any, secret_id: str | None) -> dict[str, Any]:
-    from switchboard.cli import CliError
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StackNotReadable(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise StackNotReadable(f"{path} is not a JSON object")
+    return data
 
+
+def _channels(secretsmanager: Any, secret_id: str | None) -> dict[str, Any]:
     if not secret_id:
-        raise CliError("the stack has no ChannelsSecretArn output")
+        raise StackNotReadable("the stack has no ChannelsSecretArn output")
     value = json.loads(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
     if not isinstance(value, dict):
-        raise CliError(f"the channels secret {secret_id} is not a JSON object (layout: docs/configuration.md)")
+        raise StackNotReadable(f"the channels secret {secret_id} is not a JSON object (layout: docs/configuration.md)")
     return value
 
 
