@@ -267,3 +267,15 @@ def test_accepted_messages_are_counted_by_channel_and_api_version(
 def test_the_catalog_is_one_entry_per_name() -> None:
     assert len(BY_NAME) == len(METRICS)
     assert Counter(m.name for m in METRICS).most_common(1)[0][1] == 1
+
+
+def test_every_metric_and_alarm_is_documented_in_operations_md() -> None:
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    alarms = resources_of_type(load_template(), "AWS::CloudWatch::Alarm")
+
+    assert [m.name for m in METRICS if f"`{m.name}`" not in text] == []
+    undocumented = [
+        name for name in alarms
+        if f"`{name}`" not in text and not (name.endswith("ErrorRateAlarm") and "`<Function>ErrorRateAlarm`" in text)
+    ]
+    assert undocumented == []
