@@ -88,7 +88,7 @@ def local_stack(target: Any) -> DoctorStack:
     return DoctorStack(
         description=f"local stack in {target.local_dir}",
         api_https_url=f"https://{https_host}" if https_host else None,
-        tls_verify=str(stack_info.get("tls_cert_path") or True),
+        tls_verify=str(stack_info["tls_cert_path"]) if stack_info.get("tls_cert_path") else True,
         channels=_channels(aws_clients.client("secretsmanager"), target.channels_secret_id),
         **_accounts_table(aws_clients.client("dynamodb"), target.accounts_table),
         allowed_private_webhook_hosts=target.allowed_private_webhook_hosts,
