@@ -15,7 +15,7 @@ STATE_DIR_ARG = $(if $(LOCAL_DIR),--state-dir $(LOCAL_DIR))
 REPLAY_DIR_ARG = $(if $(LOCAL_DIR),--local-dir $(LOCAL_DIR))
 
 .DEFAULT_GOAL := help
-.PHONY: help run reset test unit integration security lint sam-check bench bench-faults replay clean lock
+.PHONY: help run reset test unit integration security lint sam-check bench bench-faults replay clean lock dashboard
 
 ## List the targets.
 help:
@@ -64,6 +64,10 @@ security: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	PYTHONPATH=layers:. $(BIN)/lint-imports --no-cache
+
+## Regenerate template.yaml's CloudWatch dashboard and metric alarms from layers/switchboard/metric_catalog.py.
+dashboard: $(STAMP)
+	PYTHONPATH=layers:. $(BIN)/python -m tools.dashboard
 
 ## Needs the AWS SAM CLI on PATH (pip install aws-sam-cli) and python3.11: validate with its linter, then build
 ## (for the Architecture in samconfig.toml; docs/deploy.md).

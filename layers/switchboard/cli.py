@@ -22,6 +22,7 @@ Over 350 lines on purpose: the argument parser of every command with its dispatc
     switchboard jwt generate --application-id ID --private-key FILE [--ttl SECONDS]
     switchboard local add-sender --api-key KEY --channel CHANNEL [--address ID] [--application-id ID]
     switchboard dlq list|redrive [--queue NAME] [--max N] [--json]   (cli_dlq.py)
+    switchboard doctor [--stack-name NAME] [--json]   (cli_doctor.py)
 
 ``accounts``, ``apps``, ``links`` and ``local`` target the local stack by default (``.local/stack.json``
 and ``.local/outputs.json``, written by ``make run``); all but ``local`` target a deployed stack with
@@ -101,7 +102,7 @@ class Target:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Manage Switchboard accounts, applications and channel links.")
     commands = parser.add_subparsers(
-        dest="group", required=True, metavar="{accounts,apps,links,jwt,local,dlq}", parser_class=_Parser
+        dest="group", required=True, metavar="{accounts,apps,links,jwt,local,dlq,doctor}", parser_class=_Parser
     )
 
     target = _Parser(add_help=False)
@@ -258,12 +259,17 @@ def build_parser() -> argparse.ArgumentParser:
     from switchboard import cli_dlq
 
     cli_dlq.add_parser(commands, target, _Parser)
+    from switchboard import cli_doctor
+
+    cli_doctor.add_parser(commands, target)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if args.group == "doctor":
+            return _run_doctor(args)
         print(run(args))
         return 0
     except SystemExit as exc:  # --help
@@ -336,6 +342,16 @@ def run(args: argparse.Namespace) -> str:
     except ValueError as exc:
         raise CliError(_with_allowance_hint(exc, target)) from None
     return json.dumps(result, indent=2)
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from switchboard import cli_doctor
+
+    if args.stack_name:
+        return cli_doctor.run(args, cli_doctor.deployed_stack(args.stack_name, args.region))
+    target = local_target(args.local_dir)
+    _store(args, target)  # points the AWS SDK at the local stack
+    return cli_doctor.run(args, cli_doctor.local_stack(target))
 
 
 def _run_links(args: argparse.Namespace, accounts: Any) -> dict[str, Any]:

@@ -684,3 +684,28 @@ def test_handler_end_to_end_with_the_sample_event(aws, now, monkeypatch, http) -
     assert [(n.message_uuid, n.attempt, delay) for n, delay in queues.retries] == [
         ("bbbbbbbb-cccc-dddd-eeee-0123456789ab", 4, 20)
     ]
+
+
+def emf_documents(captured: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in captured.splitlines() if '"_aws"' in line]
+
+
+def test_each_attempt_is_counted_by_kind_and_outcome_with_its_attempt_number(aws, now, owners, http, capsys) -> None:
+    create_record(owners)
+    http.post(ACCOUNT_STATUS, status=500)
+    http.post(ACCOUNT_INBOUND, status=200)
+    notifier = make_notifier()
+    capsys.readouterr()
+
+    notifier.deliver(notification(owners, attempt=3))
+    notifier.deliver(notification(owners, kind="inbound"))
+
+    docs = emf_documents(capsys.readouterr().out)
+    assert [(d["kind"], d["outcome"], d["webhook_delivery"], d["webhook_attempt"]) for d in docs] == [
+        ("status", "failed", [1.0], [3.0]),
+        ("inbound", "delivered", [1.0], [1.0]),
+    ]
+    for doc in docs:
+        (emf,) = doc["_aws"]["CloudWatchMetrics"]
+        assert emf["Namespace"] == "Switchboard"
+        assert sorted(emf["Dimensions"][0]) == ["kind", "outcome", "service"]

@@ -457,15 +457,21 @@ def test_outcomes_are_counted_per_channel_and_emitted_after_the_batch(aws, now, 
         {("messenger", "submitted"): 1, ("sms", "rejected"): 1, ("viber_service_msg", "retried"): 1}
     ]
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    by_channel = {doc["channel"]: doc for doc in emitted}
+    by_channel = {doc["channel"]: doc for doc in emitted if "error_code" not in doc}
     assert set(by_channel) == {"messenger", "sms", "viber_service_msg"}
     assert by_channel["messenger"]["submitted"] == [1.0]
     assert by_channel["sms"]["rejected"] == [1.0]
     assert by_channel["viber_service_msg"]["retried"] == [1.0]
+    # One provider call per message, its latency under the message's channel.
+    assert all(len(doc["provider_latency"]) == 1 and doc["provider_latency"][0] >= 0 for doc in by_channel.values())
+    [by_code] = [doc for doc in emitted if "error_code" in doc]
+    assert (by_code["channel"], by_code["error_code"], by_code["rejected_by_code"]) == ("sms", "1300", [1.0])
     for doc in emitted:
         (emf,) = doc["_aws"]["CloudWatchMetrics"]
         assert emf["Namespace"] == "Switchboard"
         assert "channel" in emf["Dimensions"][0]
+    units = {m["Name"]: m["Unit"] for doc in emitted for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert units["provider_latency"] == "Milliseconds"
 
 
 def test_history_records_each_step_with_the_injected_time(aws, now) -> None:

@@ -168,7 +168,7 @@ def test_every_dead_letter_queue_has_a_depth_alarm(template: dict[str, Any]) -> 
     alarmed = {
         a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for a in declared(template, "AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["Namespace"] == "AWS/SQS"
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
     }
     assert dlqs and dlqs <= alarmed
 

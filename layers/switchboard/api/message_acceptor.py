@@ -72,6 +72,7 @@ class MessageAcceptor:
                 ) from None
             # The enqueue landed after all and a sender already took the message: it was accepted.
         metrics.add_dimension(name="channel", value=message.channel.value)
+        metrics.add_dimension(name="api_version", value=message.api_version.value)
         metrics.add_metric(name="accepted", unit="Count", value=1)
         logger.info("message accepted", extra={"message_uuid": message_uuid, "channel": message.channel.value})
         return {"message_uuid": message_uuid}

@@ -26,6 +26,7 @@ from switchboard import clock
 from switchboard.domain.message_record import MAX_DELAY_SECONDS
 from switchboard.domain.notification import WORKFLOW_KIND, Notification
 from switchboard.domain.webhook_post import PostResult
+from switchboard.metric_catalog import emit
 from switchboard.notifier.targets import ResolvedTarget, WebhookTargets
 from switchboard.notifier.webhook_signing import authorization_header
 from switchboard.observability import logger
@@ -145,6 +146,7 @@ class Notifier:
         history_note: dict[str, Any] | None = None,
         **details: Any,
     ) -> None:
+        emit({"webhook_delivery": 1, "webhook_attempt": notification.attempt}, {"kind": notification.kind, "outcome": outcome})
         attempt: dict[str, Any] = {
             "webhook": notification.notification,
             "kind": notification.kind,

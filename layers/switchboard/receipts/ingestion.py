@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from aws_lambda_powertools.metrics import MetricUnit
-
+from switchboard.domain.message import Channel
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt, WatermarkReceipt
-from switchboard.observability import logger, new_metrics
+from switchboard.metric_catalog import emit
+from switchboard.observability import logger
 from switchboard.receipts.receipt_ports import Effect, InboundAcceptor, ProviderEvent, StatusUpdates
 
 UNKNOWN_MESSAGE = "unknown_message"
+APPLIED = "applied"
+TRANSITION = "transition"
 
 
 class Ingestion:
@@ -24,17 +26,21 @@ class Ingestion:
         self.inbound = inbound
 
     def apply(self, events: Iterable[ProviderEvent]) -> Counter[str]:
-        """Apply every event; the count of each effect (``receipt:applied``, ``inbound:accepted``, ...)."""
+        """Apply every event; the count of each effect (``receipt:applied``, ``inbound:accepted``, ...) and
+        of each status change (``transition:<channel>:<status>``)."""
         effects: Counter[str] = Counter()
         for event in events:
             if isinstance(event, StatusReceipt):
-                effect = effect_name(self.statuses.apply_receipt(event))
+                result = self.statuses.apply_receipt(event)
+                effect = effect_name(result)
                 effects[f"receipt:{effect}"] += 1
+                effects.update(_transition(event.channel.value, result))
                 _log_receipt(event, effect)
             elif isinstance(event, WatermarkReceipt):
                 results = self.statuses.apply_watermark(event)
                 for result in results:
                     effects[f"watermark:{effect_name(result)}"] += 1
+                    effects.update(_transition(Channel.MESSENGER.value, result))
                 logger.info(
                     "messenger watermark applied",
                     extra={"status": event.status, "watermark_ms": event.watermark_ms, "messages": len(results)},
@@ -42,6 +48,13 @@ class Ingestion:
             elif isinstance(event, InboundMessage):
                 effects[f"inbound:{effect_name(self.inbound.accept(event))}"] += 1
         return effects
+
+
+def _transition(channel: str, result: Effect) -> Counter[str]:
+    """``transition:<channel>:<status>`` once when the event changed the message's status."""
+    if effect_name(result) != APPLIED or not getattr(result, "status", None):
+        return Counter()
+    return Counter({f"{TRANSITION}:{channel}:{result.status}": 1})
 
 
 def effect_name(result: Effect) -> str:
@@ -63,14 +76,15 @@ def _log_receipt(receipt: StatusReceipt, effect: str) -> None:
 
 
 def emit_metrics(provider: str, effects: Counter[str]) -> None:
-    """One EMF document per request, dimension ``provider``: a count per effect."""
-    if not effects:
-        return
-    try:
-        emf = new_metrics()
-        emf.add_dimension(name="provider", value=provider)
-        for name, value in sorted(effects.items()):
-            emf.add_metric(name=name.replace(":", "_"), unit=MetricUnit.Count, value=value)
-        emf.flush_metrics()
-    except Exception:  # metrics must never fail a webhook the provider would then resend
-        logger.warning("webhook metrics not emitted", exc_info=True)
+    """EMF documents (``switchboard.metric_catalog``): a count per effect with dimension ``provider``, and
+    ``status_transition`` per channel and new status."""
+    per_provider: dict[str, float] = {}
+    for name, value in sorted(effects.items()):
+        kind, _, rest = name.partition(":")
+        if kind == TRANSITION:
+            channel, _, status = rest.partition(":")
+            emit({"status_transition": value}, {"channel": channel, "status": status})
+        else:
+            per_provider[name.replace(":", "_")] = value
+    if per_provider:
+        emit(per_provider, {"provider": provider})

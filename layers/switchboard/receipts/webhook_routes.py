@@ -18,7 +18,6 @@ parameters, so those are parsed first, by the same bounded parser (size, nesting
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -39,6 +38,7 @@ from switchboard.http.problem_responses import (
     unmatched_route_response,
 )
 from switchboard.http.request_body import raw_body
+from switchboard.metric_catalog import WEBHOOK_REFUSED, emit
 from switchboard.notifier.outbox import NotificationInProgress
 from switchboard.observability import logger
 from switchboard.receipts import messenger_webhook as messenger
@@ -242,5 +242,5 @@ def _ok() -> Response:
 
 def _refused(provider: str, reason: str, detail: str, base_url: str) -> Response:
     logger.warning("provider webhook refused", extra={"provider": provider, "reason": reason})
-    emit_metrics(provider, Counter({f"refused:{reason}": 1}))
+    emit({WEBHOOK_REFUSED: 1}, {"provider": provider, "reason": reason})
     return problem_response(problem_for(errors.Forbidden(detail), None), base_url)

@@ -152,7 +152,7 @@ class OutboundSender:
             logger.info("outcome settled by evidence meanwhile; acknowledged")
             return Disposition.ACK
         logger.warning("no evidence of the outcome in time; rejected", extra={"error_code": err["code"]})
-        self.outcomes.count(str(found.get("channel", "")), REJECTED)
+        self.outcomes.count(str(found.get("channel", "")), REJECTED, err["code"])
         self.webhooks.publish(record, status_notification(status.REJECTED))
         return Disposition.ACK
 
@@ -196,7 +196,7 @@ class OutboundSender:
             # Another worker recovered it first: look again once that one is done.
             return Disposition.REDELIVER
         logger.warning("lease expired mid-send; rejected, outcome unknown", extra={"error_code": INTERNAL_ERROR})
-        self.outcomes.count(channel, REJECTED)
+        self.outcomes.count(channel, REJECTED, INTERNAL_ERROR)
         self.webhooks.publish(rejected, status_notification(status.REJECTED))
         return Disposition.ACK
 
@@ -216,7 +216,7 @@ class OutboundSender:
         # clock, so the recorded time must not be later than Facebook's own.
         sent_at_ms = int(clock.now() * 1000)
         adapter = self.adapter_for(message.channel)
-        result = adapter.send(message, message_uuid, scope.channel_config)
+        result = self.outcomes.timed(message.channel.value, adapter.send, message, message_uuid, scope.channel_config)
         outcome = result.outcome
         # "Already sent" answers a repeat of a send that went through: only possible after a send
         # whose outcome was not known (an expired lease, or a lost answer: ``maybe_sent``).
@@ -329,7 +329,7 @@ class OutboundSender:
         self, message_uuid: str, message: OutboundMessage, claim_token: str, err: dict[str, Any], attempt: int
     ) -> Disposition:
         record = self.records.mark_rejected(message_uuid, claim_token, err)
-        self.outcomes.count(message.channel.value, REJECTED)
+        self.outcomes.count(message.channel.value, REJECTED, err["code"])
         logger.info("message rejected", extra={"status": REJECTED, "error_code": err["code"], "attempt": attempt})
         self.webhooks.publish(record, status_notification(status.REJECTED))
         return Disposition.ACK

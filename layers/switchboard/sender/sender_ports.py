@@ -5,11 +5,13 @@ The channel adapters' contract is ``switchboard.domain.sending.ChannelAdapter``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from switchboard.domain.message import Channel
 from switchboard.domain.message_record import ClaimAttempt
 from switchboard.domain.sending import ChannelAdapter
+
+T = TypeVar("T")
 
 AdapterLookup = Callable[[Channel], ChannelAdapter]
 
@@ -72,6 +74,8 @@ class RedeliveryDelay(Protocol):
 
 
 class OutcomeRecorder(Protocol):
-    def count(self, channel: str, outcome: str) -> None: ...
+    def count(self, channel: str, outcome: str, error_code: int | str | None = None) -> None: ...
+
+    def timed(self, channel: str, call: Callable[..., T], *args: Any) -> T: ...
 
     def flush(self) -> None: ...

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from switchboard.sender.outcome_metrics import OutcomeTally
 from tests.support.fakes.waits import wait
+
+T = TypeVar("T")
 
 
 class FakeOutbox:
@@ -62,8 +65,11 @@ class SpyQueue:
 class NoMetrics:
     """``OutcomeRecorder`` that keeps nothing."""
 
-    def count(self, channel: str, outcome: str) -> None:
+    def count(self, channel: str, outcome: str, error_code: int | str | None = None) -> None:
         return None
+
+    def timed(self, channel: str, call: Callable[..., T], *args: Any) -> T:
+        return call(*args)
 
     def flush(self) -> None:
         return None

@@ -1,0 +1,1 @@
+"""Build-time tools for the repository (not shipped in the Lambda layer)."""
