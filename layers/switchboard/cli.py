@@ -56,7 +56,7 @@ CHANNELS_SECRET_OUTPUT = "ChannelsSecretArn"
 ALLOWED_HOSTS_VARIABLE = "ALLOWED_PRIVATE_WEBHOOK_HOSTS"  # read by switchboard.provisioning
 KEYS_DIR = "keys"  # under the local stack's state directory
 LOCAL_REGION = "us-east-1"  # local_stack.template.LOCAL_REGION
-LINK_CHANNELS = ("messenger", "viber_service_msg", "sms")  # switchboard.domain.message.Channel values
+LINK_CHANNELS = ("messenger", "viber_service_msg", "sms", "whatsapp")  # switchboard.domain.message.Channel values
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the repository, when run from the source tree
 _LOCAL_HINT = "run `make run` to start the local stack, or pass --stack-name for a deployed stack"
 

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from switchboard import clock
 from switchboard.domain.message import ApiVersion, Channel, OutboundMessage, Principal
-from switchboard.domain.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
+from switchboard.domain.errors import InvalidParameter, OutsideServiceWindow, ServiceUnavailable, ValidationFailed
+from switchboard.domain.whatsapp_window import needs_open_window, window_closed
 from switchboard.observability import logger, metrics
 
 REFUSED_SENDER_REASON = (
@@ -45,6 +47,12 @@ class SenderLinks(Protocol):
     def is_linked_to(self, api_key: str, channel: Channel, address: str) -> bool: ...
 
 
+class ServiceWindows(Protocol):
+    """When a WhatsApp customer last wrote to a business number (``adapters.dynamodb.whatsapp_window_store``)."""
+
+    def last_inbound_at(self, business_number: str, customer_number: str) -> float | None: ...
+
+
 @dataclass
 class MessageAcceptor:
     records: MessageRecords
@@ -56,6 +64,7 @@ class MessageAcceptor:
     # The SSRF guard at registration: raises ValueError unless the per-message status URL resolves to
     # public addresses only (or to a host the deployment allows, the local sink).
     check_webhook_url: Callable[[str], None]
+    whatsapp_windows: ServiceWindows | None = None
 
     def accept(self, message: OutboundMessage, principal: Principal) -> dict[str, str]:
         self.check_channel_rules(message, principal)
@@ -96,6 +105,24 @@ class MessageAcceptor:
             if not self.contacts.has_transaction_contact(message.sender.id or "", number):
                 field = "message.viber_service_msg.category" if nested else "viber_service.category"
                 raise ValidationFailed([InvalidParameter(field, VIBER_FIRST_MESSAGE_REASON)])
+        if self.whatsapp_windows is not None and needs_open_window(message):
+            self._check_service_window(message, nested)
+
+    def _check_service_window(self, message: OutboundMessage, nested: bool) -> None:
+        business, customer = message.sender.address, message.recipient.address
+        last = self.whatsapp_windows.last_inbound_at(business, customer) if self.whatsapp_windows else None
+        if not window_closed(last, clock.now()):
+            return
+        assert last is not None
+        field = "message.content.type" if nested else "message_type"
+        reason = (
+            f"{message.content.type} messages can only be sent within 24 hours of the customer's last message "
+            f"(theirs to {business} was at {clock.iso(last)}); send a template message"
+        )
+        raise OutsideServiceWindow(
+            f"The customer service window with {customer} is closed: only template messages can be sent.",
+            [InvalidParameter(field, reason)],
+        )
 
     def _sender_refusal(self, message: OutboundMessage, principal: Principal) -> str | None:
         """Why the caller may not send from ``message.sender`` (for the log only), or None.

@@ -69,7 +69,14 @@ class ApiFunctionServices:
             unconfigured_sender=unconfigured_sender,
             sender_links=ChannelLinkStore(self._dynamodb, self.settings.accounts_table),
             check_webhook_url=partial(check_webhook_url, allowed_private_hosts=self.settings.allowed_private_webhook_hosts),
+            whatsapp_windows=self.whatsapp_windows,
         )
+
+    @cached_property
+    def whatsapp_windows(self) -> Any:
+        from switchboard.adapters.dynamodb.whatsapp_window_store import WhatsAppWindowStore
+
+        return WhatsAppWindowStore(self._dynamodb, self.settings.contacts_table, self.settings.retention_seconds)
 
     @cached_property
     def workflows(self) -> Any:

@@ -38,6 +38,14 @@ class WebhookFunctionServices:
         links = ChannelLinkStore(aws_clients.client("dynamodb"), self.settings.accounts_table)
         return InboundService(links, InboundIntake(self._messages, self._notifications))
 
+    @cached_property
+    def whatsapp_windows(self) -> Any:
+        from switchboard.adapters import aws_clients
+        from switchboard.adapters.dynamodb.whatsapp_window_store import WhatsAppWindowStore
+
+        s = self.settings
+        return WhatsAppWindowStore(aws_clients.client("dynamodb"), s.contacts_table, s.retention_seconds)
+
     @property
     def viber_allowed_cidrs(self) -> Sequence[str]:
         return self.settings.viber_callback_allowed_cidrs

@@ -14,6 +14,7 @@ class Channel(str, Enum):
     SMS = "sms"
     MESSENGER = "messenger"
     VIBER = "viber_service_msg"  # v1 calls it "viber_service"; we store the 2018 name
+    WHATSAPP = "whatsapp"
 
 
 class ApiVersion(str, Enum):
@@ -46,12 +47,22 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Content:
-    """``type`` is text | image | audio | video | file. ``text`` for text, ``url`` (+ optional caption) for media."""
+    """``type`` is text | image | audio | video | file, and on WhatsApp also template | sticker | custom.
+
+    ``text`` for text, ``url`` (+ optional caption) for media. WhatsApp only: ``preview_url`` (text),
+    ``name`` (a file's name), ``media_id`` (a sticker by id), ``template`` (``{"name", "parameters":
+    [str], "locale", "policy"?}``) and ``custom`` (a Cloud API message object passed through).
+    """
 
     type: str
     text: str | None = None
     url: str | None = None
     caption: str | None = None
+    preview_url: bool | None = None
+    name: str | None = None
+    media_id: str | None = None
+    template: dict[str, Any] | None = None
+    custom: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -31,6 +31,10 @@ class InboundAcceptor(Protocol):
     def accept(self, inbound: InboundMessage) -> Effect: ...
 
 
+class ServiceWindows(Protocol):
+    def record_inbound(self, business_number: str, customer_number: str, occurred_at: float) -> bool: ...
+
+
 class WebhookServices(Protocol):
     """Everything the webhook routes use. Production builds each service on first use, so a
     Messenger handshake, say, builds no status service."""
@@ -43,6 +47,11 @@ class WebhookServices(Protocol):
 
     @property
     def viber_allowed_cidrs(self) -> Sequence[str]: ...
+
+    @property
+    def whatsapp_windows(self) -> ServiceWindows:
+        """Where each inbound WhatsApp message's time is recorded (the 24-hour customer service window)."""
+        ...
 
     @property
     def allow_unsigned_sms(self) -> bool:

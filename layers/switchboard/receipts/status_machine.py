@@ -12,6 +12,9 @@ Rules (each enforced by one conditional write on the record, so concurrent Lambd
 - Each applied change sends exactly one status webhook, through the outbox
   (``switchboard.notifier.outbox``).
 
+A ``submitted`` receipt (WhatsApp's ``sent``) only confirms the send: it can settle an unknown
+outcome (below) and is otherwise a duplicate.
+
 Finding the message: receipts by ``provider_ref`` (ProviderRefIndex), Messenger watermarks by
 ``conversation`` and ``sent_at_ms`` (ConversationIndex). The sender writes both in the same write
 that makes the message ``submitted``, so a receipt can only find a submitted (or later) message.
@@ -95,7 +98,8 @@ class StatusService:
         self.outbox = Outbox(records, notifications)
 
     def apply_receipt(self, receipt: StatusReceipt) -> ReceiptResult:
-        _check_status(receipt.status, ALLOWED_FROM)
+        if receipt.status != status.SUBMITTED:
+            _check_status(receipt.status, ALLOWED_FROM)
         found = self.records.message_uuids_by_provider_ref(receipt.provider_ref)
         if not found and receipt.client_ref:
             found = self._by_client_ref(receipt)
@@ -104,6 +108,10 @@ class StatusService:
             return ReceiptResult(ReceiptEffect.UNKNOWN_MESSAGE, None, receipt.status)
         if len(found) > 1:
             logger.warning("several messages share a provider id; applying to the first", extra={"count": len(found)})
+        if receipt.status == status.SUBMITTED:
+            # WhatsApp "sent": evidence of the send (it settled an unknown outcome above); the message
+            # is submitted already, so it changes nothing else.
+            return ReceiptResult(ReceiptEffect.DUPLICATE, found[0], receipt.status)
         return self._apply(found[0], receipt.status, receipt.occurred_at, receipt.error, event=None)
 
     def _by_client_ref(self, receipt: StatusReceipt) -> list[str]:

@@ -15,6 +15,7 @@ from switchboard.validation.content import (
 from switchboard.validation.field_parsers import as_choice, as_msisdn, as_sms_sender, as_string, as_url
 from switchboard.validation.options import messenger_options, misplaced, sms_options, viber_options
 from switchboard.validation.collector import Problems, reject_non_object_body
+from switchboard.validation.whatsapp import is_flat_whatsapp, parse_flat_whatsapp
 
 _VIBER = channel_label(Channel.VIBER, rules.FLAT_CHANNELS)
 # v1 Viber action buttons ({url, text}) have no place in the stored options; refusing beats dropping them.
@@ -24,6 +25,8 @@ _UNSUPPORTED_VIBER_KEYS = ("action",)
 def parse_flat(body: object) -> OutboundMessage:
     """Validate a v1 send request; raises ``ValidationFailed`` naming every invalid field. ``failover`` is ignored."""
     root = reject_non_object_body(body)
+    if is_flat_whatsapp(root):
+        return parse_flat_whatsapp(root)
     problems = Problems()
 
     channel = resolve_channel(

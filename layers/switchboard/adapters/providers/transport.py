@@ -189,6 +189,7 @@ def post(
     params: dict[str, str] | None = None,
     json: dict[str, Any] | None = None,
     data: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> SendResult:
     """POST to the provider and turn the outcome into a ``SendResult`` with ``interpret`` and the policy above."""
     import requests
@@ -202,6 +203,7 @@ def post(
             params=params,
             json=json,
             data=data,
+            headers=headers,
             timeout=(config.connect_timeout, config.read_timeout),
         )
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):

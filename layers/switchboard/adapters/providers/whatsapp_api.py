@@ -1,0 +1,271 @@
+"""WhatsApp through Meta's WhatsApp Business Cloud API (Graph API).
+
+``POST {api_base}/{api_version}/{phone_number_id}/messages`` with ``Authorization: Bearer <token>``::
+
+    {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "<number>",
+     "biz_opaque_callback_data": "<message uuid>", "type": "<type>", "<type>": {...}}
+
+The business number (the message's ``from``) is looked up in the channels secret's
+``whatsapp.numbers`` for its phone number id and access token. ``biz_opaque_callback_data`` is
+echoed by the Cloud API in every status webhook of the message, so a send whose answer was lost is
+held until a status settles it (``AbandonedSend.AWAIT_EVIDENCE``, like SMS ``client-ref``); the
+Cloud API has no idempotency key, so it is never resent blindly.
+
+Error mapping (Cloud API ``error.code`` to Nexmo codes), first match wins; also applied to the
+``errors`` of a ``failed`` status webhook (``status_error``):
+
+==================================================================  ==================
+131047 (re-engagement: outside the 24-hour window)                   REJECTED 1340
+0, 190 (authentication, expired or invalid token)                    REJECTED 1370
+4, 80007, 130429, 131056 (app, account, throughput, pair limits)     RETRY 1000
+131048 (spam rate limit)                                             REJECTED 1241
+131026, 131049, 131050, 130472 (undeliverable, not delivered)        REJECTED 1260
+131030 (recipient not in the test allow-list)                        REJECTED 1160
+132000-132099 (template errors: missing, paused, parameters)         REJECTED 1022
+131051, 131052, 131053 (unsupported type, media errors)              REJECTED 1040
+100, 131008, 131009, 131021, 135000 (invalid parameters)             REJECTED 1020
+3, 10, 200-299, 368, 131005, 131031, 131042, 131045, 130497, 133010  REJECTED 1140
+1, 2, 131000, 131016 (unknown, temporary, service unavailable)       RETRY 1100
+anything else                                                        REJECTED 1030 with the message
+==================================================================  ==================
+
+On an HTTP 5xx, codes 1 and 131000 ("something went wrong") do not say the message was not sent:
+UNKNOWN 1100 (held for evidence). Code 2 / 131016 and ``is_transient`` answers say it was not
+taken: RETRY 1100. A 5xx without Graph's ``error`` object is UNKNOWN (``transport``).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from switchboard.adapters.providers import transport
+from switchboard.adapters.providers.transport import ProviderReply, redact
+from switchboard.domain.error_codes import (
+    COMMUNICATION_FAILED,
+    DESTINATION_UNREACHABLE,
+    EXPIRED_ACCESS_TOKEN,
+    FACILITY_NOT_ALLOWED,
+    ILLEGAL_SENDER,
+    INTERNAL_ERROR,
+    INVALID_MESSAGE,
+    INVALID_PARAMS,
+    OUTSIDE_ALLOWED_WINDOW,
+    THROTTLED,
+    TOO_MANY_SEND_REQUESTS,
+)
+from switchboard.domain.message import Channel, OutboundMessage
+from switchboard.domain.sending import (
+    AbandonedSend,
+    SendResult,
+    TransactionContact,
+    accepted,
+    rejected,
+    retry,
+    unknown,
+)
+
+PROVIDER = "whatsapp"
+DEFAULT_API_BASE = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v21.0"
+MESSAGING_PRODUCT = "whatsapp"
+
+INVALID_TEMPLATE = 1022
+NON_WHITELISTED_DESTINATION = 1160
+
+RE_ENGAGEMENT = 131047
+SOMETHING_WENT_WRONG = 131000
+UNKNOWN_ERROR_CODE = 1
+AUTH_CODES = frozenset({0, 190})
+RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131056})
+SPAM_RATE_LIMIT = 131048
+UNDELIVERABLE_CODES = frozenset({131026, 131049, 131050, 130472})
+NOT_ALLOWED_RECIPIENT = 131030
+INVALID_MESSAGE_CODES = frozenset({131051, 131052, 131053})
+INVALID_PARAM_CODES = frozenset({100, 131008, 131009, 131021, 135000})
+NOT_ALLOWED_CODES = frozenset({3, 10, 368, 131005, 131031, 131042, 131045, 130497, 133010})
+TEMPORARY_CODES = frozenset({1, 2, 131000, 131016})
+# A failed status carrying one of these is ``undeliverable`` (the network could not deliver it);
+# any other failure is ``rejected``.
+UNDELIVERABLE_STATUS_CODES = UNDELIVERABLE_CODES
+
+MEDIA_TYPES = {"image": "image", "audio": "audio", "video": "video", "file": "document", "sticker": "sticker"}
+
+
+class WhatsAppAdapter:
+    channel = Channel.WHATSAPP
+    # No idempotency key, but every status webhook echoes biz_opaque_callback_data (our message uuid).
+    abandoned_send = AbandonedSend.AWAIT_EVIDENCE
+
+    def contact_after_submit(self, message: OutboundMessage) -> TransactionContact | None:
+        return None
+
+    def send(self, message: OutboundMessage, message_uuid: str, config: Mapping[str, Any]) -> SendResult:
+        section = config.get("whatsapp") or {}
+        number = business_number(section, message.sender.address)
+        if number is None:
+            return rejected(ILLEGAL_SENDER, f"WhatsApp number {message.sender.address} is not configured for this deployment")
+        phone_number_id, token = number
+        body_or_error = request_body(message, message_uuid)
+        if isinstance(body_or_error, SendResult):
+            return body_or_error
+        return transport.post(
+            PROVIDER,
+            f"{api_root(section)}/{phone_number_id}/messages",
+            lambda reply: interpret(reply, token),
+            message_uuid=message_uuid,
+            headers={"Authorization": f"Bearer {token}"},
+            json=body_or_error,
+        )
+
+
+def api_root(section: Mapping[str, Any]) -> str:
+    """``{api_base}/{api_version}`` of the Cloud API (defaults: Graph's)."""
+    api_base = str(section.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    api_version = str(section.get("api_version") or DEFAULT_API_VERSION).strip("/")
+    return f"{api_base}/{api_version}"
+
+
+def business_number(section: Mapping[str, Any], display_number: str) -> tuple[str, str] | None:
+    """``(phone number id, access token)`` of a configured business number, else None."""
+    numbers = section.get("numbers") or {}
+    entry = numbers.get(display_number) if isinstance(numbers, Mapping) else None
+    if not isinstance(entry, Mapping):
+        return None
+    phone_number_id, token = entry.get("phone_number_id"), entry.get("access_token")
+    if not phone_number_id or not token:
+        return None
+    return str(phone_number_id), str(token)
+
+
+def display_number_of(section: Mapping[str, Any], phone_number_id: str) -> str | None:
+    """The configured business number whose phone number id is ``phone_number_id``."""
+    numbers = section.get("numbers") or {}
+    if not isinstance(numbers, Mapping):
+        return None
+    return next(
+        (str(number) for number, entry in numbers.items()
+         if isinstance(entry, Mapping) and str(entry.get("phone_number_id")) == phone_number_id),
+        None,
+    )
+
+
+def template_name(name: str) -> str:
+    """The Cloud API name of a Vonage template name: what follows the last ``:`` (``namespace:name``,
+    the 2018 ``whatsapp:hsm:<namespace>:<name>``)."""
+    return name.rsplit(":", 1)[-1]
+
+
+def request_body(message: OutboundMessage, message_uuid: str) -> dict[str, Any] | SendResult:
+    """The Cloud API body, or a rejection when the message cannot be expressed on WhatsApp."""
+    envelope: dict[str, Any] = {
+        "messaging_product": MESSAGING_PRODUCT,
+        "recipient_type": "individual",
+        "to": message.recipient.address,
+        "biz_opaque_callback_data": message_uuid,
+    }
+    content = message.content
+    if content.type == "text" and content.text is not None:
+        text: dict[str, Any] = {"body": content.text}
+        if content.preview_url is not None:
+            text["preview_url"] = content.preview_url
+        return {**envelope, "type": "text", "text": text}
+    if content.type in MEDIA_TYPES and (content.url or content.media_id):
+        kind = MEDIA_TYPES[content.type]
+        media: dict[str, Any] = {"link": content.url} if content.url else {"id": content.media_id}
+        if content.caption:
+            media["caption"] = content.caption
+        if content.name and kind == "document":
+            media["filename"] = content.name
+        return {**envelope, "type": kind, kind: media}
+    if content.type == "template" and content.template:
+        return {**envelope, "type": "template", "template": _template(content.template)}
+    if content.type == "custom" and content.custom:
+        return {**content.custom, **envelope}
+    return rejected(INVALID_MESSAGE, f"whatsapp cannot send {content.type} content")
+
+
+def _template(template: Mapping[str, Any]) -> dict[str, Any]:
+    language: dict[str, Any] = {"code": template.get("locale") or "en_US"}
+    if template.get("policy"):
+        language["policy"] = template["policy"]
+    out: dict[str, Any] = {"name": template_name(str(template["name"])), "language": language}
+    parameters = template.get("parameters") or []
+    if parameters:
+        out["components"] = [
+            {"type": "body", "parameters": [{"type": "text", "text": str(value)} for value in parameters]}
+        ]
+    return out
+
+
+def interpret(reply: ProviderReply, token: str) -> SendResult:
+    body = reply.body if isinstance(reply.body, dict) else {}
+    error = body.get("error")
+    if isinstance(error, dict):
+        code = _as_int(error.get("code"))
+        if reply.status_code >= 500 and code in (UNKNOWN_ERROR_CODE, SOMETHING_WENT_WRONG) and not error.get("is_transient"):
+            return unknown(COMMUNICATION_FAILED, _detail(error, token))
+        return map_error(error, token)
+    messages = body.get("messages")
+    if 200 <= reply.status_code < 300 and isinstance(messages, list) and messages and isinstance(messages[0], dict):
+        message_id = messages[0].get("id")
+        if isinstance(message_id, str) and message_id:
+            return accepted(message_id)
+    return transport.unparsable(PROVIDER, reply)
+
+
+def map_error(error: Mapping[str, Any], token: str | None = None) -> SendResult:
+    """A Cloud API ``error`` object (or a status webhook's ``errors[0]``) as a send result."""
+    code = _as_int(error.get("code"))
+    detail = _detail(error, token)
+    if code == RE_ENGAGEMENT:
+        return rejected(OUTSIDE_ALLOWED_WINDOW, detail)
+    if code in AUTH_CODES:
+        return rejected(EXPIRED_ACCESS_TOKEN, detail)
+    if code in RATE_LIMIT_CODES:
+        return retry(THROTTLED, detail)
+    if code == SPAM_RATE_LIMIT:
+        return rejected(TOO_MANY_SEND_REQUESTS, detail)
+    if code in UNDELIVERABLE_CODES:
+        return rejected(DESTINATION_UNREACHABLE, detail)
+    if code == NOT_ALLOWED_RECIPIENT:
+        return rejected(NON_WHITELISTED_DESTINATION, detail)
+    if code is not None and 132000 <= code <= 132099:
+        return rejected(INVALID_TEMPLATE, detail)
+    if code in INVALID_MESSAGE_CODES:
+        return rejected(INVALID_MESSAGE, detail)
+    if code in INVALID_PARAM_CODES:
+        return rejected(INVALID_PARAMS, detail)
+    if code is not None and (code in NOT_ALLOWED_CODES or 200 <= code <= 299):
+        return rejected(FACILITY_NOT_ALLOWED, detail)
+    if code in TEMPORARY_CODES:
+        return retry(COMMUNICATION_FAILED, detail)
+    return rejected(INTERNAL_ERROR, f"whatsapp error {code}: {detail or 'no detail'}")
+
+
+def status_error(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A ``failed`` status webhook's first error as ``(status, {"code", "reason"})``:
+    ``undeliverable`` for the network's own failures, ``rejected`` for everything else."""
+    mapped = map_error(error)
+    code = _as_int(error.get("code"))
+    state = "undeliverable" if code in UNDELIVERABLE_STATUS_CODES else "rejected"
+    nexmo_code = mapped.error_code or INTERNAL_ERROR
+    return state, {"code": nexmo_code, "reason": mapped.error_reason or "Unknown"}
+
+
+def _detail(error: Mapping[str, Any], token: str | None) -> str | None:
+    """``(#<code>) <message>: <details>``: the message, with the ``error_data.details`` Meta recommends reading."""
+    message = str(error.get("message") or error.get("title") or "")
+    data = error.get("error_data")
+    details = data.get("details") if isinstance(data, Mapping) else None
+    text = f"{message}: {details}" if details and str(details) not in message else message
+    code = error.get("code")
+    if code is not None and f"#{code}" not in text:
+        text = f"(#{code}) {text}".strip()
+    return redact(text, token) or None
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
