@@ -84,5 +84,9 @@ class OutsideServiceWindow(SwitchboardError):
         self.invalid_parameters = list(invalid_parameters)
 
 
+class ProviderCallFailed(SwitchboardError):
+    """A provider call the API makes for the customer (a WhatsApp read mark, a media download) failed."""
+
+
 class ServiceUnavailable(SwitchboardError):
     """A dependency failed after we accepted responsibility (e.g. the enqueue). Answered 503; client may retry."""

@@ -66,6 +66,11 @@ OWN_PROBLEM_TYPES: dict[str, ProblemType] = {
         "business number is known to be 24 hours old or more. WhatsApp only delivers templates then: send a "
         "template message, or wait for the customer to write again.",
     ),
+    "whatsapp-provider-failed": ProblemType(
+        502, "Bad Gateway",
+        "The WhatsApp Cloud API refused or did not answer a call made for this request (marking an inbound "
+        "message read, downloading an inbound media item). Nothing changed; the detail says why. Retry later.",
+    ),
     "internal-error": ProblemType(
         500, "Internal Error",
         "An unexpected error. It is logged with the instance trace id; nothing about it is in the body.",
@@ -178,6 +183,8 @@ def problem_for(exc: errors.SwitchboardError, version: ApiVersion | None) -> Pro
             exc.detail,
             invalid_parameters=[p.to_dict() for p in exc.invalid_parameters],
         )
+    if isinstance(exc, errors.ProviderCallFailed):
+        return Problem(502, own_type("whatsapp-provider-failed"), "Bad Gateway", exc.detail)
     if isinstance(exc, errors.ServiceUnavailable):
         return Problem(
             503, own_type("service-unavailable"), "Service Unavailable", exc.detail, headers={"Retry-After": "1"}

@@ -36,6 +36,7 @@ taken: RETRY 1100. A 5xx without Graph's ``error`` object is UNKNOWN (``transpor
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from switchboard.adapters.providers import transport
@@ -116,6 +117,73 @@ class WhatsAppAdapter:
             headers={"Authorization": f"Bearer {token}"},
             json=body_or_error,
         )
+
+
+def mark_read(
+    section: Mapping[str, Any], business: str, provider_message_id: str, message_uuid: str, typing: bool = False
+) -> SendResult:
+    """Mark an inbound message read at the Cloud API (blue ticks); ``typing`` also shows the typing indicator.
+
+    ACCEPTED when WhatsApp answered ``{"success": true}``; otherwise the send mapping's reading of
+    its answer (a refusal, a retry, an unknown outcome)."""
+    number = business_number(section, business)
+    if number is None:
+        return rejected(ILLEGAL_SENDER, f"WhatsApp number {business} is not configured for this deployment")
+    phone_number_id, token = number
+    body: dict[str, Any] = {"messaging_product": MESSAGING_PRODUCT, "status": "read", "message_id": provider_message_id}
+    if typing:
+        body["typing_indicator"] = {"type": "text"}
+
+    def interpret_read(reply: ProviderReply) -> SendResult:
+        answer = reply.body if isinstance(reply.body, dict) else {}
+        if isinstance(answer.get("error"), dict):
+            return map_error(answer["error"], token)
+        if 200 <= reply.status_code < 300 and answer.get("success") is True:
+            return accepted(None)
+        return transport.unparsable(PROVIDER, reply)
+
+    return transport.post(
+        PROVIDER, f"{api_root(section)}/{phone_number_id}/messages", interpret_read,
+        message_uuid=message_uuid, headers={"Authorization": f"Bearer {token}"}, json=body,
+    )
+
+
+@dataclass(frozen=True)
+class Media:
+    content: bytes
+    mime_type: str
+
+
+class MediaUnavailable(Exception):
+    """The Cloud API did not give the media (unknown or expired id, refused token, no answer, too large)."""
+
+
+def fetch_media(section: Mapping[str, Any], business: str, media_id: str, max_bytes: int) -> Media:
+    """An inbound media item, downloaded with the business number's token: its metadata
+    (``GET /{media id}`` -> ``{"url", "mime_type"}``), then its bytes from that short-lived URL."""
+    number = business_number(section, business)
+    if number is None:
+        raise MediaUnavailable(f"WhatsApp number {business} is not configured for this deployment")
+    _, token = number
+    session = transport.session(PROVIDER)
+    timeout = transport.timeouts()
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        meta = session.get(f"{api_root(section)}/{media_id}", headers=headers, timeout=timeout)
+        info = meta.json() if meta.status_code == 200 else None
+        url = info.get("url") if isinstance(info, dict) else None
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise MediaUnavailable(f"the Cloud API has no media {media_id} for this number (HTTP {meta.status_code})")
+        download = session.get(url, headers=headers, timeout=timeout, stream=True)
+        if download.status_code != 200:
+            raise MediaUnavailable(f"the media download answered HTTP {download.status_code}")
+        content = download.raw.read(max_bytes + 1, decode_content=True)
+    except (OSError, ValueError) as exc:  # requests' errors derive from OSError; bad JSON from ValueError
+        raise MediaUnavailable(f"the Cloud API did not answer ({type(exc).__name__})") from None
+    if len(content) > max_bytes:
+        raise MediaUnavailable(f"the media is larger than {max_bytes} bytes, more than this route can return")
+    mime = str(info.get("mime_type") or download.headers.get("Content-Type") or "application/octet-stream")
+    return Media(content, mime)
 
 
 def api_root(section: Mapping[str, Any]) -> str:
