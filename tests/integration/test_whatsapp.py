@@ -243,3 +243,57 @@ def test_the_window_closes_24_hours_after_the_customers_last_message(stack: Runn
     inbound_webhooks_from(stack, sender, 2)
     reopened = sdk.messages.send(WhatsappText(to=sender, from_=DEMO_WHATSAPP_NUMBER, text="welcome back"))
     assert wait_for_history(stack, reopened.message_uuid, "read")[-1] == "read"
+
+
+# -- failover -------------------------------------------------------------------------------------------
+
+
+def final_report(stack: RunningStack, id_field: str, workflow_id: str) -> dict[str, Any]:
+    def found() -> dict[str, Any] | None:
+        reports = [w for w in stack.webhooks() if isinstance(w["body"], dict) and w["body"].get(id_field) == workflow_id]
+        return reports[0] if reports else None
+
+    return stack.wait_for(found, timeout=90, interval=0.25, what=f"the report of {workflow_id}")
+
+
+def test_v1_failover_from_whatsapp_to_sms_when_whatsapp_refuses(stack: RunningStack) -> None:
+    closed, number = customer(WINDOW_CLOSED), unique_msisdn("0008")
+    response = stack.post("/v1/messages", auth=stack.auth, json={
+        "channel": "whatsapp", "message_type": "text", "from": DEMO_WHATSAPP_NUMBER, "to": closed, "text": "hi",
+        "failover": [{"channel": "sms", "message_type": "text", "from": "Acme", "to": number,
+                      "text": unique_text("failover sms")}],
+    })
+    assert response.status_code == 202, response.text
+    workflow_id = response.json()["workflow_id"]
+
+    def finished() -> dict[str, Any] | None:
+        view = stack.get(f"/v1/workflows/{workflow_id}", auth=stack.auth).json()
+        return view if view["status"] != "in_progress" else None
+
+    view = stack.wait_for(finished, timeout=90, interval=0.25, what=f"workflow {workflow_id} to finish")
+    assert view["status"] == "completed"
+    assert lookup(stack, response.json()["message_uuid"])["error"]["code"] == 1340
+    assert len(provider_requests_to(stack, "sms", number)) == 1
+
+
+def test_a_2018_dispatch_waits_for_read_on_whatsapp_then_sends_the_sms(stack: RunningStack) -> None:
+    never_read, number = customer("0004"), unique_msisdn("0008")
+    body = {"template": "failover", "workflow": [
+        {"from": {"type": "whatsapp", "number": DEMO_WHATSAPP_NUMBER}, "to": {"type": "whatsapp", "number": never_read},
+         "message": {"content": {"type": "template", "template": {"name": "order_ready",
+                                                                   "parameters": [{"default": "42"}]}}},
+         "failover": {"expiry_time": 15, "condition_status": "read"}},
+        {"from": {"type": "sms", "number": "447700900001"}, "to": {"type": "sms", "number": number},
+         "message": {"content": {"type": "text", "text": unique_text("after whatsapp")}}},
+    ]}
+    started = time.monotonic()
+    response = stack.post("/v0.1/dispatch", json=body, auth=stack.auth)
+    assert response.status_code == 202, response.text
+
+    report = final_report(stack, "dispatch_uuid", response.json()["dispatch_uuid"])
+    assert time.monotonic() - started >= 15
+    assert report["body"]["status"] == "completed"
+    whatsapp_link, sms_link = report["body"]["_links"]["messages"]
+    assert (whatsapp_link["channel"], whatsapp_link["status"]) == ("whatsapp", "delivered")
+    assert (sms_link["channel"], sms_link["status"]) == ("sms", "delivered")
+    assert len(provider_requests_to(stack, "whatsapp", never_read)) == 1

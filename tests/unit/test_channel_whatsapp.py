@@ -313,3 +313,22 @@ def test_business_numbers_are_linked_as_digits() -> None:
     assert normalize_address("whatsapp", "+447700900100") == BUSINESS
     with pytest.raises(ValueError):
         normalize_address("whatsapp", "Acme")
+
+
+def test_whatsapp_steps_are_valid_in_every_failover_form_with_read_as_a_condition() -> None:
+    from switchboard.workflows.workflow_requests import parse_v1_failover, parse_workflow
+
+    whatsapp_step = {
+        "from": {"type": "whatsapp", "number": BUSINESS}, "to": {"type": "whatsapp", "number": CUSTOMER},
+        "message": {"content": {"type": "template", "template": {"name": "t", "parameters": [{"default": "1"}]}}},
+        "failover": {"expiry_time": 600, "condition_status": "read"},
+    }
+    sms_step = {"from": {"type": "sms", "number": "447700900001"}, "to": {"type": "sms", "number": CUSTOMER},
+                "message": {"content": {"type": "text", "text": "by SMS"}}}
+    for version in ("beta", "v0.1"):
+        steps = parse_workflow({"template": "failover", "workflow": [whatsapp_step, sms_step]}, version)
+        assert [s.message.channel for s in steps] == [Channel.WHATSAPP, Channel.SMS]
+        assert steps[0].failover is not None and steps[0].failover.condition_status == "read"
+    v1 = parse_v1_failover({**sdk_body(WhatsappText(to=CUSTOMER, from_=BUSINESS, text="hi")), "failover": [
+        {"channel": "sms", "message_type": "text", "from": "Acme", "to": CUSTOMER, "text": "by SMS"}]})
+    assert v1 is not None and [s.message.channel for s in v1] == [Channel.WHATSAPP, Channel.SMS]

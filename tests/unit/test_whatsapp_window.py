@@ -101,3 +101,13 @@ def test_another_accounts_number_is_refused_as_a_sender_before_its_window_is_rea
     status, _, problem = api.call("POST", "/v1/messages", {**text(), "from": "447700900555"})
     assert status == 422 and [p["name"] for p in problem["invalid_parameters"]] == ["from"]
     assert "window" not in problem["detail"]
+
+
+def test_a_failover_workflow_is_not_refused_for_a_closed_window_its_step_fails_over(
+    api: Api, windows: WhatsAppWindowStore
+) -> None:
+    windows.record_inbound(DEMO_WHATSAPP_NUMBER, CUSTOMER, NOW - 3 * WINDOW_SECONDS)
+    body = {**text(), "failover": [{"channel": "sms", "message_type": "text", "from": "Acme", "to": CUSTOMER,
+                                    "text": "by SMS"}]}
+    status, _, answer = api.call("POST", "/v1/messages", body)
+    assert status == 202 and set(answer) == {"message_uuid", "workflow_id"}

@@ -68,6 +68,10 @@ class MessageAcceptor:
 
     def accept(self, message: OutboundMessage, principal: Principal) -> dict[str, str]:
         self.check_channel_rules(message, principal)
+        # A single send only: in a failover workflow a closed window is the provider's refusal
+        # (rejected 1340), after which the workflow moves on to its next step.
+        if self.whatsapp_windows is not None and needs_open_window(message):
+            self._check_service_window(message, message.api_version is not ApiVersion.V1)
         message_uuid = str(uuid.uuid4())
         self.records.create(message_uuid, message, principal)
         try:
@@ -105,8 +109,6 @@ class MessageAcceptor:
             if not self.contacts.has_transaction_contact(message.sender.id or "", number):
                 field = "message.viber_service_msg.category" if nested else "viber_service.category"
                 raise ValidationFailed([InvalidParameter(field, VIBER_FIRST_MESSAGE_REASON)])
-        if self.whatsapp_windows is not None and needs_open_window(message):
-            self._check_service_window(message, nested)
 
     def _check_service_window(self, message: OutboundMessage, nested: bool) -> None:
         business, customer = message.sender.address, message.recipient.address
