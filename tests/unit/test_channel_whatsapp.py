@@ -332,3 +332,12 @@ def test_whatsapp_steps_are_valid_in_every_failover_form_with_read_as_a_conditio
     v1 = parse_v1_failover({**sdk_body(WhatsappText(to=CUSTOMER, from_=BUSINESS, text="hi")), "failover": [
         {"channel": "sms", "message_type": "text", "from": "Acme", "to": CUSTOMER, "text": "by SMS"}]})
     assert v1 is not None and [s.message.channel for s in v1] == [Channel.WHATSAPP, Channel.SMS]
+
+
+def test_a_local_whatsapp_sender_gets_a_phone_number_id_and_token_once() -> None:
+    from switchboard.cli_local import with_sender
+
+    channels = with_sender({}, "whatsapp", "447700900555")
+    entry = channels["whatsapp"]["numbers"]["447700900555"]
+    assert entry["phone_number_id"].isdigit() and len(entry["phone_number_id"]) == 15 and entry["access_token"]
+    assert with_sender(channels, "whatsapp", "447700900555")["whatsapp"]["numbers"]["447700900555"] == entry
