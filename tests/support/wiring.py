@@ -46,9 +46,16 @@ class StubWebhookServices:
     config: dict[str, Any] = field(default_factory=dict)
     viber_allowed_cidrs: Sequence[str] = ()
     allow_unsigned_sms: bool = False
+    whatsapp_windows: Any = field(default_factory=lambda: _fake_windows())
 
     def channels_config(self) -> Mapping[str, Any]:
         return self.config
+
+
+def _fake_windows() -> Any:
+    from tests.support.fakes.receipts import FakeWindows
+
+    return FakeWindows()
 
 
 def webhook_services(**replaced: Any) -> Any:

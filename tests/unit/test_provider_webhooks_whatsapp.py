@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +15,7 @@ import pytest
 from switchboard import clock
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt
-from tests.support.fakes.receipts import FakeInbound, FakeStatuses
+from tests.support.fakes.receipts import FakeInbound, FakeStatuses, FakeWindows
 from tests.support.lambdas import FakeLambdaContext, http_event
 from tests.support.wiring import StubWebhookServices, webhooks_handler
 
@@ -30,22 +30,8 @@ HOST = "api.example.test"
 
 
 @dataclass
-class FakeWindows:
-    recorded: list[tuple[str, str, float]] = field(default_factory=list)
-
-    def record_inbound(self, business_number: str, customer_number: str, occurred_at: float) -> bool:
-        self.recorded.append((business_number, customer_number, occurred_at))
-        return True
-
-
-@dataclass
-class WhatsAppServices(StubWebhookServices):
-    whatsapp_windows: FakeWindows = field(default_factory=FakeWindows)
-
-
-@dataclass
 class Webhooks:
-    services: WhatsAppServices
+    services: StubWebhookServices
 
     def call(self, event: dict[str, Any]) -> tuple[int, str]:
         response = webhooks_handler(self.services)(event, FakeLambdaContext(function_name="WebhooksFunction"))
@@ -61,7 +47,7 @@ def webhooks() -> Iterator[Webhooks]:
     config = {"whatsapp": {"app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN,
                            "numbers": {BUSINESS: {"phone_number_id": PHONE_NUMBER_ID, "access_token": "t"}}}}
     clock.set_clock(lambda: float(NOW))
-    yield Webhooks(WhatsAppServices(FakeStatuses(), FakeInbound(), config))
+    yield Webhooks(StubWebhookServices(FakeStatuses(), FakeInbound(), config, whatsapp_windows=FakeWindows()))
     clock.set_clock(None)
 
 

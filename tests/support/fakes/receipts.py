@@ -35,6 +35,17 @@ class FakeStatuses:
 
 
 @dataclass
+class FakeWindows:
+    """The WhatsApp service windows: records every inbound message's (business number, customer, time)."""
+
+    recorded: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def record_inbound(self, business_number: str, customer_number: str, occurred_at: float) -> bool:
+        self.recorded.append((business_number, customer_number, occurred_at))
+        return True
+
+
+@dataclass
 class FakeInbound:
     """The inbound service: accepts every message."""
 
