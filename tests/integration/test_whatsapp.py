@@ -297,3 +297,18 @@ def test_a_2018_dispatch_waits_for_read_on_whatsapp_then_sends_the_sms(stack: Ru
     assert (whatsapp_link["channel"], whatsapp_link["status"]) == ("whatsapp", "delivered")
     assert (sms_link["channel"], sms_link["status"]) == ("sms", "delivered")
     assert len(provider_requests_to(stack, "whatsapp", never_read)) == 1
+
+
+def test_a_customers_reply_names_the_message_it_quotes(stack: RunningStack, sdk: Vonage) -> None:
+    sender = customer(READ_AND_DELIVERED)
+    sent = sdk.messages.send(WhatsappTemplate(to=sender, from_=DEMO_WHATSAPP_NUMBER,
+                                              template=WhatsappTemplateResource(name="hello_world")))
+    wait_for_history(stack, sent.message_uuid, "read")
+    [request] = provider_requests_to(stack, "whatsapp", sender)
+    wamid = request["response_body"]["messages"][0]["id"]
+
+    reply = {**inbound_item(sender, "text", {"body": "yes please"}), "context": {"from": DEMO_WHATSAPP_NUMBER, "id": wamid}}
+    assert post_inbound(stack, [reply]).status_code == 200
+
+    [record] = inbound_webhooks_from(stack, sender, 1)
+    assert content_of(record)["context"]["message_uuid"] == sent.message_uuid

@@ -47,6 +47,7 @@ class StubWebhookServices:
     viber_allowed_cidrs: Sequence[str] = ()
     allow_unsigned_sms: bool = False
     whatsapp_windows: Any = field(default_factory=lambda: _fake_windows())
+    whatsapp_replies: Any = field(default_factory=lambda: _fake_replies())
 
     def channels_config(self) -> Mapping[str, Any]:
         return self.config
@@ -56,6 +57,12 @@ def _fake_windows() -> Any:
     from tests.support.fakes.receipts import FakeWindows
 
     return FakeWindows()
+
+
+def _fake_replies() -> Any:
+    from tests.support.fakes.receipts import FakeReplies
+
+    return FakeReplies()
 
 
 def webhook_services(**replaced: Any) -> Any:

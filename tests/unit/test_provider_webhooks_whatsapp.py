@@ -15,7 +15,7 @@ import pytest
 from switchboard import clock
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt
-from tests.support.fakes.receipts import FakeInbound, FakeStatuses, FakeWindows
+from tests.support.fakes.receipts import FakeInbound, FakeReplies, FakeStatuses, FakeWindows
 from tests.support.lambdas import FakeLambdaContext, http_event
 from tests.support.wiring import StubWebhookServices, webhooks_handler
 
@@ -234,3 +234,12 @@ def test_template_status_and_tier_changes_are_logged_and_change_nothing(
 def test_receipts_are_status_receipts_not_watermarks(webhooks: Webhooks) -> None:
     webhooks.call(signed_post(envelope("statuses", [status_item("read")])))
     assert all(isinstance(r, StatusReceipt) for r in webhooks.services.statuses.receipts)
+
+
+def test_a_reply_to_one_of_the_owners_messages_names_our_message_uuid(webhooks: Webhooks) -> None:
+    webhooks.services.whatsapp_replies = FakeReplies({(BUSINESS, CUSTOMER, "wamid.OUT"): MESSAGE_UUID})
+    item = message_item("text", {"body": "yes"}, context={"from": BUSINESS, "id": "wamid.OUT"})
+    webhooks.call(signed_post(envelope("messages", [item])))
+    [inbound] = webhooks.services.inbound.accepted
+    assert inbound.content["context"] == {"message_from": BUSINESS, "provider_message_id": "wamid.OUT",
+                                          "message_uuid": MESSAGE_UUID}

@@ -39,6 +39,15 @@ class WebhookFunctionServices:
         return InboundService(links, InboundIntake(self._messages, self._notifications))
 
     @cached_property
+    def whatsapp_replies(self) -> Any:
+        from switchboard.adapters import aws_clients
+        from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
+        from switchboard.receipts.whatsapp_replies import RepliedMessages
+
+        links = ChannelLinkStore(aws_clients.client("dynamodb"), self.settings.accounts_table)
+        return RepliedMessages(self._messages, links)
+
+    @cached_property
     def whatsapp_windows(self) -> Any:
         from switchboard.adapters import aws_clients
         from switchboard.adapters.dynamodb.whatsapp_window_store import WhatsAppWindowStore

@@ -31,7 +31,7 @@ def whatsapp_v1_content(content: dict[str, Any]) -> dict[str, Any]:
         body = {"message_type": kind, kind: dict(content.get(kind) or {})}
     else:
         body = {"message_type": UNSUPPORTED}
-    if isinstance(content.get("profile"), dict):
+    if isinstance(content.get("profile"), dict):  # context: message_uuid when ours, message_from
         body["profile"] = dict(content["profile"])
     context = content.get("context")
     if isinstance(context, dict):

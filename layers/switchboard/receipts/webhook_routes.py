@@ -159,6 +159,7 @@ def create_app(services: Callable[[], WebhookServices]) -> APIGatewayHttpResolve
                 deps.whatsapp_windows.record_inbound(
                     event.recipient.address, event.sender.address, event.occurred_at
                 )
+                _name_the_replied_message(deps, event)
             applied.append(event)
         return _ingest(services, "whatsapp", applied)
 
@@ -249,6 +250,18 @@ def _warn_unsigned_sms_accepted() -> None:
         "accepting unsigned SMS webhooks (AllowUnsignedSmsWebhooks=true and no sms.signature_secret): "
         "anyone who knows the webhook URLs can forge delivery receipts and inbound SMS"
     )
+
+
+def _name_the_replied_message(deps: WebhookServices, inbound: InboundMessage) -> None:
+    """A reply's ``context`` gets our uuid of the quoted message, when it is the number owner's."""
+    context = inbound.content.get("context")
+    if not isinstance(context, dict) or not context.get("provider_message_id"):
+        return
+    found = deps.whatsapp_replies.message_uuid(
+        inbound.recipient.address, inbound.sender.address, str(context["provider_message_id"])
+    )
+    if found is not None:
+        context["message_uuid"] = found
 
 
 def _whatsapp_numbers(section: Mapping[str, Any]) -> Callable[[str, str], str]:

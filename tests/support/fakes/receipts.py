@@ -46,6 +46,16 @@ class FakeWindows:
 
 
 @dataclass
+class FakeReplies:
+    """Replied messages: ``known`` maps a (business number, customer, wamid) to our message uuid."""
+
+    known: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def message_uuid(self, business_number: str, customer_number: str, provider_message_id: str) -> str | None:
+        return self.known.get((business_number, customer_number, provider_message_id))
+
+
+@dataclass
 class FakeInbound:
     """The inbound service: accepts every message."""
 
