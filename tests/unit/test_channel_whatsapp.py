@@ -206,7 +206,7 @@ def test_a_stored_message_round_trips_with_its_whatsapp_content() -> None:
          {"message_type": "is not supported for whatsapp; supported: text, image, audio, video, file, sticker, "
                           "template, custom"}),
         ({"message_type": "text", "text": "x", "context": {"message_uuid": "u"}},
-         {"context": "is not supported by this deployment"}),
+         {"context.message_uuid": "must be a message uuid"}),
         ({"message_type": "text", "text": "x", "to": "+447700900123"},
          {"to": "must be an E.164 number without a leading + (7 to 15 digits)"}),
         ({"message_type": "text", "text": "x", "viber_service": {"category": "transaction"}},
@@ -341,3 +341,13 @@ def test_a_local_whatsapp_sender_gets_a_phone_number_id_and_token_once() -> None
     entry = channels["whatsapp"]["numbers"]["447700900555"]
     assert entry["phone_number_id"].isdigit() and len(entry["phone_number_id"]) == 15 and entry["access_token"]
     assert with_sender(channels, "whatsapp", "447700900555")["whatsapp"]["numbers"]["447700900555"] == entry
+
+
+@responses.activate
+def test_a_reply_quotes_the_message_by_its_whatsapp_id() -> None:
+    accepted_reply()
+    message = sdk(WhatsappText, text="yes")
+    quoting = OutboundMessage.from_item({**message.to_item(), "content": {
+        "type": "text", "text": "yes", "context_message_uuid": MESSAGE_UUID, "context_message_id": "wamid.Q"}})
+    send(quoting)
+    assert sent_body()["context"] == {"message_id": "wamid.Q"}

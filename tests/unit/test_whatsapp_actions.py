@@ -90,3 +90,34 @@ def test_media_is_downloaded_with_the_numbers_token_for_its_owner_only(api: Api)
     assert response["headers"]["Content-Type"] == "audio/ogg"
     assert {c.request.headers["Authorization"] for c in responses.calls} == {"Bearer wa-token"}
     assert_problem(*api.call("GET", "/v1/whatsapp/media/447700900199/777"), 404)
+
+
+def reply(to_uuid: str, **extra: Any) -> dict[str, Any]:
+    return {"channel": "whatsapp", "message_type": "text", "from": DEMO_WHATSAPP_NUMBER, "to": CUSTOMER,
+            "text": "yes", "context": {"message_uuid": to_uuid}, **extra}
+
+
+def test_a_reply_quoting_the_customers_message_is_sent_with_its_whatsapp_id(api: Api) -> None:
+    status, _, body = api.call("POST", "/v1/messages", reply(inbound(api)))
+    assert status == 202
+    record = api.record(body["message_uuid"])
+    assert record["content"]["context_message_id"] == "wamid.IN1"
+
+
+@pytest.mark.parametrize("case", ["foreign", "other-customer", "unknown"])
+def test_a_reply_can_only_quote_the_callers_message_of_this_conversation(api: Api, case: str) -> None:
+    quoted = {"foreign": lambda: inbound(api, api_key="someone-else"), "other-customer": lambda: inbound(api),
+              "unknown": lambda: "99999999-2222-4333-8444-555555555555"}[case]()
+    body = reply(quoted, to="447700900999" if case == "other-customer" else CUSTOMER)
+    status, headers, problem = api.call("POST", "/v1/messages", body)
+    assert_problem(status, headers, problem, 422)
+    assert [p["name"] for p in problem["invalid_parameters"]] == ["context.message_uuid"]
+    assert api.queued() == []
+
+
+def test_a_failover_step_cannot_quote_a_message(api: Api) -> None:
+    body = reply(inbound(api), failover=[{"channel": "sms", "message_type": "text", "from": "Acme", "to": CUSTOMER,
+                                          "text": "by SMS"}])
+    status, headers, problem = api.call("POST", "/v1/messages", body)
+    assert_problem(status, headers, problem, 422)
+    assert [p["name"] for p in problem["invalid_parameters"]] == ["context"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from switchboard import clock
@@ -24,6 +24,11 @@ from switchboard.observability import logger, metrics
 REFUSED_SENDER_REASON = (
     "is not a sender of this account; a sender must be linked to the account and configured for this deployment"
 )
+QUOTED_MESSAGE_REASON = (
+    "is not a message of this WhatsApp conversation that reached WhatsApp; a reply can quote a message "
+    "sent to or received from this customer on this number"
+)
+QUOTE_IN_WORKFLOW_REASON = "is not supported in a failover workflow; send the reply on its own"
 VIBER_FIRST_MESSAGE_REASON = (
     "the first message from a Viber service to a number must be a transaction message; "
     "send a transaction message first"
@@ -32,6 +37,7 @@ VIBER_FIRST_MESSAGE_REASON = (
 
 class MessageRecords(Protocol):
     def create(self, message_uuid: str, message: OutboundMessage, principal: Principal) -> None: ...
+    def get(self, message_uuid: str) -> dict[str, Any] | None: ...
     def mark_enqueue_failed(self, message_uuid: str, detail: str) -> bool: ...
 
 
@@ -67,6 +73,7 @@ class MessageAcceptor:
     whatsapp_windows: ServiceWindows | None = None
 
     def accept(self, message: OutboundMessage, principal: Principal) -> dict[str, str]:
+        message = self._with_quoted_message(message, principal)
         self.check_channel_rules(message, principal)
         # A single send only: in a failover workflow a closed window is the provider's refusal
         # (rejected 1340), after which the workflow moves on to its next step.
@@ -109,6 +116,27 @@ class MessageAcceptor:
             if not self.contacts.has_transaction_contact(message.sender.id or "", number):
                 field = "message.viber_service_msg.category" if nested else "viber_service.category"
                 raise ValidationFailed([InvalidParameter(field, VIBER_FIRST_MESSAGE_REASON)])
+        if message.content.context_message_uuid and not message.content.context_message_id:
+            # Only a single send finds the quoted message (accept); a failover step cannot quote one.
+            raise ValidationFailed([InvalidParameter("context", QUOTE_IN_WORKFLOW_REASON)])
+
+    def _with_quoted_message(self, message: OutboundMessage, principal: Principal) -> OutboundMessage:
+        """A WhatsApp reply with the WhatsApp id of the message it quotes: one of the caller's own, of
+        this conversation (either direction), that reached WhatsApp. Anything else is one answer."""
+        quoted = message.content.context_message_uuid
+        if not quoted:
+            return message
+        record = self.records.get(quoted) or {}
+        parties = {(record.get("from") or {}).get("number"), (record.get("to") or {}).get("number")}
+        provider_id = record.get("provider_message_id")
+        if (
+            record.get("api_key") != principal.api_key
+            or record.get("channel") != Channel.WHATSAPP.value
+            or parties != {message.sender.address, message.recipient.address}
+            or not provider_id
+        ):
+            raise ValidationFailed([InvalidParameter("context.message_uuid", QUOTED_MESSAGE_REASON)])
+        return replace(message, content=replace(message.content, context_message_id=str(provider_id)))
 
     def _check_service_window(self, message: OutboundMessage, nested: bool) -> None:
         business, customer = message.sender.address, message.recipient.address

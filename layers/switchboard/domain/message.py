@@ -53,7 +53,9 @@ class Content:
     ``text`` for text, ``url`` (+ optional caption) for media. Viber (v1) adds ``thumb_url`` to a
     video and the file ``name`` to a file. WhatsApp: ``preview_url`` (text), ``name`` (a file's
     name), ``media_id`` (a sticker by id), ``template`` (``{"name", "parameters": [str], "locale",
-    "policy"?}``) and ``custom`` (a Cloud API message object passed through).
+    "policy"?}``) and ``custom`` (a Cloud API message object passed through); a reply quoting a
+    message has ``context_message_uuid`` (ours, as the client gave it) and, once the API found it,
+    ``context_message_id`` (its WhatsApp id).
     """
 
     type: str
@@ -66,6 +68,8 @@ class Content:
     media_id: str | None = None
     template: dict[str, Any] | None = None
     custom: dict[str, Any] | None = None
+    context_message_uuid: str | None = None
+    context_message_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -19,10 +19,13 @@ E.164 without ``+``); ``message_type`` is one of ``WHATSAPP_MESSAGE_TYPES``:
 ``message.whatsapp {policy, locale}``.
 
 Limits are the Cloud API's documented ones; where it documents none we chose (``rules`` below).
-Replies quoting a message (``context``) are refused: this deployment does not send them yet.
+``context {message_uuid}`` quotes a message of the conversation (``api.message_acceptor`` finds its
+WhatsApp id; a failover step cannot quote one).
 """
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from typing import Any
 
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage
@@ -73,8 +76,7 @@ def parse_flat_whatsapp(root: dict[str, Any]) -> OutboundMessage:
     recipient = as_msisdn(root.get("to"), "to", problems, required=True)
     options = as_object(root.get("whatsapp"), "whatsapp", problems, required=False)
     content = _flat_content(root, message_type, options, problems) if message_type else None
-    if root.get("context") is not None:
-        problems.add("context", NOT_SUPPORTED)
+    reply_to = _context(root.get("context"), problems)
     for key, owner in (("messenger", "messenger"), ("viber_service", "viber_service"), ("sms", "sms"), ("ttl", "sms")):
         if root.get(key) is not None:
             problems.add(key, f"is only allowed for {owner} messages")
@@ -90,6 +92,8 @@ def parse_flat_whatsapp(root: dict[str, Any]) -> OutboundMessage:
     )
     problems.raise_if_any()
     assert sender is not None and recipient is not None and content is not None
+    if reply_to is not None:
+        content = replace(content, context_message_uuid=reply_to)
     return OutboundMessage(
         channel=Channel.WHATSAPP,
         sender=Endpoint(type=CHANNEL, number=sender),
@@ -134,6 +138,20 @@ def parse_nested_whatsapp(root: dict[str, Any], version: ApiVersion) -> Outbound
         api_version=ApiVersion(version),
         client_ref=client_ref,
     )
+
+
+def _context(value: Any, problems: Problems) -> str | None:
+    block = as_object(value, "context", problems, required=False)
+    if block is None:
+        return None
+    text = as_string(block.get("message_uuid"), "context.message_uuid", problems, required=True, min_length=0)
+    if text is None:
+        return None
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        problems.add("context.message_uuid", "must be a message uuid")
+        return None
 
 
 def _message_type(value: Any, name: str, supported: tuple[str, ...], problems: Problems) -> str | None:

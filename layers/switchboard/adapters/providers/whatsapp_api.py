@@ -232,6 +232,8 @@ def request_body(message: OutboundMessage, message_uuid: str) -> dict[str, Any] 
         "biz_opaque_callback_data": message_uuid,
     }
     content = message.content
+    if content.context_message_id:
+        envelope["context"] = {"message_id": content.context_message_id}
     if content.type == "text" and content.text is not None:
         text: dict[str, Any] = {"body": content.text}
         if content.preview_url is not None:
