@@ -21,6 +21,7 @@ import requests
 from vonage import Auth, HttpClientOptions, Vonage
 from vonage_http_client.errors import HttpRequestError
 from vonage_messages import (
+    WhatsappContext,
     WhatsappImage,
     WhatsappImageResource,
     WhatsappTemplate,
@@ -312,3 +313,9 @@ def test_a_customers_reply_names_the_message_it_quotes(stack: RunningStack, sdk:
 
     [record] = inbound_webhooks_from(stack, sender, 1)
     assert content_of(record)["context"]["message_uuid"] == sent.message_uuid
+
+    answer = sdk.messages.send(WhatsappText(to=sender, from_=DEMO_WHATSAPP_NUMBER, text="noted",
+                                            context=WhatsappContext(message_uuid=record["body"]["message_uuid"])))
+    wait_for_history(stack, answer.message_uuid, "read")
+    bodies = [r["body"] for r in provider_requests_to(stack, "whatsapp", sender)]
+    assert bodies[-1]["context"] == {"message_id": reply["id"]}
