@@ -93,6 +93,11 @@ class ApiServices(Protocol):
         """The channels secret (provider credentials), for the calls the API makes to WhatsApp."""
         ...
 
+    @property
+    def whatsapp_cloud(self) -> Any:
+        """The WhatsApp Cloud API calls the API makes (``domain.whatsapp_cloud.CloudApi``)."""
+        ...
+
 
 def _version_of(path: str) -> ApiVersion | None:
     for prefix, version in _VERSION_PREFIXES:
@@ -198,7 +203,7 @@ def create_app(services: Callable[[], ApiServices]) -> APIGatewayHttpResolver:
         from switchboard.api.whatsapp_actions import mark_read
 
         deps = services()
-        mark_read(deps.messages, deps.channels_config, message_uuid, principal_of(app), json_body())
+        mark_read(deps.messages, deps.channels_config, deps.whatsapp_cloud, message_uuid, principal_of(app), json_body())
         return Response(status_code=200, content_type="application/json", body="")
 
     @app.get("/v1/whatsapp/media/<number>/<media_id>", middlewares=reading)
@@ -206,7 +211,7 @@ def create_app(services: Callable[[], ApiServices]) -> APIGatewayHttpResolver:
         from switchboard.api.whatsapp_actions import media
 
         deps = services()
-        item = media(deps.sender_links, deps.channels_config, principal_of(app), number, media_id)
+        item = media(deps.sender_links, deps.channels_config, deps.whatsapp_cloud, principal_of(app), number, media_id)
         return Response(
             status_code=200,
             content_type=item.mime_type,

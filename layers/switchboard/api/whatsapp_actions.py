@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from switchboard.domain.errors import InvalidParameter, NotFound, ProviderCallFailed, ValidationFailed
 from switchboard.domain.message import Channel, Principal
 from switchboard.domain.sending import SendOutcome
+from switchboard.domain.whatsapp_cloud import CloudApi, Media, MediaUnavailable
 from switchboard.observability import logger
 
 READ = "read"
@@ -59,10 +60,13 @@ def parse_status_update(body: Any) -> bool:
 
 
 def mark_read(
-    records: Records, channels_config: Callable[[], Mapping[str, Any]], message_uuid: str, principal: Principal, body: Any
+    records: Records,
+    channels_config: Callable[[], Mapping[str, Any]],
+    cloud: CloudApi,
+    message_uuid: str,
+    principal: Principal,
+    body: Any,
 ) -> None:
-    from switchboard.adapters.providers.whatsapp_api import mark_read as provider_mark_read
-
     typing = parse_status_update(body)
     record = _owned(records, message_uuid, principal)
     if record.get("channel") != Channel.WHATSAPP.value or record.get("direction") != "inbound":
@@ -72,7 +76,7 @@ def mark_read(
     provider_id = record.get("provider_message_id")
     business = (record.get("to") or {}).get("number") or ""
     section = channels_config().get("whatsapp") or {}
-    result = provider_mark_read(section, business, str(provider_id or ""), record["message_uuid"], typing)
+    result = cloud.mark_read(section, business, str(provider_id or ""), record["message_uuid"], typing)
     if result.outcome is not SendOutcome.ACCEPTED:
         logger.warning("whatsapp read mark failed", extra={"message_uuid": record["message_uuid"],
                                                            "outcome": result.outcome.value, "code": result.error_code})
@@ -83,19 +87,18 @@ def mark_read(
 def media(
     links: SenderLinks,
     channels_config: Callable[[], Mapping[str, Any]],
+    cloud: CloudApi,
     principal: Principal,
     number: str,
     media_id: str,
-) -> Any:
-    from switchboard.adapters.providers.whatsapp_api import MediaUnavailable, fetch_media
-
+) -> Media:
     not_found = NotFound("No such media item.")
     if not (number.isdigit() and media_id.isdigit()):
         raise not_found
     if not links.is_linked_to(principal.api_key, Channel.WHATSAPP, number):
         raise not_found
     try:
-        return fetch_media(channels_config().get("whatsapp") or {}, number, media_id, MAX_MEDIA_BYTES)
+        return cloud.fetch_media(channels_config().get("whatsapp") or {}, number, media_id, MAX_MEDIA_BYTES)
     except MediaUnavailable as exc:
         logger.warning("whatsapp media not served", extra={"number": number, "reason": str(exc)})
         raise ProviderCallFailed(f"WhatsApp did not give the media item: {exc}") from None

@@ -73,6 +73,12 @@ class ApiFunctionServices:
         )
 
     @cached_property
+    def whatsapp_cloud(self) -> Any:
+        from switchboard.adapters.providers.whatsapp_api import WhatsAppCloud
+
+        return WhatsAppCloud()
+
+    @cached_property
     def sender_links(self) -> Any:
         from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
 

@@ -266,7 +266,7 @@ def _name_the_replied_message(deps: WebhookServices, inbound: InboundMessage) ->
 
 def _whatsapp_numbers(section: Mapping[str, Any]) -> Callable[[str, str], str]:
     """The business number of a phone number id: the configured one, else the display number's digits."""
-    from switchboard.adapters.providers.whatsapp_api import display_number_of
+    from switchboard.domain.whatsapp_cloud import display_number_of
 
     def business_number_of(phone_number_id: str, display: str) -> str:
         return display_number_of(section, phone_number_id) or "".join(ch for ch in display if ch.isdigit())

@@ -10,7 +10,7 @@ and any of:
 
 - ``statuses[]``: ``sent`` -> evidence of the send (settles an unknown outcome; the message is
   ``submitted`` already), ``delivered``, ``read``, ``failed`` -> ``rejected`` or ``undeliverable``
-  with the first error mapped to our codes (``whatsapp_api.status_error``). Each carries
+  with the first error mapped to our codes (``domain.whatsapp_errors.status_error``). Each carries
   ``biz_opaque_callback_data`` (our message uuid) as the receipt's ``client_ref``.
 - ``messages[]``: one ``InboundMessage`` each (``inbound_content``), the sender's profile name from
   ``contacts[]``.
@@ -30,9 +30,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchboard.adapters.providers.whatsapp_api import status_error
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt
+from switchboard.domain.whatsapp_errors import status_error
 from switchboard.receipts.messenger_webhook import handshake_challenge, _signed_with
 from switchboard.receipts.webhook_fields import as_id, as_list, as_object, malformed, parse_json_object
 

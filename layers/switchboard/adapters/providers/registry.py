@@ -4,9 +4,10 @@ from __future__ import annotations
 from switchboard.adapters.providers.messenger_api import MessengerAdapter
 from switchboard.adapters.providers.sms_api import SmsAdapter
 from switchboard.adapters.providers.viber_api import ViberAdapter
-from switchboard.adapters.providers.whatsapp_api import WhatsAppAdapter, business_number
+from switchboard.adapters.providers.whatsapp_api import WhatsAppAdapter
 from switchboard.domain.message import Channel, OutboundMessage
 from switchboard.domain.sending import ChannelAdapter
+from switchboard.domain.whatsapp_cloud import business_number
 
 _ADAPTERS: dict[Channel, ChannelAdapter] = {
     Channel.MESSENGER: MessengerAdapter(),

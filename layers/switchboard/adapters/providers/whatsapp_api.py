@@ -36,24 +36,11 @@ taken: RETRY 1100. A 5xx without Graph's ``error`` object is UNKNOWN (``transpor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from switchboard.adapters.providers import transport
-from switchboard.adapters.providers.transport import ProviderReply, redact
-from switchboard.domain.error_codes import (
-    COMMUNICATION_FAILED,
-    DESTINATION_UNREACHABLE,
-    EXPIRED_ACCESS_TOKEN,
-    FACILITY_NOT_ALLOWED,
-    ILLEGAL_SENDER,
-    INTERNAL_ERROR,
-    INVALID_MESSAGE,
-    INVALID_PARAMS,
-    OUTSIDE_ALLOWED_WINDOW,
-    THROTTLED,
-    TOO_MANY_SEND_REQUESTS,
-)
+from switchboard.adapters.providers.transport import ProviderReply
+from switchboard.domain.error_codes import COMMUNICATION_FAILED, ILLEGAL_SENDER, INVALID_MESSAGE
 from switchboard.domain.message import Channel, OutboundMessage
 from switchboard.domain.sending import (
     AbandonedSend,
@@ -61,33 +48,27 @@ from switchboard.domain.sending import (
     TransactionContact,
     accepted,
     rejected,
-    retry,
     unknown,
 )
+from switchboard.domain.whatsapp_cloud import Media, MediaUnavailable, business_number, display_number_of
+from switchboard.domain.whatsapp_errors import (
+    SOMETHING_WENT_WRONG,
+    UNKNOWN_ERROR_CODE,
+    as_int,
+    detail_of,
+    map_error,
+    status_error,
+)
+
+__all__ = [
+    "Media", "MediaUnavailable", "WhatsAppAdapter", "WhatsAppCloud", "business_number", "display_number_of",
+    "fetch_media", "map_error", "mark_read", "request_body", "status_error",
+]
 
 PROVIDER = "whatsapp"
 DEFAULT_API_BASE = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
 MESSAGING_PRODUCT = "whatsapp"
-
-INVALID_TEMPLATE = 1022
-NON_WHITELISTED_DESTINATION = 1160
-
-RE_ENGAGEMENT = 131047
-SOMETHING_WENT_WRONG = 131000
-UNKNOWN_ERROR_CODE = 1
-AUTH_CODES = frozenset({0, 190})
-RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131056})
-SPAM_RATE_LIMIT = 131048
-UNDELIVERABLE_CODES = frozenset({131026, 131049, 131050, 130472})
-NOT_ALLOWED_RECIPIENT = 131030
-INVALID_MESSAGE_CODES = frozenset({131051, 131052, 131053})
-INVALID_PARAM_CODES = frozenset({100, 131008, 131009, 131021, 135000})
-NOT_ALLOWED_CODES = frozenset({3, 10, 368, 131005, 131031, 131042, 131045, 130497, 133010})
-TEMPORARY_CODES = frozenset({1, 2, 131000, 131016})
-# A failed status carrying one of these is ``undeliverable`` (the network could not deliver it);
-# any other failure is ``rejected``.
-UNDELIVERABLE_STATUS_CODES = UNDELIVERABLE_CODES
 
 MEDIA_TYPES = {"image": "image", "audio": "audio", "video": "video", "file": "document", "sticker": "sticker"}
 
@@ -148,16 +129,6 @@ def mark_read(
     )
 
 
-@dataclass(frozen=True)
-class Media:
-    content: bytes
-    mime_type: str
-
-
-class MediaUnavailable(Exception):
-    """The Cloud API did not give the media (unknown or expired id, refused token, no answer, too large)."""
-
-
 def fetch_media(section: Mapping[str, Any], business: str, media_id: str, max_bytes: int) -> Media:
     """An inbound media item, downloaded with the business number's token: its metadata
     (``GET /{media id}`` -> ``{"url", "mime_type"}``), then its bytes from that short-lived URL."""
@@ -191,30 +162,6 @@ def api_root(section: Mapping[str, Any]) -> str:
     api_base = str(section.get("api_base") or DEFAULT_API_BASE).rstrip("/")
     api_version = str(section.get("api_version") or DEFAULT_API_VERSION).strip("/")
     return f"{api_base}/{api_version}"
-
-
-def business_number(section: Mapping[str, Any], display_number: str) -> tuple[str, str] | None:
-    """``(phone number id, access token)`` of a configured business number, else None."""
-    numbers = section.get("numbers") or {}
-    entry = numbers.get(display_number) if isinstance(numbers, Mapping) else None
-    if not isinstance(entry, Mapping):
-        return None
-    phone_number_id, token = entry.get("phone_number_id"), entry.get("access_token")
-    if not phone_number_id or not token:
-        return None
-    return str(phone_number_id), str(token)
-
-
-def display_number_of(section: Mapping[str, Any], phone_number_id: str) -> str | None:
-    """The configured business number whose phone number id is ``phone_number_id``."""
-    numbers = section.get("numbers") or {}
-    if not isinstance(numbers, Mapping):
-        return None
-    return next(
-        (str(number) for number, entry in numbers.items()
-         if isinstance(entry, Mapping) and str(entry.get("phone_number_id")) == phone_number_id),
-        None,
-    )
 
 
 def template_name(name: str) -> str:
@@ -271,9 +218,9 @@ def interpret(reply: ProviderReply, token: str) -> SendResult:
     body = reply.body if isinstance(reply.body, dict) else {}
     error = body.get("error")
     if isinstance(error, dict):
-        code = _as_int(error.get("code"))
+        code = as_int(error.get("code"))
         if reply.status_code >= 500 and code in (UNKNOWN_ERROR_CODE, SOMETHING_WENT_WRONG) and not error.get("is_transient"):
-            return unknown(COMMUNICATION_FAILED, _detail(error, token))
+            return unknown(COMMUNICATION_FAILED, detail_of(error, token))
         return map_error(error, token)
     messages = body.get("messages")
     if 200 <= reply.status_code < 300 and isinstance(messages, list) and messages and isinstance(messages[0], dict):
@@ -283,59 +230,13 @@ def interpret(reply: ProviderReply, token: str) -> SendResult:
     return transport.unparsable(PROVIDER, reply)
 
 
-def map_error(error: Mapping[str, Any], token: str | None = None) -> SendResult:
-    """A Cloud API ``error`` object (or a status webhook's ``errors[0]``) as a send result."""
-    code = _as_int(error.get("code"))
-    detail = _detail(error, token)
-    if code == RE_ENGAGEMENT:
-        return rejected(OUTSIDE_ALLOWED_WINDOW, detail)
-    if code in AUTH_CODES:
-        return rejected(EXPIRED_ACCESS_TOKEN, detail)
-    if code in RATE_LIMIT_CODES:
-        return retry(THROTTLED, detail)
-    if code == SPAM_RATE_LIMIT:
-        return rejected(TOO_MANY_SEND_REQUESTS, detail)
-    if code in UNDELIVERABLE_CODES:
-        return rejected(DESTINATION_UNREACHABLE, detail)
-    if code == NOT_ALLOWED_RECIPIENT:
-        return rejected(NON_WHITELISTED_DESTINATION, detail)
-    if code is not None and 132000 <= code <= 132099:
-        return rejected(INVALID_TEMPLATE, detail)
-    if code in INVALID_MESSAGE_CODES:
-        return rejected(INVALID_MESSAGE, detail)
-    if code in INVALID_PARAM_CODES:
-        return rejected(INVALID_PARAMS, detail)
-    if code is not None and (code in NOT_ALLOWED_CODES or 200 <= code <= 299):
-        return rejected(FACILITY_NOT_ALLOWED, detail)
-    if code in TEMPORARY_CODES:
-        return retry(COMMUNICATION_FAILED, detail)
-    return rejected(INTERNAL_ERROR, f"whatsapp error {code}: {detail or 'no detail'}")
+class WhatsAppCloud:
+    """The Cloud API calls the API function makes (``domain.whatsapp_cloud.CloudApi``)."""
 
+    def mark_read(
+        self, section: Mapping[str, Any], business: str, provider_message_id: str, message_uuid: str, typing: bool = False
+    ) -> SendResult:
+        return mark_read(section, business, provider_message_id, message_uuid, typing)
 
-def status_error(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A ``failed`` status webhook's first error as ``(status, {"code", "reason"})``:
-    ``undeliverable`` for the network's own failures, ``rejected`` for everything else."""
-    mapped = map_error(error)
-    code = _as_int(error.get("code"))
-    state = "undeliverable" if code in UNDELIVERABLE_STATUS_CODES else "rejected"
-    nexmo_code = mapped.error_code or INTERNAL_ERROR
-    return state, {"code": nexmo_code, "reason": mapped.error_reason or "Unknown"}
-
-
-def _detail(error: Mapping[str, Any], token: str | None) -> str | None:
-    """``(#<code>) <message>: <details>``: the message, with the ``error_data.details`` Meta recommends reading."""
-    message = str(error.get("message") or error.get("title") or "")
-    data = error.get("error_data")
-    details = data.get("details") if isinstance(data, Mapping) else None
-    text = f"{message}: {details}" if details and str(details) not in message else message
-    code = error.get("code")
-    if code is not None and f"#{code}" not in text:
-        text = f"(#{code}) {text}".strip()
-    return redact(text, token) or None
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    def fetch_media(self, section: Mapping[str, Any], business: str, media_id: str, max_bytes: int) -> Media:
+        return fetch_media(section, business, media_id, max_bytes)
