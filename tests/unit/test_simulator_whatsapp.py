@@ -76,3 +76,32 @@ def test_read_marks_and_media_downloads() -> None:
     download = sim.handle(request("GET", "/x"), "/media/5550001")
     assert (download.status, download.body) == (200, MEDIA_BYTES)
     assert sim.handle(request("GET", "/x", token="other"), "/media/5550001").status == 401
+
+
+def test_the_consoles_whatsapp_reply_and_receipts_are_signed_cloud_api_webhooks() -> None:
+    import hashlib
+    import hmac
+
+    from local_stack.console.actions import ConsoleActions
+    from local_stack.replay import ReplayResponse
+
+    sent: list[Any] = []
+    channels = {"whatsapp": {"app_secret": "app", "numbers": {BUSINESS: {"phone_number_id": NUMBER_ID,
+                                                                       "access_token": TOKEN}}}}
+    actions = ConsoleActions("http://api", lambda: channels,
+                             sender=lambda webhook, url: (sent.append(webhook), ReplayResponse(200, "OK"))[1])
+    record = {"message_uuid": "u-1", "channel": "whatsapp", "direction": "outbound", "provider_message_id": "wamid.X",
+              "from": {"type": "whatsapp", "number": BUSINESS}, "to": {"type": "whatsapp", "number": "447700900123"}}
+
+    assert all(each["available"] for each in actions.availability(record).values())
+    actions.reply(record, "hello")
+    actions.receipt(record, "read")
+
+    values = [json.loads(w.body)["entry"][0]["changes"][0]["value"] for w in sent]
+    assert [v["metadata"] for v in values] == [{"display_phone_number": BUSINESS, "phone_number_id": NUMBER_ID}] * 2
+    assert values[0]["messages"][0]["text"] == {"body": "hello"} and values[0]["messages"][0]["from"] == "447700900123"
+    assert values[1]["statuses"][0] | {"timestamp": "t"} == {"id": "wamid.X", "status": "read", "timestamp": "t",
+                                                            "recipient_id": "447700900123", "biz_opaque_callback_data": "u-1"}
+    for webhook in sent:
+        expected = "sha256=" + hmac.new(b"app", webhook.body, hashlib.sha256).hexdigest()
+        assert {k.lower(): v for k, v in webhook.headers.items()}["x-hub-signature-256"] == expected
