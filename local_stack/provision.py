@@ -6,7 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_SMS_SENDER_ID, DEMO_VIBER_SERVICE_ID
+from local_stack.simulators import (
+    DEMO_PAGE_ID,
+    DEMO_SMS_NUMBER,
+    DEMO_SMS_SENDER_ID,
+    DEMO_VIBER_SERVICE_ID,
+    DEMO_WHATSAPP_NUMBER,
+)
 
 DEMO_APPLICATION_NAME = "Switchboard demo"
 # (channel, address) of every sender the demo account owns: only it may send from them, and inbound
@@ -16,6 +22,7 @@ DEMO_SENDERS: tuple[tuple[str, str], ...] = (
     ("viber_service_msg", DEMO_VIBER_SERVICE_ID),
     ("sms", DEMO_SMS_NUMBER),
     ("sms", DEMO_SMS_SENDER_ID),
+    ("whatsapp", DEMO_WHATSAPP_NUMBER),
 )
 # The demo account's own request limit, far above the deployment default (AccountRateLimitPerSecond):
 # the load run and the integration tests send with it and must measure the stack, not the limit.
@@ -79,6 +86,17 @@ def demo_is_usable(credentials: DemoCredentials) -> bool:
 def link_demo_channels(credentials: DemoCredentials, senders: Iterable[tuple[str, str]] = DEMO_SENDERS) -> None:
     """Link each ``(channel, address)`` to the demo account and application (see ``DEMO_SENDERS``)."""
     link_senders(credentials.api_key, senders, credentials.application_id)
+
+
+def link_new_demo_channels(credentials: DemoCredentials) -> None:
+    """On a restored state: link the demo senders added since it was saved (those already linked stay)."""
+    from switchboard.domain.tenancy import LinkExists
+
+    for sender in DEMO_SENDERS:
+        try:
+            link_senders(credentials.api_key, [sender], credentials.application_id)
+        except LinkExists:
+            continue
 
 
 def link_senders(api_key: str, senders: Iterable[tuple[str, str]], application_id: str | None = None) -> None:

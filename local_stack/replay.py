@@ -5,7 +5,8 @@ Over 350 lines on purpose: one command (parse, sign per provider, retarget at a 
 ``EVENT_FILE`` is an API Gateway event as in ``events/webhooks_*.json`` (the provider's request as
 the API received it), or a raw provider body: a JSON object (Messenger, Viber, or SMS API
 parameters) or a form-encoded SMS API query string. A raw body goes to the route its fields name:
-``"object": "page"`` to Messenger, ``message_token`` to Viber, ``messageId`` + ``status`` to the SMS
+``"object": "page"`` to Messenger, ``"object": "whatsapp_business_account"`` to WhatsApp,
+``message_token`` to Viber, ``messageId`` + ``status`` to the SMS
 DLR route, ``msisdn`` + ``text`` to the inbound SMS route.
 
 The sample events are signed with sample secrets and name sample pages and numbers, so the webhook
@@ -16,9 +17,13 @@ is rewritten for the running stack (secrets from its ChannelsSecret in moto, fou
   becomes the demo page; ``X-Hub-Signature-256`` and ``X-Hub-Signature`` are recomputed with the
   stack's app secret. A subscription handshake (GET) gets the stack's verify token.
 - Viber: ``service_id`` becomes the demo service; ``X-Viber-Content-Signature`` is recomputed.
+- WhatsApp: each change's ``metadata`` becomes a configured business number (the sample's own
+  when configured, else the demo number) and its phone number id; ``X-Hub-Signature-256`` is
+  recomputed with the stack's app secret; a handshake gets the stack's verify token. A status
+  aimed at a message names its ``wamid``, recipient and uuid (``biz_opaque_callback_data``).
 - SMS API: an inbound SMS's ``to`` becomes the demo number; ``timestamp`` (now), ``nonce`` and
   ``sig`` are new, signed with the stack's signature secret and method.
-- ``--new-ids``: inbound message ids (Messenger ``mid``, SMS ``messageId``) get a random suffix, so
+- ``--new-ids``: inbound message ids (Messenger ``mid``, SMS ``messageId``, WhatsApp ``id``) get a random suffix, so
   the replay is a new message. Without it a second replay is a provider retry of the first, which
   the API answers 200 and de-duplicates: no second inbound webhook.
 
@@ -48,7 +53,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_VIBER_SERVICE_ID
-from local_stack.simulators.reports import MESSENGER_WEBHOOK_PATH, SMS_DLR_PATH, VIBER_WEBHOOK_PATH
+from local_stack.simulators.reports import (
+    MESSENGER_WEBHOOK_PATH,
+    SMS_DLR_PATH,
+    VIBER_WEBHOOK_PATH,
+    WHATSAPP_WEBHOOK_PATH,
+)
 from local_stack.simulators.signing import (
     SMS_NONCE_PARAM,
     SMS_SIGNATURE_PARAM,
@@ -184,6 +194,8 @@ def webhook_from_provider_body(text: str) -> CapturedWebhook:
 def _route_of(fields: Mapping[str, Any]) -> str:
     if fields.get("object") == "page":
         return MESSENGER_WEBHOOK_PATH
+    if fields.get("object") == "whatsapp_business_account":
+        return WHATSAPP_WEBHOOK_PATH
     if "message_token" in fields:
         return VIBER_WEBHOOK_PATH
     if "messageId" in fields and "status" in fields:
@@ -218,6 +230,18 @@ def describe_sample(webhook: CapturedWebhook) -> SampleKind:
             "an inbound Messenger message from a user to the demo page: recorded once and sent to the demo "
             "application's inbound URL (the sink)",
         )
+    if webhook.path == WHATSAPP_WEBHOOK_PATH:
+        if webhook.method == "GET":
+            return SampleKind("whatsapp", False, "the WhatsApp subscription handshake: the API answers hub.challenge")
+        value = _first_whatsapp_value(webhook)
+        if value.get("statuses"):
+            status = (value["statuses"][0] or {}).get("status") if isinstance(value["statuses"], list) else None
+            return SampleKind("whatsapp", True, f"a WhatsApp status ({status}): the message's status follows it")
+        return SampleKind(
+            "whatsapp", False,
+            "an inbound WhatsApp message from a customer to the demo business number: recorded once and sent to "
+            "the demo application's inbound URL (the sink)",
+        )
     if webhook.path == VIBER_WEBHOOK_PATH:
         status = _json_object(webhook).get("message_status")
         outcome = VIBER_RECEIPT_STATUSES.get(status if isinstance(status, int) else -1, f"status {status}")
@@ -239,6 +263,14 @@ def _first_messenger_item(webhook: CapturedWebhook) -> dict[str, Any]:
         for item in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
             if isinstance(item, dict):
                 return item
+    return {}
+
+
+def _first_whatsapp_value(webhook: CapturedWebhook) -> dict[str, Any]:
+    for entry in _json_object(webhook).get("entry") or []:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            if isinstance(change, dict) and isinstance(change.get("value"), dict):
+                return change["value"]
     return {}
 
 
@@ -284,6 +316,16 @@ def aim_at(
                     item["delivery"].update(mids=[provider_id], watermark=now_ms)
                 if isinstance(item.get("read"), dict):
                     item["read"]["watermark"] = now_ms
+        return replace(webhook, body=json.dumps(data).encode("utf-8"))
+    if kind.channel == "whatsapp":
+        data = _json_object(webhook)
+        for entry in data.get("entry") or []:
+            for change in entry.get("changes") or []:
+                value = change.get("value") or {}
+                value.setdefault("metadata", {})["display_phone_number"] = message.sender
+                for status in value.get("statuses") or []:
+                    status.update(id=provider_id, recipient_id=message.recipient, timestamp=str(now_ms // 1000),
+                                  biz_opaque_callback_data=message.message_uuid)
         return replace(webhook, body=json.dumps(data).encode("utf-8"))
     if kind.channel == "viber_service_msg":
         data = _json_object(webhook)
@@ -340,6 +382,8 @@ def resign(
         return _messenger(webhook, channels, suffix, page_id or demo_page_id(channels))
     if webhook.path == VIBER_WEBHOOK_PATH:
         return _viber(webhook, channels, service_id or demo_viber_service_id(channels))
+    if webhook.path == WHATSAPP_WEBHOOK_PATH:
+        return _whatsapp(webhook, channels, suffix)
     if webhook.path in SMS_PATHS:
         return _sms(webhook, channels, suffix.upper().replace("-", ""), sms_number, now)
     raise ReplayError(f"{webhook.path} is not a provider webhook route")
@@ -382,6 +426,34 @@ def _messenger_event_for_page(item: dict[str, Any], page_id: str, suffix: str) -
         page_side["id"] = page_id
     if suffix and isinstance(message, dict) and isinstance(message.get("mid"), str):
         message["mid"] += suffix
+
+
+def _whatsapp(webhook: CapturedWebhook, channels: Mapping[str, Any], suffix: str) -> CapturedWebhook:
+    """Each change is put on a configured business number (its own when the sample names one, else
+    the first, the demo number), with that number's phone number id, and signed with the app secret."""
+    config = _section(channels, "whatsapp")
+    if webhook.method == "GET":
+        params = dict(parse_qsl(webhook.query, keep_blank_values=True))
+        params[VERIFY_TOKEN_PARAM] = str(config.get("verify_token") or "")
+        return replace(webhook, query=urlencode(params))
+    numbers = config.get("numbers") if isinstance(config.get("numbers"), Mapping) else {}
+    data = _json_object(webhook)
+    for entry in data.get("entry") or []:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict) or not isinstance(value.get("metadata"), dict):
+                continue
+            named = "".join(ch for ch in str(value["metadata"].get("display_phone_number") or "") if ch.isdigit())
+            number = named if named in numbers else next(iter(numbers), named)
+            entry_of = numbers.get(number) if isinstance(numbers.get(number), Mapping) else {}
+            value["metadata"] = {"display_phone_number": number,
+                                 "phone_number_id": str(entry_of.get("phone_number_id") or "")}
+            for message in value.get("messages") or []:
+                if suffix and isinstance(message, dict) and isinstance(message.get("id"), str):
+                    message["id"] += suffix
+    body = json.dumps(data).encode("utf-8")
+    signature = messenger_signature_headers(body, str(config.get("app_secret") or ""))["X-Hub-Signature-256"]
+    return replace(webhook, headers=webhook.headers | {"x-hub-signature-256": signature}, body=body)
 
 
 def _viber(webhook: CapturedWebhook, channels: Mapping[str, Any], service_id: str) -> CapturedWebhook:

@@ -55,7 +55,13 @@ from local_stack.persistence import (
     save_snapshot,
     utc_now_iso,
 )
-from local_stack.provision import DemoCredentials, demo_is_usable, link_demo_channels, provision_demo
+from local_stack.provision import (
+    DemoCredentials,
+    demo_is_usable,
+    link_demo_channels,
+    link_new_demo_channels,
+    provision_demo,
+)
 from local_stack.routes import routes_from_template
 from local_stack.simulators import ProviderSimulators
 from local_stack.sink import WebhookSink
@@ -365,6 +371,7 @@ class LocalStack:
         if snapshot is not None:
             restore_tables(dynamodb, snapshot.tables, moved)
             demo = self._saved_demo(snapshot)
+            link_new_demo_channels(demo)
             queue_urls = {name: local.refs[name] for name in queue_names}
             queued = restore_queues(sqs, queue_urls, snapshot.queues, moved)
             self.state = StateSummary(True, restored_counts(snapshot, queued), self.local_dir, snapshot.saved_at)

@@ -1,10 +1,11 @@
 """``switchboard local ...``: commands that only make sense against the local stack.
 
-    switchboard local add-sender --api-key KEY --channel messenger|viber_service_msg|sms [--address ID]
+    switchboard local add-sender --api-key KEY --channel messenger|viber_service_msg|sms|whatsapp [--address ID]
                                  [--application-id ID]
 
 gives a local account a sender of its own, as the demo account has: a simulated Messenger page (with
-a page access token), Viber service or SMS number is added to the local channels secret, which the
+a page access token), Viber service, SMS number or WhatsApp business number (with a phone number id
+and an access token) is added to the local channels secret, which the
 provider simulators serve, and linked to the account, so the account may send from it and inbound
 messages to it reach the account (or the application). Without ``--address`` a new one is made up.
 The local functions re-read the channels secret every 2 s (``SECRETS_MAX_AGE_SECONDS`` is short
@@ -19,7 +20,8 @@ import string
 import time
 from typing import Any
 
-CHANNELS = ("messenger", "viber_service_msg", "sms")
+CHANNELS = ("messenger", "viber_service_msg", "sms", "whatsapp")
+WHATSAPP_NUMBER_ID_DIGITS = 15
 PAGE_ID_DIGITS = 15
 SERVICE_ID_DIGITS = 5
 SMS_NUMBER_PREFIX = "4477009"  # the UK's drama range, as the demo number; 5 more random digits
@@ -96,6 +98,12 @@ def with_sender(channels: dict[str, Any], channel: str, address: str) -> dict[st
     if channel == "messenger":
         pages = channels.setdefault("messenger", {}).setdefault("pages", {})
         pages.setdefault(address, new_page_token())
+    elif channel == "whatsapp":
+        numbers = channels.setdefault("whatsapp", {}).setdefault("numbers", {})
+        numbers.setdefault(address, {
+            "phone_number_id": secrets.choice("123456789") + _digits(WHATSAPP_NUMBER_ID_DIGITS - 1),
+            "access_token": new_page_token(),
+        })
     elif channel == "viber_service_msg":
         service_ids = channels.setdefault("viber", {}).setdefault("service_ids", [])
         if address not in [str(s) for s in service_ids]:

@@ -28,6 +28,7 @@ NOT_APPLICABLE = "n/a"
 
 HEALTH_PATH = "/health"
 MESSENGER_WEBHOOK_PATH = "/webhooks/messenger"
+WHATSAPP_WEBHOOK_PATH = "/webhooks/whatsapp"
 SMS_DLR_PATH = "/webhooks/sms/dlr"
 HTTP_TIMEOUT_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 3.0
@@ -57,7 +58,7 @@ class WebhookOwner:
 
 @dataclass(frozen=True)
 class LinkedSender:
-    channel: str  # messenger, viber_service_msg, sms
+    channel: str  # messenger, viber_service_msg, sms, whatsapp
     address: str
     api_key: str
 
@@ -159,6 +160,8 @@ def channels_secret(stack: DoctorStack) -> Check:
                 f"sms.signature_secret is empty{unsigned}; set the SMS API account's signature secret "
                 "(Dashboard, Settings) in the channels secret"
             )
+    if "whatsapp" in by_channel:
+        problems += _whatsapp_problems(_section(stack.channels, "whatsapp"), by_channel["whatsapp"])
     channels = ", ".join(sorted(by_channel))
     if problems:
         return Check(name, FAIL, f"{len(problems)} problem(s) for the linked channels ({channels})", tuple(problems))
@@ -169,15 +172,18 @@ def provider_webhooks(stack: DoctorStack) -> Check:
     """The provider webhook routes answer as the providers need, with the secrets the functions read."""
     name = "provider_webhooks"
     linked = {link.channel for link in stack.links}
-    if not linked & {"messenger", "sms"}:
-        return Check(name, NOT_APPLICABLE, "no Messenger page or SMS sender linked")
+    if not linked & {"messenger", "sms", "whatsapp"}:
+        return Check(name, NOT_APPLICABLE, "no Messenger page, SMS sender or WhatsApp number linked")
     if not stack.api_https_url:
         return Check(name, FAIL, "the API has no HTTPS URL to check the webhook routes on", (_reach_fix(stack),))
     problems: list[str] = []
     passed: list[str] = []
     if "messenger" in linked:
-        problem = _messenger_handshake(stack)
+        problem = _verify_handshake(stack, "messenger", MESSENGER_WEBHOOK_PATH)
         (problems if problem else passed).append(problem or "Messenger verify handshake answered")
+    if "whatsapp" in linked:
+        problem = _verify_handshake(stack, "whatsapp", WHATSAPP_WEBHOOK_PATH)
+        (problems if problem else passed).append(problem or "WhatsApp verify handshake answered")
     if "sms" in linked:
         problem = _sms_signature(stack)
         (problems if problem else passed).append(problem or "signed SMS receipt accepted")
@@ -256,21 +262,40 @@ CHECKS: tuple[Callable[[DoctorStack], Check], ...] = (
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _messenger_handshake(stack: DoctorStack) -> str | None:
-    verify_token = str(_section(stack.channels, "messenger").get("verify_token") or "")
+def _whatsapp_problems(whatsapp: Mapping[str, Any], links: list[LinkedSender]) -> list[str]:
+    problems: list[str] = []
+    numbers = whatsapp.get("numbers") if isinstance(whatsapp.get("numbers"), dict) else {}
+    for link in links:
+        entry = numbers.get(link.address)
+        entry = entry if isinstance(entry, dict) else {}
+        missing = [key for key in ("phone_number_id", "access_token") if not str(entry.get(key) or "").strip()]
+        if missing:
+            problems.append(
+                f"whatsapp number {link.address} (linked to account {link.api_key}) has no {' or '.join(missing)}: "
+                f"set whatsapp.numbers[\"{link.address}\"] in the channels secret"
+            )
+    if not str(whatsapp.get("app_secret") or ""):
+        problems.append("whatsapp.app_secret is empty: every WhatsApp webhook is refused; set the Meta app secret")
+    return problems
+
+
+def _verify_handshake(stack: DoctorStack, section: str, path: str) -> str | None:
+    """Meta's subscription handshake (Messenger and WhatsApp alike) against our own route."""
+    label = "Messenger" if section == "messenger" else "WhatsApp"
+    verify_token = str(_section(stack.channels, section).get("verify_token") or "")
     if not verify_token:
-        return ("messenger.verify_token is empty: Facebook cannot subscribe the webhook; set one in the channels "
+        return (f"{section}.verify_token is empty: Meta cannot subscribe the {label} webhook; set one in the channels "
                 "secret and give the same token in the app's Webhooks settings")
     challenge = secrets.token_hex(8)
-    url = stack.api_https_url + MESSENGER_WEBHOOK_PATH
+    url = stack.api_https_url + path
     params = {"hub.mode": "subscribe", "hub.verify_token": verify_token, "hub.challenge": challenge}
     try:
         response = stack.http.get(url, params=params, timeout=HTTP_TIMEOUT_SECONDS, verify=stack.tls_verify)
     except requests.RequestException as exc:
         return f"{url}: not reachable ({_short(exc)})"
     if response.status_code != 200 or response.text != challenge:
-        return (f"the Messenger verify handshake on {url} answered {response.status_code} without the challenge: "
-                "the functions read a different messenger.verify_token (wait 5 minutes after changing the secret)")
+        return (f"the {label} verify handshake on {url} answered {response.status_code} without the challenge: "
+                f"the functions read a different {section}.verify_token (wait 5 minutes after changing the secret)")
     return None
 
 

@@ -122,6 +122,7 @@ class WebhooksSettings(_Retention):
     function: ClassVar[str] = "WebhooksFunction"
     messages_table: str = required("MESSAGES_TABLE")
     accounts_table: str = required("ACCOUNTS_TABLE")
+    contacts_table: str = required("CONTACTS_TABLE")
     outbound_queue_url: str = required("OUTBOUND_QUEUE_URL")
     notify_queue_url: str = required("NOTIFY_QUEUE_URL")
     notify_dlq_url: str = required("NOTIFY_DLQ_URL")

@@ -1,7 +1,7 @@
 """The console's actions, each a signed provider webhook sent to the API's public route, as a provider sends it.
 
-- Reply as the recipient: an inbound Messenger message (``POST /webhooks/messenger``) or inbound SMS
-  (``POST /webhooks/sms/inbound``), built here as the provider's body and signed by
+- Reply as the recipient: an inbound Messenger message (``POST /webhooks/messenger``), WhatsApp
+  message (``POST /webhooks/whatsapp``) or inbound SMS (``POST /webhooks/sms/inbound``), built here as the provider's body and signed by
   ``local_stack.replay.resign`` with the stack's channel secrets, as ``make replay`` does. Viber
   Service Messages carry no inbound messages, so there is nothing to reply with.
 - Mark delivered, read or failed now: the receipt the provider simulators send
@@ -32,7 +32,7 @@ from local_stack.replay import (
     send,
     webhook_from_provider_body,
 )
-from local_stack.simulators.reports import ProviderWebhook, ReportSecrets, report_webhook
+from local_stack.simulators.reports import ProviderWebhook, ReportSecrets, report_webhook, whatsapp_envelope
 from local_stack.simulators.scenarios import ScheduledReport
 from switchboard.domain.message import Channel
 
@@ -45,6 +45,7 @@ RECEIPT_NAMES = {
     "messenger": "Messenger delivery/read webhook to POST /webhooks/messenger",
     "viber": "Viber callback to POST /webhooks/viber",
     "sms": "SMS API delivery receipt to POST /webhooks/sms/dlr",
+    "whatsapp": "WhatsApp Cloud API status to POST /webhooks/whatsapp",
 }
 NO_RECEIPT = {
     ("messenger", "failed"): "Messenger has no failure receipt: a failed delivery is never reported",
@@ -87,7 +88,16 @@ def report_secrets(channels: Mapping[str, Any]) -> ReportSecrets:
         viber_callback_secret=str(section("viber").get("callback_secret") or ""),
         sms_signature_secret=str(section("sms").get("signature_secret") or ""),
         sms_signature_method=str(section("sms").get("signature_method") or "md5hash"),
+        whatsapp_app_secret=str(section("whatsapp").get("app_secret") or ""),
     )
+
+
+def _whatsapp_number_id(channels: Mapping[str, Any], number: str) -> str | None:
+    """The phone number id of one of the stack's WhatsApp business numbers."""
+    section = channels.get("whatsapp")
+    numbers = section.get("numbers") if isinstance(section, Mapping) else None
+    entry = numbers.get(number) if isinstance(numbers, Mapping) else None
+    return str(entry["phone_number_id"]) if isinstance(entry, Mapping) and entry.get("phone_number_id") else None
 
 
 def _captured(webhook: ProviderWebhook) -> CapturedWebhook:
@@ -129,6 +139,10 @@ class ConsoleActions:
             if not SMS_NUMBER.fullmatch(sender):
                 return Availability(False, f"the sender {sender!r} is not a number a phone can reply to")
             return Availability(True, f"{recipient} texts {sender}: POST /webhooks/sms/inbound")
+        if channel == Channel.WHATSAPP.value:
+            if _whatsapp_number_id(channels, sender) is None:
+                return Availability(False, f"{sender} is not a WhatsApp business number of this stack")
+            return Availability(True, f"{recipient} writes to {sender} on WhatsApp: POST /webhooks/whatsapp")
         return Availability(False, "Viber Service Messages carry no inbound messages: the user cannot reply")
 
     def _receipt_availability(self, record: Mapping[str, Any], status: str) -> Availability:
@@ -157,6 +171,9 @@ class ConsoleActions:
         if record.get("channel") == Channel.MESSENGER.value:
             body = self._messenger_message(sender, recipient, text)
             webhook = resign(webhook_from_provider_body(json.dumps(body)), channels)
+        elif record.get("channel") == Channel.WHATSAPP.value:
+            body = self._whatsapp_message(sender, recipient, text)
+            webhook = resign(webhook_from_provider_body(json.dumps(body)), channels)
         else:
             body = self._inbound_sms(recipient, text)
             webhook = resign(webhook_from_provider_body(json.dumps(body)), channels, sms_number=sender)
@@ -174,6 +191,9 @@ class ConsoleActions:
         provider = PROVIDER_OF_CHANNEL[str(record["channel"])]
         message_ids = [str(record["provider_message_id"])] + (list(later_part_ids) if provider == "sms" else [])
         secrets_ = report_secrets(self._channels())
+        sender_id = (
+            _whatsapp_number_id(self._channels(), address(record.get("from"))) if provider == "whatsapp" else None
+        )
         webhooks = []
         for message_id in message_ids:
             report = ScheduledReport(
@@ -183,7 +203,8 @@ class ConsoleActions:
                 message_id=message_id,
                 recipient=address(record.get("to")),
                 sender=address(record.get("from")),
-                client_ref=str(record["message_uuid"]) if provider == "sms" else None,
+                client_ref=str(record["message_uuid"]) if provider in ("sms", "whatsapp") else None,
+                sender_id=sender_id,
             )
             webhook = report_webhook(report, secrets_)
             if webhook is None:  # the simulators send no such receipt either
@@ -203,6 +224,11 @@ class ConsoleActions:
             "message": {"mid": f"m_console-{secrets.token_urlsafe(18)}", "text": text},
         }
         return {"object": "page", "entry": [{"id": page_id, "time": now_ms, "messaging": [event]}]}
+
+    def _whatsapp_message(self, business: str, customer: str, text: str) -> dict[str, Any]:
+        message = {"from": customer, "id": f"wamid.console-{secrets.token_urlsafe(18)}",
+                   "timestamp": str(int(self._clock())), "type": "text", "text": {"body": text}}
+        return whatsapp_envelope(business, "", "messages", [message])
 
     def _inbound_sms(self, user_number: str, text: str) -> dict[str, str]:
         """The SMS API's inbound message; ``to`` (our number), ``timestamp``, ``nonce`` and ``sig`` come with

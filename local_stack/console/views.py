@@ -23,8 +23,10 @@ from switchboard.domain.message import Channel
 INBOUND = "inbound"
 OUTBOUND = "outbound"
 # The provider simulators' names for the channels (their log's ``provider``).
-PROVIDER_OF_CHANNEL = {Channel.SMS.value: "sms", Channel.MESSENGER.value: "messenger", Channel.VIBER.value: "viber"}
-CHANNEL_LABELS = {Channel.SMS.value: "SMS", Channel.MESSENGER.value: "Messenger", Channel.VIBER.value: "Viber"}
+PROVIDER_OF_CHANNEL = {Channel.SMS.value: "sms", Channel.MESSENGER.value: "messenger", Channel.VIBER.value: "viber",
+                       Channel.WHATSAPP.value: "whatsapp"}
+CHANNEL_LABELS = {Channel.SMS.value: "SMS", Channel.MESSENGER.value: "Messenger", Channel.VIBER.value: "Viber",
+                  Channel.WHATSAPP.value: "WhatsApp"}
 PREVIEW_LENGTH = 120
 # A provider request belongs to a message when it went out between its acceptance and its send outcome.
 MATCH_SLACK_SECONDS = 1.0

@@ -5,6 +5,7 @@ Over 350 lines on purpose: the one HTTP server of the three simulators, its rout
     /messenger/<version>/me/messages   Messenger Send API
     /viber/send_message                Viber Service Messages partner API
     /sms/sms/json                      Nexmo SMS API
+    /whatsapp/<version>/<number id>/messages  WhatsApp Cloud API (and its media routes)
 
 Credentials are random per instance; ``channels_secret()`` gives the ChannelsSecret JSON that
 points the adapters here. What each simulator does is chosen by the recipient's last four digits
@@ -51,12 +52,16 @@ from local_stack.simulators.reports import (
 from local_stack.simulators.scenarios import RecipientBehaviour, Scenario, ScheduledReport
 from local_stack.simulators.sms import SmsSimulator
 from local_stack.simulators.viber import ViberSimulator
+from local_stack.simulators.whatsapp import WhatsAppSimulator
 
 __all__ = [
     "DEMO_PAGE_ID",
     "DEMO_SMS_NUMBER",
     "DEMO_SMS_SENDER_ID",
     "DEMO_VIBER_SERVICE_ID",
+    "DEMO_WHATSAPP_NUMBER",
+    "DEMO_WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_API_VERSION",
     "MESSENGER_API_VERSION",
     "PROVIDER_REPORTS_FILE",
     "PROVIDER_REQUESTS_FILE",
@@ -70,6 +75,9 @@ DEMO_VIBER_SERVICE_ID = "16273"
 DEMO_SMS_NUMBER = "447700900001"  # the seed example's `from`: inbound SMS to it reach the demo application
 DEMO_SMS_SENDER_ID = "Acme"  # the alphanumeric SMS sender of the README's SDK example
 MESSENGER_API_VERSION = "v18.0"
+DEMO_WHATSAPP_NUMBER = "447700900100"  # the demo WhatsApp business number
+DEMO_WHATSAPP_PHONE_NUMBER_ID = "106540352242922"
+WHATSAPP_API_VERSION = "v21.0"
 SMS_SIGNATURE_METHOD = "md5hash"
 PROVIDER_REQUESTS_FILE = "provider-requests.jsonl"
 PROVIDER_REPORTS_FILE = "provider-reports.jsonl"
@@ -119,6 +127,12 @@ def new_page_token() -> str:
     return "EAA" + _random_alphanumeric(60)
 
 
+def new_whatsapp_number_entry() -> dict[str, str]:
+    """A phone number id and access token for a simulated WhatsApp business number."""
+    return {"phone_number_id": "1" + "".join(secrets.choice(string.digits) for _ in range(14)),
+            "access_token": new_page_token()}
+
+
 class SenderDirectory:
     """The pages (with their access tokens) and Viber services the simulators serve.
 
@@ -126,10 +140,14 @@ class SenderDirectory:
     the channels secret once (``follow``), so a sender added while the stack runs is served too.
     """
 
-    def __init__(self, pages: Mapping[str, str], service_ids: list[str]) -> None:
+    def __init__(
+        self, pages: Mapping[str, str], service_ids: list[str], whatsapp_numbers: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self._pages = dict(pages)  # page id -> token
         self._service_ids = [str(s) for s in service_ids]
+        # WhatsApp business number -> {"phone_number_id", "access_token"}
+        self._whatsapp = {str(k): dict(v) for k, v in (whatsapp_numbers or {}).items()}
         self._read: ChannelsReader | None = None
 
     def follow(self, read: ChannelsReader) -> None:
@@ -138,7 +156,9 @@ class SenderDirectory:
     def adopt(self, channels: Mapping[str, Any]) -> None:
         pages = (channels.get("messenger") or {}).get("pages") or {}
         service_ids = (channels.get("viber") or {}).get("service_ids") or []
+        numbers = (channels.get("whatsapp") or {}).get("numbers") or {}
         with self._lock:
+            self._whatsapp.update({str(k): dict(v) for k, v in numbers.items() if isinstance(v, Mapping)})
             self._pages.update({str(page): str(token) for page, token in pages.items()})
             self._service_ids += [str(s) for s in service_ids if str(s) not in self._service_ids]
 
@@ -149,6 +169,27 @@ class SenderDirectory:
     def service_ids(self) -> list[str]:
         with self._lock:
             return list(self._service_ids)
+
+    def whatsapp_numbers(self) -> dict[str, dict[str, str]]:
+        with self._lock:
+            return {number: dict(entry) for number, entry in self._whatsapp.items()}
+
+    def whatsapp_number_for_id(self, phone_number_id: str) -> tuple[str, str] | None:
+        """``(business number, access token)`` of a phone number id."""
+        for attempt in range(2):
+            with self._lock:
+                found = next(
+                    ((number, str(entry.get("access_token"))) for number, entry in self._whatsapp.items()
+                     if str(entry.get("phone_number_id")) == phone_number_id),
+                    None,
+                )
+            if found is not None or attempt or not self._refresh():
+                return found
+        return None
+
+    def whatsapp_token_known(self, token: str) -> bool:
+        with self._lock:
+            return any(str(entry.get("access_token")) == token for entry in self._whatsapp.values())
 
     def page_for_token(self, token: str) -> str | None:
         for attempt in range(2):
@@ -214,18 +255,24 @@ class ProviderSimulators:
     ) -> None:
         self.state_dir = state_dir
         saved = saved_channels or {}
-        messenger, viber, sms = (dict(saved.get(name) or {}) for name in ("messenger", "viber", "sms"))
+        messenger, viber, sms, whatsapp = (
+            dict(saved.get(name) or {}) for name in ("messenger", "viber", "sms", "whatsapp")
+        )
+        self._whatsapp_app_secret = whatsapp.get("app_secret") or secrets.token_hex(16)
+        self._whatsapp_verify_token = whatsapp.get("verify_token") or secrets.token_urlsafe(16)
         self._messenger_app_secret = messenger.get("app_secret") or secrets.token_hex(16)
         self._messenger_verify_token = messenger.get("verify_token") or secrets.token_urlsafe(16)
         self._viber_callback_secret = viber.get("callback_secret") or secrets.token_hex(16)
         self._sms_api_key = sms.get("api_key") or secrets.token_hex(4)
         self._sms_api_secret = sms.get("api_secret") or _random_alphanumeric(16)
         self._sms_signature_secret = sms.get("signature_secret") or secrets.token_urlsafe(32)
+        demo_whatsapp = {DEMO_WHATSAPP_NUMBER: {**new_whatsapp_number_entry(), "phone_number_id": DEMO_WHATSAPP_PHONE_NUMBER_ID}}
         if saved:
-            self._senders = SenderDirectory({}, [])
+            # A state saved before WhatsApp existed gets the demo number too.
+            self._senders = SenderDirectory({}, [], {} if saved.get("whatsapp") else demo_whatsapp)
             self._senders.adopt(saved)
         else:
-            self._senders = SenderDirectory({DEMO_PAGE_ID: new_page_token()}, [DEMO_VIBER_SERVICE_ID])
+            self._senders = SenderDirectory({DEMO_PAGE_ID: new_page_token()}, [DEMO_VIBER_SERVICE_ID], demo_whatsapp)
 
         self._behaviour = RecipientBehaviour()
         self._log = JsonLinesLog(state_dir / PROVIDER_REQUESTS_FILE)
@@ -237,6 +284,12 @@ class ProviderSimulators:
             "messenger": MessengerSimulator(_PagesByToken(self._senders), self._behaviour),
             "viber": ViberSimulator(_ServiceIds(self._senders), self._behaviour),
             "sms": SmsSimulator(self._sms_api_key, self._sms_api_secret, self._behaviour),
+            "whatsapp": WhatsAppSimulator(
+                self._senders.whatsapp_number_for_id,
+                self._senders.whatsapp_token_known,
+                self._behaviour,
+                lambda: self.base_url("whatsapp"),
+            ),
         }
         self._server = BackgroundHttpServer(self._handle, host, port, name="provider-simulators")
 
@@ -284,6 +337,7 @@ class ProviderSimulators:
             viber_callback_secret=self._viber_callback_secret,
             sms_signature_secret=self._sms_signature_secret,
             sms_signature_method=SMS_SIGNATURE_METHOD,
+            whatsapp_app_secret=self._whatsapp_app_secret,
         )
 
     def start(self) -> None:
@@ -359,6 +413,13 @@ class ProviderSimulators:
                 "api_secret": self._sms_api_secret,
                 "signature_secret": self._sms_signature_secret,
                 "signature_method": SMS_SIGNATURE_METHOD,
+            },
+            "whatsapp": {
+                "api_base": self.base_url("whatsapp"),
+                "api_version": WHATSAPP_API_VERSION,
+                "app_secret": self._whatsapp_app_secret,
+                "verify_token": self._whatsapp_verify_token,
+                "numbers": self._senders.whatsapp_numbers(),
             },
         }
 

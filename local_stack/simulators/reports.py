@@ -10,6 +10,12 @@ Over 350 lines on purpose: the delivery and read reports of all three providers 
     Viber      POST /webhooks/viber      ``{"message_token", "message_status", "message_time",
                "phone_number", "service_id"}``; status 0 delivered, 1 seen, and 2 expired for the
                failed report (Viber's only failure callback); signed with ``viber.callback_secret``.
+    WhatsApp   POST /webhooks/whatsapp   the Cloud API envelope ``{"object": "whatsapp_business_account",
+               "entry": [{"id", "changes": [{"field": "messages", "value": {"messaging_product",
+               "metadata": {"display_phone_number", "phone_number_id"}, "statuses": [{"id", "status":
+               sent|delivered|read|failed, "timestamp", "recipient_id", "biz_opaque_callback_data",
+               "errors"?}]}}]}]}``; a failed report carries error 131026 (undeliverable); signed
+               with ``X-Hub-Signature-256`` and ``whatsapp.app_secret``.
     SMS        POST /webhooks/sms/dlr    a form-encoded DLR (the SMS API's "POST" webhook method):
                ``msisdn`` (the recipient), ``to`` (the sender), ``network-code``, ``messageId``,
                ``price``, ``status`` (delivered, or failed with ``err-code`` 2, absent subscriber),
@@ -55,6 +61,10 @@ logger = logging.getLogger(__name__)
 MESSENGER_WEBHOOK_PATH = "/webhooks/messenger"
 VIBER_WEBHOOK_PATH = "/webhooks/viber"
 SMS_DLR_PATH = "/webhooks/sms/dlr"
+WHATSAPP_WEBHOOK_PATH = "/webhooks/whatsapp"
+WHATSAPP_BUSINESS_ACCOUNT_ID = "102290129340398"
+WHATSAPP_UNDELIVERABLE = {"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable",
+                          "error_data": {"details": "Message Undeliverable."}}
 
 MESSENGER_USER_AGENT = "facebookexternalua"
 VIBER_USER_AGENT = "Viber"
@@ -80,6 +90,7 @@ class ReportSecrets:
     viber_callback_secret: str
     sms_signature_secret: str
     sms_signature_method: str = "md5hash"
+    whatsapp_app_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +167,41 @@ def sms_report(report: ScheduledReport, secrets: ReportSecrets, now: float | Non
     return ProviderWebhook("POST", SMS_DLR_PATH, headers, urlencode(params).encode("ascii"))
 
 
+def whatsapp_envelope(display_number: str, phone_number_id: str, key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Cloud API webhook body around ``statuses`` or ``messages`` (``key``)."""
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": display_number, "phone_number_id": phone_number_id},
+        key: items,
+    }
+    change = {"field": "messages", "value": value}
+    return {"object": "whatsapp_business_account", "entry": [{"id": WHATSAPP_BUSINESS_ACCOUNT_ID, "changes": [change]}]}
+
+
+def whatsapp_signed(envelope: dict[str, Any], app_secret: str) -> ProviderWebhook:
+    body = json.dumps(envelope).encode("utf-8")
+    headers = {"Content-Type": JSON_CONTENT_TYPE, "User-Agent": MESSENGER_USER_AGENT}
+    headers |= {"X-Hub-Signature-256": messenger_signature_headers(body, app_secret)["X-Hub-Signature-256"]}
+    return ProviderWebhook("POST", WHATSAPP_WEBHOOK_PATH, headers, body)
+
+
+def whatsapp_report(report: ScheduledReport, secrets: ReportSecrets) -> ProviderWebhook | None:
+    status: dict[str, Any] = {
+        "id": report.message_id,
+        "status": report.status,
+        "timestamp": str(int(report.due_at.timestamp())),
+        "recipient_id": report.recipient,
+    }
+    if report.client_ref:
+        status["biz_opaque_callback_data"] = report.client_ref
+    if report.status == "failed":
+        status["errors"] = [WHATSAPP_UNDELIVERABLE]
+    elif report.status in ("sent", "delivered"):
+        status["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service"}
+    envelope = whatsapp_envelope(report.sender, report.sender_id or "", "statuses", [status])
+    return whatsapp_signed(envelope, secrets.whatsapp_app_secret)
+
+
 def report_webhook(report: ScheduledReport, secrets: ReportSecrets) -> ProviderWebhook | None:
     """The request the provider sends for ``report``, or None when it sends none for it."""
     if report.provider == "messenger":
@@ -164,6 +210,8 @@ def report_webhook(report: ScheduledReport, secrets: ReportSecrets) -> ProviderW
         return viber_report(report, secrets)
     if report.provider == "sms":
         return sms_report(report, secrets)
+    if report.provider == "whatsapp":
+        return whatsapp_report(report, secrets)
     return None
 
 

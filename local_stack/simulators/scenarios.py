@@ -6,6 +6,8 @@
     0004  accepted; delivered, never read
     0005  HTTP 500 on the first two attempts, then accepted
     0006  HTTP 429 on the first attempt, then accepted
+    0007  WhatsApp: the customer service window is closed (anything but a template is refused with
+          code 131047); other providers: as for "other"
     0021  accepted, but the answer comes only after ``SLOW_ANSWER_SECONDS`` (longer than the local
           stack's provider read timeout) on the first attempt; reports as for "other"
     0022  accepted, then the connection is reset instead of answered, on the first attempt; reports
@@ -45,7 +47,9 @@ from local_stack.simulators.http_server import HttpResponse
 DELIVERED_AFTER = timedelta(seconds=1)
 READ_AFTER = timedelta(seconds=2)
 
-ReportStatus = Literal["delivered", "read", "failed"]
+ReportStatus = Literal["sent", "delivered", "read", "failed"]
+# WhatsApp reports "sent" (its servers took the message) before anything else.
+SENT_AFTER = timedelta(milliseconds=500)
 
 
 # Longer than the provider read timeout the local stack gives its functions (local_stack.stack).
@@ -59,6 +63,7 @@ class Scenario(Enum):
     NEVER_READ = "0004"
     SERVER_ERROR_TWICE = "0005"
     THROTTLED_ONCE = "0006"
+    WINDOW_CLOSED = "0007"
     SLOW_ANSWER = "0021"
     RESET_AFTER_ACCEPT = "0022"
     SERVER_ERROR_AFTER_ACCEPT = "0023"
@@ -122,12 +127,23 @@ class ScheduledReport:
     recipient: str
     sender: str
     client_ref: str | None = None
+    # The provider's own id of the sender when it is not its address (WhatsApp's phone number id).
+    sender_id: str | None = None
 
 
 ReportListener = Callable[[list[ScheduledReport]], None]
 
 
 def _report_plan(
+    scenario: Scenario, has_read_receipts: bool, has_failure_reports: bool, has_sent_reports: bool = False
+) -> list[tuple[ReportStatus, timedelta]]:
+    plan = _delivery_plan(scenario, has_read_receipts, has_failure_reports)
+    if has_sent_reports and scenario is not Scenario.SLOW_ANSWER_NO_REPORT and scenario is not Scenario.NO_REPORT:
+        return [("sent", SENT_AFTER), *plan]
+    return plan
+
+
+def _delivery_plan(
     scenario: Scenario, has_read_receipts: bool, has_failure_reports: bool
 ) -> list[tuple[ReportStatus, timedelta]]:
     if scenario is Scenario.DELIVERY_FAILS:
@@ -180,12 +196,14 @@ class RecipientBehaviour:
         has_read_receipts: bool,
         has_failure_reports: bool = True,
         client_ref: str | None = None,
+        sender_id: str | None = None,
+        has_sent_reports: bool = False,
     ) -> list[ScheduledReport]:
         """The reports the provider sends about an accepted message, in the order it sends them."""
         accepted_at = datetime.now(timezone.utc)
-        plan = _report_plan(Scenario.for_recipient(recipient), has_read_receipts, has_failure_reports)
+        plan = _report_plan(Scenario.for_recipient(recipient), has_read_receipts, has_failure_reports, has_sent_reports)
         reports = [
-            ScheduledReport(provider, status, accepted_at + delay, message_id, recipient, sender, client_ref)
+            ScheduledReport(provider, status, accepted_at + delay, message_id, recipient, sender, client_ref, sender_id)
             for status, delay in plan
         ]
         with self._lock:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.lambdas import FakeLambdaContext, basic_auth, http_event, load_handler_module
+from local_stack.simulators import DEMO_WHATSAPP_NUMBER
 from tests.support.request_bodies import PAGE_ID, VIBER_SERVICE
 from tests.support.tenants import provision_sender_owner
 
@@ -28,6 +29,13 @@ API_CHANNELS_SECRET = {
         "api_secret": "secretsecret1234",
         "signature_secret": "sig",
         "signature_method": "md5hash",
+    },
+    "whatsapp": {
+        "api_base": "http://provider.invalid/whatsapp",
+        "api_version": "v21.0",
+        "app_secret": "wa-app-secret",
+        "verify_token": "wa-verify",
+        "numbers": {DEMO_WHATSAPP_NUMBER: {"phone_number_id": "106540352242922", "access_token": "wa-token"}},
     },
 }
 

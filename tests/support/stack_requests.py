@@ -136,11 +136,11 @@ def provider_requests_to(stack: RunningStack, provider: str, recipient: str) -> 
 
 
 def recipient_of(record: dict[str, Any]) -> str | None:
-    """Who a logged provider request was addressed to (SMS ``to``, Viber ``dest``, Messenger recipient id)."""
+    """Who a logged provider request was addressed to (SMS and WhatsApp ``to``, Viber ``dest``, Messenger recipient id)."""
     body = record.get("body")
     if not isinstance(body, dict):
         return None
-    if record["provider"] == "sms":
+    if record["provider"] in ("sms", "whatsapp"):
         return body.get("to")
     if record["provider"] == "viber":
         return body.get("dest")

@@ -46,9 +46,23 @@ class StubWebhookServices:
     config: dict[str, Any] = field(default_factory=dict)
     viber_allowed_cidrs: Sequence[str] = ()
     allow_unsigned_sms: bool = False
+    whatsapp_windows: Any = field(default_factory=lambda: _fake_windows())
+    whatsapp_replies: Any = field(default_factory=lambda: _fake_replies())
 
     def channels_config(self) -> Mapping[str, Any]:
         return self.config
+
+
+def _fake_windows() -> Any:
+    from tests.support.fakes.receipts import FakeWindows
+
+    return FakeWindows()
+
+
+def _fake_replies() -> Any:
+    from tests.support.fakes.receipts import FakeReplies
+
+    return FakeReplies()
 
 
 def webhook_services(**replaced: Any) -> Any:

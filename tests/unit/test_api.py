@@ -415,7 +415,7 @@ class TestLookup:
     def test_wrong_method_on_a_message_is_405(self, api: Api) -> None:
         status, headers, out = api.call("DELETE", "/v1/messages/00000000-0000-4000-8000-000000000000")
         assert_problem(status, headers, out, 405)
-        assert headers["allow"] == "GET"
+        assert headers["allow"] == "GET, PATCH"
 
     def test_beta_has_no_lookup(self, api: Api) -> None:
         assert_problem(*api.call("GET", "/beta/messages/00000000-0000-4000-8000-000000000000"), expected_status=404)

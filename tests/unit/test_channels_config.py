@@ -94,7 +94,7 @@ def test_adapter_for_each_channel(channel: Channel, adapter_type: type) -> None:
 
 def test_adapter_for_an_unknown_channel_raises() -> None:
     with pytest.raises(ValueError):
-        adapter_for("whatsapp")  # type: ignore[arg-type]
+        adapter_for("mms")  # type: ignore[arg-type]
 
 
 def message(channel: Channel, sender: Endpoint) -> OutboundMessage:

@@ -159,7 +159,7 @@ def test_bad_addresses_and_channels(
                                           "--address", "my-page")
     assert "alphanumeric sender id" in run_error(capsys, 1, "links", "create", *target, "--channel", "sms",
                                                  "--address", "Acme Limited Co")
-    assert "invalid choice" in run_error(capsys, 2, "links", "create", *target, "--channel", "whatsapp",
+    assert "invalid choice" in run_error(capsys, 2, "links", "create", *target, "--channel", "mms",
                                          "--address", "1")
     assert "--address" in run_error(capsys, 2, "links", "create", *target, "--channel", "sms")
 

@@ -16,6 +16,7 @@ from switchboard.doctor_checks import (
     WebhookOwner,
     alarm_topic,
     channels_secret,
+    provider_webhooks,
     webhook_urls,
 )
 
@@ -121,3 +122,46 @@ def test_the_text_report_lists_each_fix_under_its_check() -> None:
         "  n/a   alarm_topic  the local stack has no alarms",
         "1 check(s) failed",
     ]
+
+
+def test_a_linked_whatsapp_number_needs_its_number_entry_and_the_app_secret() -> None:
+    links = [LinkedSender("whatsapp", "447700900100", "acct1")]
+    missing = channels_secret(deployed(links=links, channels={"whatsapp": {"numbers": {"447700900100": {
+        "phone_number_id": "1061"}}, "app_secret": ""}}))
+    filled = channels_secret(deployed(links=links, channels={"whatsapp": {"numbers": {"447700900100": {
+        "phone_number_id": "1061", "access_token": "EAAG"}}, "app_secret": "s"}}))
+
+    assert missing.status == FAIL
+    assert [fix.split(":")[0] for fix in missing.fixes] == [
+        "whatsapp number 447700900100 (linked to account acct1) has no access_token",
+        "whatsapp.app_secret is empty",
+    ]
+    assert filled.status == PASS
+
+
+class HandshakeRoute:
+    """Our /webhooks/whatsapp as Meta calls it: the challenge back only for the right token."""
+
+    def __init__(self, verify_token: str) -> None:
+        self.verify_token = verify_token
+        self.urls: list[str] = []
+
+    def get(self, url: str, params: dict[str, str], **_: Any) -> Any:
+        self.urls.append(url)
+        ok = params["hub.verify_token"] == self.verify_token
+        return type("Answer", (), {"status_code": 200 if ok else 403, "text": params["hub.challenge"] if ok else ""})
+
+
+def test_a_linked_whatsapp_number_needs_the_verify_handshake_to_answer() -> None:
+    links = [LinkedSender("whatsapp", "447700900100", "acct1")]
+    route = HandshakeRoute("the-functions-token")
+
+    agreeing = provider_webhooks(deployed(links=links, http=route, channels={"whatsapp": {
+        "verify_token": "the-functions-token"}}))
+    stale = provider_webhooks(deployed(links=links, http=route, channels={"whatsapp": {"verify_token": "old"}}))
+    empty = provider_webhooks(deployed(links=links, http=route, channels={"whatsapp": {}}))
+
+    assert agreeing.status == PASS and agreeing.summary == "WhatsApp verify handshake answered"
+    assert route.urls[0] == "https://api.example.com/webhooks/whatsapp"
+    assert stale.status == FAIL and "answered 403 without the challenge" in stale.fixes[0]
+    assert empty.status == FAIL and empty.fixes[0].startswith("whatsapp.verify_token is empty")

@@ -133,7 +133,8 @@ def test_addresses_are_normalized(channel: Channel | str, address: str, expected
     ("channel", "address"),
     [("sms", ""), ("sms", "1" * 16), ("sms", "A" * 12), ("sms", "+Acme"), ("sms", "Acme-Ltd"), ("sms", "123 456"),
      ("sms", "Acmé"), ("sms", "\u0661\u0662\u0663"), ("messenger", "page-1"), ("messenger", "\u0661\u0662"),
-     ("viber_service_msg", ""), ("whatsapp", "1"), ("viber_service", "16273")],
+     ("viber_service_msg", ""), ("whatsapp", "Acme"), ("whatsapp", "1" * 16), ("mms", "1"),
+     ("viber_service", "16273")],
 )
 def test_bad_addresses_and_channels(channel: str, address: str) -> None:
     with pytest.raises(ValueError):
@@ -142,7 +143,7 @@ def test_bad_addresses_and_channels(channel: str, address: str) -> None:
 
 def test_bad_addresses_are_never_looked_up(aws) -> None:
     assert ChannelLinkStore().get("messenger", "page-1") is None
-    assert ChannelLinkStore().get("whatsapp", "1") is None
+    assert ChannelLinkStore().get("mms", "1") is None
 
 
 def test_link_key() -> None:

@@ -44,13 +44,14 @@ def applied(statuses: FakeStatuses, inbound: FakeInbound) -> list[Any]:
 def test_every_sample_event_is_listed_here() -> None:
     names = {p.name.removeprefix("webhooks_").removesuffix(".json") for p in EVENTS.glob("webhooks_*.json")}
 
-    assert names == set(EXPECTED) | {"messenger_verify"}
+    assert names == set(EXPECTED) | {"messenger_verify", "whatsapp_verify"}
 
 
-def test_the_verify_sample_answers_its_challenge(handler: tuple[Any, FakeStatuses, FakeInbound]) -> None:
+@pytest.mark.parametrize("name", ["messenger_verify", "whatsapp_verify"])
+def test_the_verify_sample_answers_its_challenge(handler: tuple[Any, FakeStatuses, FakeInbound], name: str) -> None:
     call, statuses, inbound = handler
 
-    response = call(load("messenger_verify"), FakeLambdaContext())
+    response = call(load(name), FakeLambdaContext())
 
     assert (response["statusCode"], response["body"]) == (200, "1158201444")
     assert applied(statuses, inbound) == []
@@ -75,6 +76,14 @@ EXPECTED: dict[str, Any] = {
     and e.error == {"code": 1180, "reason": "Absent Subscriber Temporary"},
     "sms_inbound": lambda e: isinstance(e, InboundMessage) and e.channel is Channel.SMS
     and e.recipient.number == "447700900100",
+    "whatsapp_text": lambda e: isinstance(e, InboundMessage) and e.channel is Channel.WHATSAPP
+    and e.content == {"type": "text", "text": "hello, is my order on its way?", "profile": {"name": "Ann"}},
+    "whatsapp_image": lambda e: isinstance(e, InboundMessage) and e.content["type"] == "image"
+    and e.content["image"]["url"].endswith("/v1/whatsapp/media/447700900100/1479537139650973"),
+    "whatsapp_read": lambda e: isinstance(e, StatusReceipt) and (e.channel, e.status) == (Channel.WHATSAPP, "read")
+    and e.client_ref == "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+    "whatsapp_failed": lambda e: isinstance(e, StatusReceipt) and e.status == "undeliverable"
+    and e.error is not None and e.error["code"] == 1260,
 }
 
 

@@ -55,6 +55,10 @@ def channels_config(
         },
         "viber": {"callback_secret": "stack-viber-secret", "service_ids": [DEMO_VIBER_SERVICE_ID]},
         "sms": {"signature_secret": sms_secret, "signature_method": "md5hash"},
+        "whatsapp": {
+            "app_secret": "stack-whatsapp-secret", "verify_token": "stack-whatsapp-verify",
+            "numbers": {"447700900555": {"phone_number_id": "155500000000001", "access_token": "t"}},
+        },
     }
 
 
@@ -135,7 +139,8 @@ def form(webhook: CapturedWebhook) -> dict[str, str]:
 
 def test_there_is_a_sample_for_every_provider_route() -> None:
     paths = {load_webhook(path).path for path in SAMPLE_EVENTS}
-    assert paths == {"/webhooks/messenger", "/webhooks/viber", "/webhooks/sms/dlr", "/webhooks/sms/inbound"}
+    assert paths == {"/webhooks/messenger", "/webhooks/viber", "/webhooks/sms/dlr", "/webhooks/sms/inbound",
+                     "/webhooks/whatsapp"}
 
 
 @pytest.mark.parametrize("path", SAMPLE_EVENTS, ids=lambda path: path.stem)
@@ -148,7 +153,7 @@ def test_every_sample_is_refused_as_it_is_and_accepted_once_re_signed(routes: We
     status, body = routes.call(resign(sample, channels_config()))
 
     assert status == 200, body
-    if sample.method == "GET" and sample.path == "/webhooks/messenger":
+    if sample.method == "GET" and sample.path in ("/webhooks/messenger", "/webhooks/whatsapp"):
         assert body == "1158201444"  # the handshake's challenge
     else:
         assert routes.applied.events, "nothing was applied"
@@ -465,7 +470,8 @@ def test_without_a_running_stack_replay_says_how_to_start_one(
 # -- what a sample says it does, and receipts aimed at a message ------------------------------------
 
 RECEIPTS = {"webhooks_messenger_delivery", "webhooks_messenger_read", "webhooks_sms_dlr_delivered",
-            "webhooks_sms_dlr_failed", "webhooks_viber_delivered", "webhooks_viber_seen"}
+            "webhooks_sms_dlr_failed", "webhooks_viber_delivered", "webhooks_viber_seen", "webhooks_whatsapp_read",
+            "webhooks_whatsapp_failed"}
 
 
 @pytest.mark.parametrize("path", SAMPLE_EVENTS, ids=lambda path: path.stem)
@@ -588,3 +594,25 @@ def test_a_receipt_for_a_message_still_being_sent_waits_for_the_provider_to_acce
     assert code == 0
     (request,) = stand_in_stack.received
     assert "messageId=0B0000000000004A" in request.target or b"0B0000000000004A" in request.body
+
+
+def test_a_re_signed_whatsapp_message_is_addressed_to_the_stacks_business_number(routes: WebhookRoutes) -> None:
+    webhook = resign(load_webhook(EVENTS / "webhooks_whatsapp_text.json"), channels_config(), new_ids=True)
+
+    assert routes.call(webhook)[0] == 200
+    [inbound] = routes.applied.events
+    assert inbound.recipient.number == "447700900555" and inbound.provider_message_id.startswith("wamid.text-sample-0001-")
+
+
+def test_a_whatsapp_status_is_aimed_at_a_message_by_its_wamid_and_uuid() -> None:
+    sample = load_webhook(EVENTS / "webhooks_whatsapp_read.json")
+    message = TargetMessage("11111111-2222-4333-8444-555555555555", "whatsapp", "447700900555", "447700900123",
+                            "wamid.REAL", "delivered")
+
+    aimed = json.loads(aim_at(sample, describe_sample(sample), message, now_ms=1_800_000_000_000).body)
+
+    value = aimed["entry"][0]["changes"][0]["value"]
+    assert value["metadata"]["display_phone_number"] == "447700900555"
+    assert value["statuses"][0] == {"id": "wamid.REAL", "status": "read", "timestamp": "1800000000",
+                                         "recipient_id": "447700900123",
+                                         "biz_opaque_callback_data": "11111111-2222-4333-8444-555555555555"}

@@ -177,7 +177,8 @@ def test_credentials_differ_between_instances(tmp_path) -> None:
         ("12340004", Scenario.NEVER_READ),
         ("12340005", Scenario.SERVER_ERROR_TWICE),
         ("12340006", Scenario.THROTTLED_ONCE),
-        ("12340007", Scenario.DELIVERED_AND_READ),
+        ("12340007", Scenario.WINDOW_CLOSED),
+        ("12340008", Scenario.DELIVERED_AND_READ),
         ("00010", Scenario.DELIVERED_AND_READ),
         ("001", Scenario.DELIVERED_AND_READ),
     ],
@@ -739,7 +740,7 @@ def test_unparseable_bodies_are_logged_as_text(
 
 
 def test_paths_outside_the_providers_are_404_and_not_logged(simulators: ProviderSimulators) -> None:
-    response = requests.post(f"http://127.0.0.1:{simulators.port}/whatsapp/send", json={}, timeout=5)
+    response = requests.post(f"http://127.0.0.1:{simulators.port}/mms/send", json={}, timeout=5)
 
     assert response.status_code == 404
     assert simulators.requests == []

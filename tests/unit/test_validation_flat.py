@@ -202,10 +202,10 @@ def test_reference_message_types_are_not_supported(kind: str) -> None:
     }
 
 
-@pytest.mark.parametrize("name", ["whatsapp", "mms", "rcs"])
+@pytest.mark.parametrize("name", ["mms", "rcs"])
 def test_reference_channels_are_not_supported(name: str) -> None:
     assert problems(body_with(SDK_SMS, channel=name)) == {
-        "channel": "is not supported by this deployment; supported: sms, messenger, viber_service"
+        "channel": "is not supported by this deployment; supported: sms, messenger, viber_service, whatsapp"
     }
 
 
@@ -217,11 +217,11 @@ def test_nested_viber_spelling_points_to_the_v1_name() -> None:
 
 @pytest.mark.parametrize("value", ["Sms", "", "email"])
 def test_unknown_channel(value: str) -> None:
-    assert problems(body_with(SDK_SMS, channel=value)) == {"channel": "must be one of: sms, messenger, viber_service"}
+    assert problems(body_with(SDK_SMS, channel=value)) == {"channel": "must be one of: sms, messenger, viber_service, whatsapp"}
 
 
 def test_unknown_channel_still_checks_the_channel_independent_fields() -> None:
-    body = body_with(SDK_SMS, channel="whatsapp", message_type="picture", to=7, client_ref="c" * 101)
+    body = body_with(SDK_SMS, channel="mms", message_type="picture", to=7, client_ref="c" * 101)
     assert set(problems(body)) == {"channel", "message_type", "to", "client_ref"}
 
 

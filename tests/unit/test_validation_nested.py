@@ -225,10 +225,10 @@ def test_unknown_content_type() -> None:
 # --- channels ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["whatsapp", "mms", "rcs"])
+@pytest.mark.parametrize("name", ["mms", "rcs"])
 def test_reference_channels_are_not_supported(name: str) -> None:
     body = with_value(with_value(SEED_SMS, "from.type", name), "to.type", name)
-    reason = "is not supported by this deployment; supported: sms, messenger, viber_service_msg"
+    reason = "is not supported by this deployment; supported: sms, messenger, viber_service_msg, whatsapp"
     assert problems(body) == {"from.type": reason, "to.type": reason}
 
 
@@ -240,7 +240,7 @@ def test_v1_viber_spelling_points_to_the_nested_name() -> None:
 @pytest.mark.parametrize("value", ["SMS", "", "email"])
 def test_unknown_channel(value: str) -> None:
     body = with_value(SEED_SMS, "to.type", value)
-    assert problems(body) == {"to.type": "must be one of: sms, messenger, viber_service_msg"}
+    assert problems(body) == {"to.type": "must be one of: sms, messenger, viber_service_msg, whatsapp"}
 
 
 def test_from_and_to_type_must_match() -> None:

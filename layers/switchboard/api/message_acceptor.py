@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from switchboard import clock
 from switchboard.domain.message import ApiVersion, Channel, OutboundMessage, Principal
-from switchboard.domain.errors import InvalidParameter, ServiceUnavailable, ValidationFailed
+from switchboard.domain.errors import InvalidParameter, OutsideServiceWindow, ServiceUnavailable, ValidationFailed
+from switchboard.domain.whatsapp_window import needs_open_window, window_closed
 from switchboard.observability import logger, metrics
 
 REFUSED_SENDER_REASON = (
     "is not a sender of this account; a sender must be linked to the account and configured for this deployment"
 )
+QUOTED_MESSAGE_REASON = (
+    "is not a message of this WhatsApp conversation that reached WhatsApp; a reply can quote a message "
+    "sent to or received from this customer on this number"
+)
+QUOTE_IN_WORKFLOW_REASON = "is not supported in a failover workflow; send the reply on its own"
 VIBER_FIRST_MESSAGE_REASON = (
     "the first message from a Viber service to a number must be a transaction message; "
     "send a transaction message first"
@@ -30,6 +37,7 @@ VIBER_FIRST_MESSAGE_REASON = (
 
 class MessageRecords(Protocol):
     def create(self, message_uuid: str, message: OutboundMessage, principal: Principal) -> None: ...
+    def get(self, message_uuid: str) -> dict[str, Any] | None: ...
     def mark_enqueue_failed(self, message_uuid: str, detail: str) -> bool: ...
 
 
@@ -45,6 +53,12 @@ class SenderLinks(Protocol):
     def is_linked_to(self, api_key: str, channel: Channel, address: str) -> bool: ...
 
 
+class ServiceWindows(Protocol):
+    """When a WhatsApp customer last wrote to a business number (``adapters.dynamodb.whatsapp_window_store``)."""
+
+    def last_inbound_at(self, business_number: str, customer_number: str) -> float | None: ...
+
+
 @dataclass
 class MessageAcceptor:
     records: MessageRecords
@@ -56,9 +70,15 @@ class MessageAcceptor:
     # The SSRF guard at registration: raises ValueError unless the per-message status URL resolves to
     # public addresses only (or to a host the deployment allows, the local sink).
     check_webhook_url: Callable[[str], None]
+    whatsapp_windows: ServiceWindows | None = None
 
     def accept(self, message: OutboundMessage, principal: Principal) -> dict[str, str]:
+        message = self._with_quoted_message(message, principal)
         self.check_channel_rules(message, principal)
+        # A single send only: in a failover workflow a closed window is the provider's refusal
+        # (rejected 1340), after which the workflow moves on to its next step.
+        if self.whatsapp_windows is not None and needs_open_window(message):
+            self._check_service_window(message, message.api_version is not ApiVersion.V1)
         message_uuid = str(uuid.uuid4())
         self.records.create(message_uuid, message, principal)
         try:
@@ -97,6 +117,43 @@ class MessageAcceptor:
             if not self.contacts.has_transaction_contact(message.sender.id or "", number):
                 field = "message.viber_service_msg.category" if nested else "viber_service.category"
                 raise ValidationFailed([InvalidParameter(field, VIBER_FIRST_MESSAGE_REASON)])
+        if message.content.context_message_uuid and not message.content.context_message_id:
+            # Only a single send finds the quoted message (accept); a failover step cannot quote one.
+            raise ValidationFailed([InvalidParameter("context", QUOTE_IN_WORKFLOW_REASON)])
+
+    def _with_quoted_message(self, message: OutboundMessage, principal: Principal) -> OutboundMessage:
+        """A WhatsApp reply with the WhatsApp id of the message it quotes: one of the caller's own, of
+        this conversation (either direction), that reached WhatsApp. Anything else is one answer."""
+        quoted = message.content.context_message_uuid
+        if not quoted:
+            return message
+        record = self.records.get(quoted) or {}
+        parties = {(record.get("from") or {}).get("number"), (record.get("to") or {}).get("number")}
+        provider_id = record.get("provider_message_id")
+        if (
+            record.get("api_key") != principal.api_key
+            or record.get("channel") != Channel.WHATSAPP.value
+            or parties != {message.sender.address, message.recipient.address}
+            or not provider_id
+        ):
+            raise ValidationFailed([InvalidParameter("context.message_uuid", QUOTED_MESSAGE_REASON)])
+        return replace(message, content=replace(message.content, context_message_id=str(provider_id)))
+
+    def _check_service_window(self, message: OutboundMessage, nested: bool) -> None:
+        business, customer = message.sender.address, message.recipient.address
+        last = self.whatsapp_windows.last_inbound_at(business, customer) if self.whatsapp_windows else None
+        if not window_closed(last, clock.now()):
+            return
+        assert last is not None
+        field = "message.content.type" if nested else "message_type"
+        reason = (
+            f"{message.content.type} messages can only be sent within 24 hours of the customer's last message "
+            f"(theirs to {business} was at {clock.iso(last)}); send a template message"
+        )
+        raise OutsideServiceWindow(
+            f"The customer service window with {customer} is closed: only template messages can be sent.",
+            [InvalidParameter(field, reason)],
+        )
 
     def _sender_refusal(self, message: OutboundMessage, principal: Principal) -> str | None:
         """Why the caller may not send from ``message.sender`` (for the log only), or None.

@@ -43,7 +43,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     r"/v0\.1/messages": ("POST",),
     r"/v1/messages": ("POST",),
     r"/v0\.1/messages/[^/]+": ("GET",),
-    r"/v1/messages/[^/]+": ("GET",),
+    r"/v1/messages/[^/]+": ("GET", "PATCH"),
+    r"/v1/whatsapp/media/[^/]+/[^/]+": ("GET",),
     r"/beta/workflows": ("POST",),
     r"/v0\.1/dispatch": ("POST",),
     r"/beta/workflows/[^/]+": ("GET",),
@@ -82,6 +83,20 @@ class ApiServices(Protocol):
 
     @property
     def max_body_bytes(self) -> int: ...
+
+    @property
+    def sender_links(self) -> Any:
+        """Which account owns which sender (``adapters.dynamodb.link_store``)."""
+        ...
+
+    def channels_config(self) -> Any:
+        """The channels secret (provider credentials), for the calls the API makes to WhatsApp."""
+        ...
+
+    @property
+    def whatsapp_cloud(self) -> Any:
+        """The WhatsApp Cloud API calls the API makes (``domain.whatsapp_cloud.CloudApi``)."""
+        ...
 
 
 def _version_of(path: str) -> ApiVersion | None:
@@ -182,6 +197,28 @@ def create_app(services: Callable[[], ApiServices]) -> APIGatewayHttpResolver:
     @app.get("/v1/messages/<message_uuid>", middlewares=reading)
     def get_message_v1(message_uuid: str) -> Response:
         return lookup(message_uuid, ApiVersion.V1)
+
+    @app.patch("/v1/messages/<message_uuid>", middlewares=counted)
+    def update_message_v1(message_uuid: str) -> Response:
+        from switchboard.api.whatsapp_actions import mark_read
+
+        deps = services()
+        mark_read(deps.messages, deps.channels_config, deps.whatsapp_cloud, message_uuid, principal_of(app), json_body())
+        return Response(status_code=200, content_type="application/json", body="")
+
+    @app.get("/v1/whatsapp/media/<number>/<media_id>", middlewares=reading)
+    def whatsapp_media(number: str, media_id: str) -> Response:
+        from switchboard.api.whatsapp_actions import media
+
+        deps = services()
+        item = media(deps.sender_links, deps.channels_config, deps.whatsapp_cloud, principal_of(app), number, media_id)
+        return Response(
+            status_code=200,
+            content_type=item.mime_type,
+            body=item.content,  # bytes: sent base64 encoded
+            headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+            compress=False,
+        )
 
     @app.post("/beta/workflows", middlewares=counted)
     def start_workflow_beta() -> Response:

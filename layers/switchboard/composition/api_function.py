@@ -67,9 +67,28 @@ class ApiFunctionServices:
             contacts=ContactStore(self._dynamodb, self.settings.contacts_table, self.settings.retention_seconds),
             channels_config=self.channels_config,
             unconfigured_sender=unconfigured_sender,
-            sender_links=ChannelLinkStore(self._dynamodb, self.settings.accounts_table),
+            sender_links=self.sender_links,
             check_webhook_url=partial(check_webhook_url, allowed_private_hosts=self.settings.allowed_private_webhook_hosts),
+            whatsapp_windows=self.whatsapp_windows,
         )
+
+    @cached_property
+    def whatsapp_cloud(self) -> Any:
+        from switchboard.adapters.providers.whatsapp_api import WhatsAppCloud
+
+        return WhatsAppCloud()
+
+    @cached_property
+    def sender_links(self) -> Any:
+        from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
+
+        return ChannelLinkStore(self._dynamodb, self.settings.accounts_table)
+
+    @cached_property
+    def whatsapp_windows(self) -> Any:
+        from switchboard.adapters.dynamodb.whatsapp_window_store import WhatsAppWindowStore
+
+        return WhatsAppWindowStore(self._dynamodb, self.settings.contacts_table, self.settings.retention_seconds)
 
     @cached_property
     def workflows(self) -> Any:
@@ -105,9 +124,17 @@ class ApiFunctionServices:
         return IdempotentRequests(self.settings.idempotency_table, self._dynamodb)
 
     def channels_config(self) -> Mapping[str, Any]:
-        """The channels secret, cached by Powertools for ``SECRETS_MAX_AGE_SECONDS``."""
+        """The channels secret, cached by Powertools for ``SECRETS_MAX_AGE_SECONDS``.
+
+        Provider HTTP is configured on first use, for the WhatsApp calls the API makes."""
         from aws_lambda_powertools.utilities import parameters
 
+        from switchboard.adapters.providers import transport
+
+        s = self.settings
+        transport.configure_once(
+            transport.ProviderHttp(s.sender_concurrency, s.provider_connect_timeout, s.provider_read_timeout)
+        )
         return parameters.get_secret(
             self.settings.channels_secret_id, transform="json", max_age=self.settings.secrets_max_age_seconds
         )

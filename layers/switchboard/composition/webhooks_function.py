@@ -42,6 +42,23 @@ class WebhookFunctionServices:
         owners = CachedAccounts(AccountStore(dynamodb, s.accounts_table), s.auth_cache_ttl_seconds)
         return InboundService(links, InboundIntake(self._messages, self._notifications), owners)
 
+    @cached_property
+    def whatsapp_replies(self) -> Any:
+        from switchboard.adapters import aws_clients
+        from switchboard.adapters.dynamodb.link_store import ChannelLinkStore
+        from switchboard.receipts.whatsapp_replies import RepliedMessages
+
+        links = ChannelLinkStore(aws_clients.client("dynamodb"), self.settings.accounts_table)
+        return RepliedMessages(self._messages, links)
+
+    @cached_property
+    def whatsapp_windows(self) -> Any:
+        from switchboard.adapters import aws_clients
+        from switchboard.adapters.dynamodb.whatsapp_window_store import WhatsAppWindowStore
+
+        s = self.settings
+        return WhatsAppWindowStore(aws_clients.client("dynamodb"), s.contacts_table, s.retention_seconds)
+
     @property
     def viber_allowed_cidrs(self) -> Sequence[str]:
         return self.settings.viber_callback_allowed_cidrs

@@ -76,5 +76,17 @@ class RateLimited(SwitchboardError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class OutsideServiceWindow(SwitchboardError):
+    """A free-form WhatsApp message to a customer whose last message is known to be 24 hours old or more."""
+
+    def __init__(self, detail: str, invalid_parameters: list[InvalidParameter]) -> None:
+        super().__init__(detail)
+        self.invalid_parameters = list(invalid_parameters)
+
+
+class ProviderCallFailed(SwitchboardError):
+    """A provider call the API makes for the customer (a WhatsApp read mark, a media download) failed."""
+
+
 class ServiceUnavailable(SwitchboardError):
     """A dependency failed after we accepted responsibility (e.g. the enqueue). Answered 503; client may retry."""

@@ -15,6 +15,7 @@ class Channel(str, Enum):
     SMS = "sms"
     MESSENGER = "messenger"
     VIBER = "viber_service_msg"  # v1 calls it "viber_service"; we store the 2018 name
+    WHATSAPP = "whatsapp"
 
 
 class ApiVersion(str, Enum):
@@ -47,9 +48,14 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Content:
-    """``type`` is text | image | audio | video | file. ``text`` for text, ``url`` (+ optional caption) for media.
+    """``type`` is text | image | audio | video | file, and on WhatsApp also template | sticker | custom.
 
-    Viber (v1) adds ``thumb_url`` to a video and the file ``name`` to a file.
+    ``text`` for text, ``url`` (+ optional caption) for media. Viber (v1) adds ``thumb_url`` to a
+    video and the file ``name`` to a file. WhatsApp: ``preview_url`` (text), ``name`` (a file's
+    name), ``media_id`` (a sticker by id), ``template`` (``{"name", "parameters": [str], "locale",
+    "policy"?}``) and ``custom`` (a Cloud API message object passed through); a reply quoting a
+    message has ``context_message_uuid`` (ours, as the client gave it) and, once the API found it,
+    ``context_message_id`` (its WhatsApp id).
     """
 
     type: str
@@ -58,6 +64,12 @@ class Content:
     caption: str | None = None
     thumb_url: str | None = None
     name: str | None = None
+    preview_url: bool | None = None
+    media_id: str | None = None
+    template: dict[str, Any] | None = None
+    custom: dict[str, Any] | None = None
+    context_message_uuid: str | None = None
+    context_message_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -226,6 +226,11 @@ def normalize_address(channel: Channel | str, address: str) -> str:
     an SMS sender id with surrounding spaces removed and inner runs of spaces made one."""
     kind = parse_channel(channel)
     value = address.strip() if isinstance(address, str) else ""
+    if kind is Channel.WHATSAPP:
+        number = value.removeprefix("+")
+        if _SMS_NUMBER.fullmatch(number):
+            return number
+        raise ValueError(f"a whatsapp address is a business phone number (E.164, digits only), not {address!r}")
     if kind is Channel.SMS:
         number = value.removeprefix("+")
         if _SMS_NUMBER.fullmatch(number):

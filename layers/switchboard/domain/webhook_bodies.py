@@ -38,6 +38,7 @@ from switchboard.domain.error_codes import REASONS
 from switchboard.domain.message import ApiVersion, Channel, Endpoint
 from switchboard.domain.message_record import NETWORK_CODE, OWNER_WEBHOOK_VERSION, SMS_PART_COUNT
 from switchboard.domain.notification import INBOUND_KIND, STATUS_KIND, inbound_body, status_body
+from switchboard.domain.whatsapp_webhook_bodies import whatsapp_v1_content
 from switchboard.domain.workflow import IN_PROGRESS
 
 V0_1 = "v0.1"
@@ -48,6 +49,7 @@ V1_CHANNEL_NAMES: dict[Channel, str] = {
     Channel.SMS: "sms",
     Channel.MESSENGER: "messenger",
     Channel.VIBER: "viber_service",
+    Channel.WHATSAPP: "whatsapp",
 }
 ERROR_TYPE_URL = "https://developer.vonage.com/api-errors/messages#{code}"
 UNSUPPORTED = "unsupported"
@@ -58,8 +60,9 @@ V1_INBOUND_TYPES: dict[Channel, frozenset[str]] = {
     Channel.SMS: frozenset({"text"}),
     Channel.MESSENGER: frozenset({"text", "image", "audio", "video", "file"}),
     Channel.VIBER: frozenset({"text", "image", "video", "file"}),
+    Channel.WHATSAPP: frozenset({"text", "image", "audio", "video", "file"}),
 }
-_READ_CHANNELS = frozenset({Channel.MESSENGER, Channel.VIBER})
+_READ_CHANNELS = frozenset({Channel.MESSENGER, Channel.VIBER, Channel.WHATSAPP})
 _MEDIA_TYPES = frozenset({"image", "audio", "video", "file"})
 # Names the ``instance`` of an error: one status of one message happens once, so (message, status)
 # identifies the occurrence, and a webhook rebuilt for the same change carries the same id.
@@ -232,6 +235,8 @@ def v1_inbound_body(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v1_content(channel: Channel, content: dict[str, Any]) -> dict[str, Any]:
+    if channel is Channel.WHATSAPP:
+        return whatsapp_v1_content(content)
     kind = content.get("type")
     if kind in V1_INBOUND_TYPES[channel]:
         if kind == "text":

@@ -60,6 +60,17 @@ OWN_PROBLEM_TYPES: dict[str, ProblemType] = {
         "record says rejected with code 1030 and enqueue_failed. Retry the request (with the same "
         "Idempotency-Key if you use one: a failed request does not consume the key).",
     ),
+    "whatsapp-window-closed": ProblemType(
+        422, "Outside the customer service window",
+        "A free-form WhatsApp message (anything but a template) was sent to a customer whose last message to the "
+        "business number is known to be 24 hours old or more. WhatsApp only delivers templates then: send a "
+        "template message, or wait for the customer to write again.",
+    ),
+    "whatsapp-provider-failed": ProblemType(
+        502, "Bad Gateway",
+        "The WhatsApp Cloud API refused or did not answer a call made for this request (marking an inbound "
+        "message read, downloading an inbound media item). Nothing changed; the detail says why. Retry later.",
+    ),
     "internal-error": ProblemType(
         500, "Internal Error",
         "An unexpected error. It is logged with the instance trace id; nothing about it is in the body.",
@@ -164,6 +175,16 @@ def problem_for(exc: errors.SwitchboardError, version: ApiVersion | None) -> Pro
             exc.detail,
             headers={"Retry-After": str(max(1, exc.retry_after_seconds))},
         )
+    if isinstance(exc, errors.OutsideServiceWindow):
+        return Problem(
+            422,
+            own_type("whatsapp-window-closed"),
+            "Outside the customer service window",
+            exc.detail,
+            invalid_parameters=[p.to_dict() for p in exc.invalid_parameters],
+        )
+    if isinstance(exc, errors.ProviderCallFailed):
+        return Problem(502, own_type("whatsapp-provider-failed"), "Bad Gateway", exc.detail)
     if isinstance(exc, errors.ServiceUnavailable):
         return Problem(
             503, own_type("service-unavailable"), "Service Unavailable", exc.detail, headers={"Retry-After": "1"}

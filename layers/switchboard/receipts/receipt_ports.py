@@ -31,6 +31,14 @@ class InboundAcceptor(Protocol):
     def accept(self, inbound: InboundMessage) -> Effect: ...
 
 
+class ServiceWindows(Protocol):
+    def record_inbound(self, business_number: str, customer_number: str, occurred_at: float) -> bool: ...
+
+
+class RepliedMessages(Protocol):
+    def message_uuid(self, business_number: str, customer_number: str, provider_message_id: str) -> str | None: ...
+
+
 class WebhookServices(Protocol):
     """Everything the webhook routes use. Production builds each service on first use, so a
     Messenger handshake, say, builds no status service."""
@@ -42,7 +50,17 @@ class WebhookServices(Protocol):
     def inbound(self) -> InboundAcceptor: ...
 
     @property
+    def whatsapp_replies(self) -> RepliedMessages:
+        """Our uuid of the message a WhatsApp customer replied to (``receipts.whatsapp_replies``)."""
+        ...
+
+    @property
     def viber_allowed_cidrs(self) -> Sequence[str]: ...
+
+    @property
+    def whatsapp_windows(self) -> ServiceWindows:
+        """Where each inbound WhatsApp message's time is recorded (the 24-hour customer service window)."""
+        ...
 
     @property
     def allow_unsigned_sms(self) -> bool:

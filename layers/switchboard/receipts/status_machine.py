@@ -12,6 +12,9 @@ Rules (each enforced by one conditional write on the record, so concurrent Lambd
 - Each applied change sends exactly one status webhook, through the outbox
   (``switchboard.notifier.outbox``).
 
+A ``submitted`` receipt (WhatsApp's ``sent``) only confirms the send: it can settle an unknown
+outcome (below) and is otherwise a duplicate.
+
 Finding the message: receipts by ``provider_ref`` (ProviderRefIndex), Messenger watermarks by
 ``conversation`` and ``sent_at_ms`` (ConversationIndex). The sender writes both in the same write
 that makes the message ``submitted``, so a receipt can only find a submitted (or later) message.
@@ -114,7 +117,8 @@ class StatusService:
         self.outbox = Outbox(records, notifications)
 
     def apply_receipt(self, receipt: StatusReceipt) -> ReceiptResult:
-        _check_status(receipt.status, ALLOWED_FROM)
+        if receipt.status != status.SUBMITTED:
+            _check_status(receipt.status, ALLOWED_FROM)
         found = self.records.message_uuids_by_provider_ref(receipt.provider_ref)
         if not found and receipt.client_ref:
             found = self._by_client_ref(receipt)
@@ -124,6 +128,10 @@ class StatusService:
         if len(found) > 1:
             logger.warning("several messages share a provider id; applying to the first", extra={"count": len(found)})
         message_uuid, part = split_part_key(found[0])
+        if receipt.status == status.SUBMITTED:
+            # WhatsApp "sent": evidence of the send (it settled an unknown outcome above); the message
+            # is submitted already, so it changes nothing else.
+            return ReceiptResult(ReceiptEffect.DUPLICATE, message_uuid, receipt.status)
         if receipt.channel is Channel.SMS and receipt.status == status.DELIVERED:
             return self._apply_delivered_part(message_uuid, part, receipt)
         return self._apply(message_uuid, receipt.status, receipt.occurred_at, receipt.error, event=None)

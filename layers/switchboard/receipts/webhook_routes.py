@@ -5,7 +5,8 @@ changed when that fails), parse the whole body (400 and nothing changed when it 
 apply the events (``ingestion.py``), answer 200. Our own failures answer 500 (problem+json, never
 a stack trace) so the provider resends; applying a resent event again is safe.
 
-Authentication: Messenger by ``X-Hub-Signature-256`` / ``X-Hub-Signature``, Viber by
+Authentication: Messenger by ``X-Hub-Signature-256`` / ``X-Hub-Signature``, WhatsApp by
+``X-Hub-Signature-256`` only (with ``whatsapp.app_secret``), Viber by
 ``X-Viber-Content-Signature`` (and the optional source allow-list), SMS by the signed-request
 ``sig`` with ``sms.signature_secret``. A provider whose secret is not configured has every request
 refused (and an error logged saying what to configure): nothing could be verified. The one
@@ -45,6 +46,7 @@ from switchboard.receipts import messenger_webhook as messenger
 from switchboard.receipts import sms_signature
 from switchboard.receipts import sms_webhook as sms
 from switchboard.receipts import viber_webhook as viber
+from switchboard.receipts import whatsapp_webhook as whatsapp
 from switchboard.receipts.ingestion import Ingestion, emit_metrics
 from switchboard.receipts.receipt_ports import Effect, ProviderEvent, WebhookServices
 from switchboard.receipts.webhook_fields import MAX_BODY_BYTES
@@ -53,6 +55,9 @@ MESSENGER_PATH = "/webhooks/messenger"
 VIBER_PATH = "/webhooks/viber"
 SMS_DLR_PATH = "/webhooks/sms/dlr"
 SMS_INBOUND_PATH = "/webhooks/sms/inbound"
+WHATSAPP_PATH = "/webhooks/whatsapp"
+# Where the owner of a WhatsApp business number downloads an inbound media item (api/whatsapp_media.py).
+WHATSAPP_MEDIA_PATH = "/v1/whatsapp/media/{number}/{media_id}"
 SMS_SIGNATURE_REFUSED = "The sig parameter is missing or invalid."
 
 # Every route this function serves, for telling 404 (unknown path) from 405 (known path, wrong method).
@@ -62,6 +67,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     re.escape(VIBER_PATH): ("POST",),
     re.escape(SMS_DLR_PATH): ("GET", "POST"),
     re.escape(SMS_INBOUND_PATH): ("GET", "POST"),
+    re.escape(WHATSAPP_PATH): ("GET", "POST"),
 }
 
 
@@ -113,6 +119,49 @@ def create_app(services: Callable[[], WebhookServices]) -> APIGatewayHttpResolve
         if not viber.signature_valid(event.headers, body, callback_secret):
             return refused("viber", "signature", "The X-Viber-Content-Signature is missing or invalid.")
         return _ingest(services, "viber", viber.parse_callback(body, clock.now()))
+
+    # -- WhatsApp Cloud API -------------------------------------------------------------------
+
+    @app.get(WHATSAPP_PATH)
+    def whatsapp_handshake() -> Response:
+        verify_token = str(_section(services(), "whatsapp").get("verify_token") or "")
+        query = dict(parse_qsl(app.current_event.raw_query_string, keep_blank_values=True))
+        challenge = whatsapp.handshake_challenge(query, verify_token)
+        if challenge is None:
+            return refused("whatsapp", "handshake", "The subscription handshake was refused.")
+        return Response(
+            status_code=200, content_type="text/plain", body=challenge, headers={"X-Content-Type-Options": "nosniff"}
+        )
+
+    @app.post(WHATSAPP_PATH)
+    def whatsapp_events() -> Response:
+        deps = services()
+        body = raw_body(app.current_event, MAX_BODY_BYTES, "webhook body")
+        section = _section(deps, "whatsapp")
+        app_secret = str(section.get("app_secret") or "")
+        if not app_secret:
+            logger.error("whatsapp.app_secret is not configured: every WhatsApp webhook is refused")
+        if not whatsapp.signature_valid(app.current_event.headers, body, app_secret):
+            return refused("whatsapp", "signature", "The X-Hub-Signature-256 is missing or invalid.")
+        media_base = base_url()
+
+        def media_url(number: str, media_id: str) -> str:
+            return media_base + WHATSAPP_MEDIA_PATH.format(number=number, media_id=media_id)
+
+        events = whatsapp.parse_events(body, clock.now(), _whatsapp_numbers(section), media_url)
+        applied: list[ProviderEvent] = []
+        for event in events:
+            if isinstance(event, whatsapp.AccountNotice):
+                logger.info("whatsapp account notice", extra={"field": event.field, "notice": event.value})
+                continue
+            if isinstance(event, InboundMessage):
+                # Before the message is applied, so a retried webhook records the window again.
+                deps.whatsapp_windows.record_inbound(
+                    event.recipient.address, event.sender.address, event.occurred_at
+                )
+                _name_the_replied_message(deps, event)
+            applied.append(event)
+        return _ingest(services, "whatsapp", applied)
 
     # -- SMS API ------------------------------------------------------------------------------
 
@@ -201,6 +250,28 @@ def _warn_unsigned_sms_accepted() -> None:
         "accepting unsigned SMS webhooks (AllowUnsignedSmsWebhooks=true and no sms.signature_secret): "
         "anyone who knows the webhook URLs can forge delivery receipts and inbound SMS"
     )
+
+
+def _name_the_replied_message(deps: WebhookServices, inbound: InboundMessage) -> None:
+    """A reply's ``context`` gets our uuid of the quoted message, when it is the number owner's."""
+    context = inbound.content.get("context")
+    if not isinstance(context, dict) or not context.get("provider_message_id"):
+        return
+    found = deps.whatsapp_replies.message_uuid(
+        inbound.recipient.address, inbound.sender.address, str(context["provider_message_id"])
+    )
+    if found is not None:
+        context["message_uuid"] = found
+
+
+def _whatsapp_numbers(section: Mapping[str, Any]) -> Callable[[str, str], str]:
+    """The business number of a phone number id: the configured one, else the display number's digits."""
+    from switchboard.domain.whatsapp_cloud import display_number_of
+
+    def business_number_of(phone_number_id: str, display: str) -> str:
+        return display_number_of(section, phone_number_id) or "".join(ch for ch in display if ch.isdigit())
+
+    return business_number_of
 
 
 def _section(services: WebhookServices, name: str) -> Mapping[str, Any]:

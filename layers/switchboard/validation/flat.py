@@ -23,6 +23,7 @@ from switchboard.validation.field_parsers import (
 from switchboard.validation.options import messenger_options, misplaced, sms_options, viber_options
 from switchboard.validation.collector import Problems, reject_non_object_body
 from switchboard.validation.viber import viber_file_content, viber_video_content, with_v1_viber_options
+from switchboard.validation.whatsapp import is_flat_whatsapp, parse_flat_whatsapp
 
 _VIBER = channel_label(Channel.VIBER, rules.FLAT_CHANNELS)
 
@@ -30,6 +31,8 @@ _VIBER = channel_label(Channel.VIBER, rules.FLAT_CHANNELS)
 def parse_flat(body: object) -> OutboundMessage:
     """Validate a v1 send request; raises ``ValidationFailed`` naming every invalid field. ``failover`` is ignored."""
     root = reject_non_object_body(body)
+    if is_flat_whatsapp(root):
+        return parse_flat_whatsapp(root)
     problems = Problems()
 
     channel = resolve_channel(

@@ -9,6 +9,7 @@ from switchboard.validation.content import media_content, resolve_channel, resol
 from switchboard.validation.field_parsers import as_msisdn, as_object, as_sms_sender, as_string, child, field
 from switchboard.validation.options import messenger_options, misplaced, viber_options
 from switchboard.validation.collector import Problems, reject_non_object_body
+from switchboard.validation.whatsapp import is_nested_whatsapp, parse_nested_whatsapp
 
 _VIBER = Channel.VIBER.value
 
@@ -19,6 +20,8 @@ def parse_nested(body: object, version: ApiVersion) -> OutboundMessage:
     if version is ApiVersion.V1:
         raise ValueError("parse_nested handles beta and v0.1; v1 uses parse_flat")
     root = reject_non_object_body(body)
+    if is_nested_whatsapp(root):
+        return parse_nested_whatsapp(root, version)
     problems = Problems()
 
     sender_block = as_object(root.get("from"), "from", problems, required=True)

@@ -8,13 +8,13 @@ from switchboard.domain.message import Channel
 
 # Channel names as each request format spells them.
 NESTED_CHANNELS: Mapping[str, Channel] = MappingProxyType(
-    {"sms": Channel.SMS, "messenger": Channel.MESSENGER, "viber_service_msg": Channel.VIBER}
+    {"sms": Channel.SMS, "messenger": Channel.MESSENGER, "viber_service_msg": Channel.VIBER, "whatsapp": Channel.WHATSAPP}
 )
 FLAT_CHANNELS: Mapping[str, Channel] = MappingProxyType(
-    {"sms": Channel.SMS, "messenger": Channel.MESSENGER, "viber_service": Channel.VIBER}
+    {"sms": Channel.SMS, "messenger": Channel.MESSENGER, "viber_service": Channel.VIBER, "whatsapp": Channel.WHATSAPP}
 )
 # Channels the Messages API knows but this deployment does not deliver to.
-UNSUPPORTED_CHANNELS = frozenset({"whatsapp", "mms", "rcs"})
+UNSUPPORTED_CHANNELS = frozenset({"mms", "rcs"})
 
 MEDIA_TYPES: tuple[str, ...] = ("image", "audio", "video", "file")
 CONTENT_TYPES: tuple[str, ...] = ("text", *MEDIA_TYPES)
@@ -23,6 +23,8 @@ CONTENT_TYPES_BY_CHANNEL: Mapping[Channel, tuple[str, ...]] = MappingProxyType(
         Channel.SMS: ("text",),
         Channel.MESSENGER: CONTENT_TYPES,
         Channel.VIBER: ("text", "image"),
+        # Checked by validation/whatsapp.py, which takes every WhatsApp request before the generic rules.
+        Channel.WHATSAPP: ("text", *MEDIA_TYPES, "sticker", "template", "custom"),
     }
 )
 # v1 also sends Viber video and file messages; the beta/v0.1 format has no field for a video's
@@ -37,7 +39,7 @@ UNSUPPORTED_CONTENT_TYPES = frozenset(
 )
 
 TEXT_MAX_LENGTH: Mapping[Channel, int] = MappingProxyType(
-    {Channel.SMS: 1000, Channel.MESSENGER: 640, Channel.VIBER: 1000}
+    {Channel.SMS: 1000, Channel.MESSENGER: 640, Channel.VIBER: 1000, Channel.WHATSAPP: 4096}
 )
 MEDIA_URL_MAX_LENGTH = 2000
 # A Viber image or video caption is sent as the message text ("#txt", 1000 characters at most);

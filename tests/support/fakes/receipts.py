@@ -35,6 +35,27 @@ class FakeStatuses:
 
 
 @dataclass
+class FakeWindows:
+    """The WhatsApp service windows: records every inbound message's (business number, customer, time)."""
+
+    recorded: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def record_inbound(self, business_number: str, customer_number: str, occurred_at: float) -> bool:
+        self.recorded.append((business_number, customer_number, occurred_at))
+        return True
+
+
+@dataclass
+class FakeReplies:
+    """Replied messages: ``known`` maps a (business number, customer, wamid) to our message uuid."""
+
+    known: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def message_uuid(self, business_number: str, customer_number: str, provider_message_id: str) -> str | None:
+        return self.known.get((business_number, customer_number, provider_message_id))
+
+
+@dataclass
 class FakeInbound:
     """The inbound service: accepts every message."""
 

@@ -5,7 +5,9 @@ Layout (``CHANNELS_SECRET_ID``, JSON)::
     {"messenger": {"api_base", "api_version", "app_secret", "verify_token",
                    "pages": {"<page id>": "<page access token>"}},
      "viber": {"api_base", "callback_secret", "service_ids": ["<service id>"]},
-     "sms": {"api_base", "api_key", "api_secret", "signature_secret", "signature_method"}}
+     "sms": {"api_base", "api_key", "api_secret", "signature_secret", "signature_method"},
+     "whatsapp": {"api_base", "api_version", "app_secret", "verify_token",
+                  "numbers": {"<business number, E.164 without +>": {"phone_number_id", "access_token"}}}}
 """
 from __future__ import annotations
 

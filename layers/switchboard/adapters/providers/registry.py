@@ -4,13 +4,16 @@ from __future__ import annotations
 from switchboard.adapters.providers.messenger_api import MessengerAdapter
 from switchboard.adapters.providers.sms_api import SmsAdapter
 from switchboard.adapters.providers.viber_api import ViberAdapter
+from switchboard.adapters.providers.whatsapp_api import WhatsAppAdapter
 from switchboard.domain.message import Channel, OutboundMessage
 from switchboard.domain.sending import ChannelAdapter
+from switchboard.domain.whatsapp_cloud import business_number
 
 _ADAPTERS: dict[Channel, ChannelAdapter] = {
     Channel.MESSENGER: MessengerAdapter(),
     Channel.VIBER: ViberAdapter(),
     Channel.SMS: SmsAdapter(),
+    Channel.WHATSAPP: WhatsAppAdapter(),
 }
 
 
@@ -40,4 +43,7 @@ def unconfigured_sender(message: OutboundMessage, config: dict) -> str | None:
     elif message.channel is Channel.SMS:
         if not (config.get("sms") or {}).get("api_key"):
             return "the SMS channel is not configured for this deployment"
+    elif message.channel is Channel.WHATSAPP:
+        if business_number(config.get("whatsapp") or {}, sender) is None:
+            return f"WhatsApp number {sender} is not configured for this deployment"
     return None

@@ -70,6 +70,19 @@ def configure(http: ProviderHttp) -> None:
     reset_sessions()
 
 
+def configure_once(http: ProviderHttp) -> None:
+    """``configure(http)`` unless provider HTTP is configured already (a function that only sometimes
+    calls a provider, such as the API marking a WhatsApp message read, keeps the sender's settings)."""
+    if _http is None:
+        configure(http)
+
+
+def timeouts() -> tuple[float, float]:
+    """``(connect, read)`` seconds of the configured provider HTTP, for calls that are not sends."""
+    config = _configured()
+    return config.connect_timeout, config.read_timeout
+
+
 def _configured() -> ProviderHttp:
     if _http is None:
         raise RuntimeError("provider HTTP is not configured: call transport.configure() (the sender's composition does)")
@@ -189,6 +202,7 @@ def post(
     params: dict[str, str] | None = None,
     json: dict[str, Any] | None = None,
     data: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> SendResult:
     """POST to the provider and turn the outcome into a ``SendResult`` with ``interpret`` and the policy above."""
     import requests
@@ -202,6 +216,7 @@ def post(
             params=params,
             json=json,
             data=data,
+            headers=headers,
             timeout=(config.connect_timeout, config.read_timeout),
         )
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
