@@ -10,9 +10,14 @@ says so. Every attempt is appended to the record's ``webhook_attempts``:
      "at": "<iso>", "outcome": "delivered" | "failed" | "gave_up" | "dropped", "target": "application",
      "http_status": 500, "error": "http 500", "next_retry_in": 20, "reason": "no webhook URL configured"}
 
-(keys without a value are left out). Recording is best effort: once the POST succeeded or the
-retry is queued, the received message must be acknowledged whatever happens to the record, or
-SQS would deliver it again and the customer would get it twice.
+(keys without a value are left out). They are kept in the message's webhook-attempts item, not on
+the record. Recording is best effort: once the POST succeeded or the retry is queued, the received
+message must be acknowledged whatever happens to the record, or SQS would deliver it again and the
+customer would get it twice.
+
+A first attempt carries the outbox lease it was queued under (``switchboard.notifier.outbox``).
+While that lease outlives the whole delivery it is delivered at once; otherwise the notifier first
+takes the lease over, and a copy whose lease another copy took is dropped (``SUPERSEDED``).
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from typing import Any, Protocol
 from switchboard import clock
 from switchboard.domain.message_record import MAX_DELAY_SECONDS
 from switchboard.domain.notification import Notification
+from switchboard.domain.outbox_markers import LeaseState, NotifyLease, deliverable_without_lease_write
 from switchboard.domain.webhook_post import PostResult
 from switchboard.notifier.targets import ResolvedTarget, WebhookTargets
 from switchboard.notifier.webhook_signing import authorization_header
@@ -55,6 +61,7 @@ class DeliveryOutcome(Enum):
     RETRY_SCHEDULED = "retry_scheduled"
     GAVE_UP = "gave_up"
     DROPPED = "dropped"  # nowhere to send it: not an error, not retried
+    SUPERSEDED = "superseded"  # a republished copy of the same webhook took its place: not sent
 
 
 class Poster(Protocol):
@@ -73,6 +80,10 @@ class AttemptLog(Protocol):
     ) -> bool: ...
 
 
+class OutboxLeases(Protocol):
+    def take_notify_lease(self, message_uuid: str, marker: str, held_until: int) -> NotifyLease: ...
+
+
 class Notifier:
     def __init__(
         self,
@@ -81,16 +92,22 @@ class Notifier:
         queues: RetryQueues,
         attempts: AttemptLog,
         schedule: RetrySchedule = RetrySchedule(),
+        leases: OutboxLeases | None = None,
     ) -> None:
         self.targets = targets
         self.poster = poster
         self.queues = queues
         self.attempts = attempts
         self.schedule = schedule
+        self.leases = leases
 
     def deliver(self, notification: Notification) -> DeliveryOutcome:
-        """One attempt. Raises only if the retry or dead-letter message could not be queued."""
+        """One attempt. Raises only if the retry or dead-letter message could not be queued (or the
+        lease of a late first attempt could not be taken over)."""
         started = clock.now()
+        if not self._is_current_copy(notification, started):
+            logger.info("webhook copy superseded by a republished one; not sent", extra={"webhook": notification.notification})
+            return DeliveryOutcome.SUPERSEDED
         target = self.targets.resolve(notification.target)
         if target.url is None or not target.signature_secret:
             logger.info("webhook dropped", extra={"webhook": notification.notification, "reason": target.problem})
@@ -119,6 +136,17 @@ class Notifier:
         logger.info("webhook failed; retry scheduled", extra={**_log_fields(notification, result), "retry_in_seconds": delay})
         self._record(notification, started, target, "failed", result=result, next_retry_in=delay)
         return DeliveryOutcome.RETRY_SCHEDULED
+
+    def _is_current_copy(self, notification: Notification, now: float) -> bool:
+        """Whether this copy of a first attempt is the one to deliver (module docstring)."""
+        lease = notification.lease_until
+        if notification.attempt != 1 or lease is None or self.leases is None:
+            return True
+        if deliverable_without_lease_write(lease, now):
+            return True
+        taken = self.leases.take_notify_lease(notification.message_uuid, notification.notification, lease)
+        # MISSING: the record is gone (its retention ended); nothing can have replaced this copy.
+        return taken.state is not LeaseState.HELD
 
     def _record(
         self,
