@@ -83,9 +83,11 @@ def test_a_provider_retry_of_the_same_message_is_a_duplicate(aws, now) -> None:
     intake = InboundIntake(MessagesTable(), Notifications())
     first = intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
     assert first.message_uuid is not None
-    # Before the notifier has attempted its webhook, a repeat is told to come back.
+    # Before the notifier has attempted its webhook, a repeat reaching another instance is told to
+    # come back; the instance that queued it knows it is queued.
     with pytest.raises(NotificationInProgress):
-        intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
+        InboundIntake(MessagesTable(), Notifications()).receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
+    assert intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123").effect is InboundEffect.DUPLICATE
     notifier_attempted(first.message_uuid, "inbound")
 
     again = intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")

@@ -521,15 +521,34 @@ def test_a_failed_enqueue_leaves_the_webhook_pending_and_a_replay_queues_it_once
 
     assert replay.effect is ReceiptEffect.DUPLICATE
     assert webhooks.status == [(uuid, "delivered", "2026-09-21T14:13:25.250Z", None)]
-    # Queued again under a new lease; until the notifier has attempted it, a replay comes back later.
+    # Queued again under a new lease; until the notifier has attempted it, a replay reaching another
+    # instance comes back later (the instance that queued it knows it is queued).
     assert record(uuid)[notify_lease_attribute("status:delivered")] == int(T0) + 60
+    assert svc.apply_receipt(receipt("delivered")).effect is ReceiptEffect.DUPLICATE
+    elsewhere = service(webhooks)
     with pytest.raises(NotificationInProgress):
-        svc.apply_receipt(receipt("delivered"))
+        elsewhere.apply_receipt(receipt("delivered"))
     notifier_attempted(uuid, "status:delivered")
-    assert svc.apply_receipt(receipt("delivered")).effect is ReceiptEffect.DUPLICATE
+    assert elsewhere.apply_receipt(receipt("delivered")).effect is ReceiptEffect.DUPLICATE
     now[0] += 3600
-    assert svc.apply_receipt(receipt("delivered")).effect is ReceiptEffect.DUPLICATE
+    assert service(webhooks).apply_receipt(receipt("delivered")).effect is ReceiptEffect.DUPLICATE
     assert len(webhooks.status) == 1
+
+
+def test_a_messenger_delivery_naming_its_mid_and_its_watermark_is_applied_once_and_answered_at_once(
+    aws, now
+) -> None:
+    """The instance that queued the webhook knows it is queued: the watermark's duplicate needs no 503."""
+    uuid = submitted("m-1", "mid.1", sent_at_ms=int(T0 * 1000))
+    webhooks = RecordingNotifications(notifier_keeps_up=False)
+    svc = service(webhooks)
+
+    by_mid = svc.apply_receipt(receipt("delivered"))
+    by_watermark = svc.apply_watermark(watermark("delivered", int(T0 * 1000) + 10))
+
+    assert by_mid.effect is ReceiptEffect.APPLIED
+    assert [r.effect for r in by_watermark] == [ReceiptEffect.DUPLICATE]
+    assert webhooks.statuses_of(uuid) == ["delivered"]
 
 
 def test_a_replay_after_the_notifier_attempted_the_webhook_queues_nothing_even_once_the_lease_ran_out(
@@ -552,8 +571,8 @@ def test_a_replay_of_a_queued_webhook_the_notifier_has_not_reached_waits_for_its
     """The write that applied it queued it (no write afterwards); the notifier is behind."""
     uuid = submitted("m-1", "mid.1")
     webhooks = RecordingNotifications(notifier_keeps_up=False)
-    svc = service(webhooks)
-    svc.apply_receipt(receipt("delivered"))
+    service(webhooks).apply_receipt(receipt("delivered"))
+    svc = service(webhooks)  # the replay reaches another instance
 
     with pytest.raises(NotificationInProgress):
         svc.apply_receipt(receipt("delivered"))

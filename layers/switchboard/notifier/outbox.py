@@ -13,7 +13,8 @@
    (``NOT_PENDING``); under a live lease someone may still be queuing it (``HELD``: the caller
    answers 5xx or asks for redelivery, so the trigger comes back once the lease has run out);
    otherwise it takes the lease over and queues it again. A duplicate that arrives before the
-   notifier's first attempt is therefore told to come back later, and costs one read.
+   notifier's first attempt is therefore told to come back later (and costs one read), unless
+   this process queued the webhook itself within the lease: then it is known to be on the queue.
 
 A republished copy and the copy it replaces must not both be delivered. The notifier delivers a
 copy straight away only while its lease outlives the whole delivery (``DELIVERY_GUARD_SECONDS``),
@@ -31,8 +32,16 @@ from typing import Any, Protocol
 
 from switchboard import clock
 from switchboard.domain.message_record import transition_entry
-from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION, STATUS_PREFIX, LeaseState, NotifyLease, lease_of
+from switchboard.domain.outbox_markers import (
+    INBOUND_NOTIFICATION,
+    NOTIFY_LEASE_SECONDS,
+    STATUS_PREFIX,
+    LeaseState,
+    NotifyLease,
+    lease_of,
+)
 from switchboard.observability import logger
+from switchboard.ttl_cache import MISSING, TtlCache
 
 
 class NotificationInProgress(Exception):
@@ -67,6 +76,10 @@ class Outbox:
     def __init__(self, records: OutboxRecords, notifications: Publisher) -> None:
         self.records = records
         self.notifications = notifications
+        # Webhooks this process queued itself within a lease: a duplicate of the same event handled
+        # here (a Messenger delivery names its mids and its watermark; watermarks follow one another)
+        # knows they are on the queue without waiting for the notifier's attempt.
+        self._queued_here: TtlCache[tuple[str, str], bool] = TtlCache(NOTIFY_LEASE_SECONDS)
 
     def publish(self, record: dict[str, Any], marker: str) -> None:
         """Queue the webhook ``marker`` names, from the record the deciding write returned."""
@@ -75,12 +88,13 @@ class Outbox:
         except Exception:
             self._release(record, marker)
             raise
+        self._queued_here.put((str(record["message_uuid"]), marker), True)
 
     def republish(self, record: dict[str, Any], marker: str) -> Republish:
         """Queue a decided webhook again if its first queuing may have failed (module docstring, 4)."""
         message_uuid = record["message_uuid"]
         held_until = lease_of(record, marker)
-        if held_until is None:
+        if held_until is None or self._queued_here.get((message_uuid, marker)) is not MISSING:
             return Republish.NOT_PENDING
         if any(attempt.get("webhook") == marker for attempt in self.records.webhook_attempts(message_uuid)):
             return Republish.NOT_PENDING
