@@ -191,6 +191,15 @@ def queued_notifications() -> list[Notification]:
     return found
 
 
+def test_the_delivery_guard_outlasts_a_notifier_invocation_and_fits_in_a_lease() -> None:
+    """A copy delivered without a lease write must be recorded before anyone may take its lease."""
+    from bench.template_functions import function_specs
+    from switchboard.domain.outbox_markers import DELIVERY_GUARD_SECONDS, NOTIFY_LEASE_SECONDS
+
+    timeout = function_specs()["NotifierFunction"].config.timeout_seconds
+    assert timeout + 5 <= DELIVERY_GUARD_SECONDS < NOTIFY_LEASE_SECONDS
+
+
 def test_a_first_attempt_within_its_lease_is_delivered_without_writing_the_record(aws, now, owners, http) -> None:
     copy = submitted_with_its_webhook_queued(owners)
     http.post(ACCOUNT_STATUS, status=200)
