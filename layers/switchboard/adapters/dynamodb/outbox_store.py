@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard import clock
-from switchboard.adapters.dynamodb.codec import deserialize
 from switchboard.adapters.dynamodb.conditional_table import ConditionalTable
 from switchboard.adapters.dynamodb.update_builder import UpdateBuilder
 from switchboard.domain.notification import INBOUND_KIND, STATUS_KIND
