@@ -1,11 +1,14 @@
 """Measurement 4: every AWS request one message causes over its whole life, and what it costs.
 
 Messages go through ``bench.message_lifecycle`` with moto in this process; every AWS call is
-recorded through botocore's hooks (``bench.aws_call_recorder``). Two passes:
+recorded through botocore's hooks (``bench.aws_call_recorder``). Three passes:
 
 - cold: one message through freshly loaded functions (empty caches: the first message a new
   Lambda environment handles);
-- warm: N more messages through the same functions. The per-message figures come from this pass.
+- first contact: N more messages through the same functions, each to a number the Viber service
+  has not written to before (the sender records the contact);
+- warm: N more messages to the same N numbers, now known contacts. The per-message figures come
+  from this pass; ``aws_requests.first_contact_extra`` is what a new contact adds.
 
 The event source mapping's requests (ReceiveMessage that found messages, DeleteMessageBatch) are
 counted, shared by the records of a batch; its idle polls are not (they cost per hour, not per
@@ -41,6 +44,12 @@ from bench.template_functions import FunctionSpec
 
 PRIVATE_WEBHOOK_HOSTS_PARAMETER = "AllowedPrivateWebhookHosts"
 RATE_LIMIT_TABLE = "RateLimitTable"  # the template's per-account request counters
+# Issue 13's targets for one Viber message lifecycle (accept, send, three receipts and webhooks).
+TARGET_REQUESTS = 16  # including the per-account rate limit's counter write
+TARGET_REQUESTS_WITHOUT_RATE_LIMIT = 15
+TARGET_WRITE_UNITS_WITHOUT_RATE_LIMIT = 9
+COLD_PASS_SERIAL = 999  # the cold pass writes to a number the other passes do not
+TARGET_RECORD_BYTES = 1023  # under 1 KB: every write to the record costs one write unit
 
 
 @dataclass(frozen=True)
@@ -142,18 +151,29 @@ def lifecycle_measurements(
     invocations: Sequence[Invocation],
     specs: Mapping[str, FunctionSpec],
     rate_limit_table: str = RATE_LIMIT_TABLE,
+    first_contact: PassResult | None = None,
 ) -> list[Measurement]:
     n = warm.messages
     warm_calls = counted(calls, warm.stage_keys)
     scope = f"stages measured: {', '.join(STAGES)}"
+    counter_calls = [c for c in warm_calls if c.service == "dynamodb" and c.table == rate_limit_table]
     rows = [
         Measurement(
             name="aws_requests.per_message",
             value=len(warm_calls) / n,
             unit="calls",
             runs=n,
-            note=f"Viber message, warm functions; {scope}",
-        )
+            target=TARGET_REQUESTS,
+            note=f"Viber message to a known contact, warm functions, rate-limit counter included; {scope}",
+        ),
+        Measurement(
+            name="aws_requests.per_message_without_rate_limit",
+            value=(len(warm_calls) - len(counter_calls)) / n,
+            unit="calls",
+            runs=n,
+            target=TARGET_REQUESTS_WITHOUT_RATE_LIMIT,
+            note="as above, without the per-account rate limit's counter write",
+        ),
     ]
     for stage in STAGES:
         result = warm.stages[stage]
@@ -180,6 +200,17 @@ def lifecycle_measurements(
         )
     rows.append(rate_limit_counter_row(warm_calls, n, rate_limit_table))
     rows.append(_units_row("write_units", [c.write_units for c in warm_calls], n, warm_calls, "write_units"))
+    counter_units = sum(c.write_units for c in counter_calls) / n
+    rows.append(
+        Measurement(
+            name="aws_requests.dynamodb.write_units_without_rate_limit",
+            value=sum(c.write_units for c in warm_calls) / n - counter_units,
+            unit="units",
+            runs=n,
+            target=TARGET_WRITE_UNITS_WITHOUT_RATE_LIMIT,
+            note=f"the message's own write units (the rate-limit counter's {counter_units:.3g} left out)",
+        )
+    )
     rows.append(_units_row("read_units", [c.read_units for c in warm_calls], n, warm_calls, "read_units"))
     if warm.record_bytes:
         rows.append(
@@ -188,10 +219,13 @@ def lifecycle_measurements(
                 value=median(warm.record_bytes),
                 unit="bytes",
                 runs=len(warm.record_bytes),
+                target=TARGET_RECORD_BYTES,
                 note="a message record at the end of its life; each write costs 1 unit per started KB of the record",
             )
         )
     rows += cold_container_rows(cold, warm, calls)
+    if first_contact is not None:
+        rows += first_contact_rows(first_contact, warm, calls)
 
     lambdas = lambda_usage(invocations, warm.stage_keys, n, specs)
     http_api = sum(s.http_api_requests for s in warm.stages.values()) / n
@@ -268,6 +302,32 @@ def cold_container_rows(cold: PassResult, warm: PassResult, calls: Sequence[AwsC
     ]
 
 
+def first_contact_rows(first: PassResult, warm: PassResult, calls: Sequence[AwsCall]) -> list[Measurement]:
+    """What a message to a number the Viber service never wrote to costs beyond one to a known contact."""
+    first_calls, warm_calls = counted(calls, first.stage_keys), counted(calls, warm.stage_keys)
+
+    def per_operation(chosen: Sequence[AwsCall], messages: int) -> dict[str, float]:
+        grouped: dict[str, float] = defaultdict(float)
+        for call in chosen:
+            grouped[f"{call.service}.{call.operation}"] += 1 / messages
+        return grouped
+
+    new, known = per_operation(first_calls, first.messages), per_operation(warm_calls, warm.messages)
+    extra = {op: new.get(op, 0) - known.get(op, 0) for op in set(new) | set(known)}
+    extra = {op: value for op, value in extra.items() if abs(value) >= 0.05}
+    units = sum(c.write_units for c in first_calls) / first.messages - sum(c.write_units for c in warm_calls) / warm.messages
+    return [
+        Measurement(
+            name="aws_requests.first_contact_extra",
+            value=sum(extra.values()),
+            unit="calls",
+            runs=first.messages,
+            note=f"a message to a new Viber contact vs a known one: {_breakdown(extra) or 'none'}; "
+            f"{units:.3g} more write units",
+        )
+    ]
+
+
 def _cost_note(item: str, usage: MessageUsage, scope: str) -> str:
     per_message = {
         "http_api": f"{usage.http_api_requests:.3g} requests",
@@ -310,12 +370,20 @@ def run(options: RunOptions) -> list[Measurement]:
                 lifecycle = MessageLifecycle(aws, recorder, demo, secret, lambda: sink.received)
                 recorder.recording = True
                 progress("aws requests: the first message through fresh functions")
-                cold = lifecycle.run(1, "cold")
-                progress(f"aws requests: {messages} messages through warm functions")
+                cold = lifecycle.run(1, "cold", first_serial=COLD_PASS_SERIAL)
+                progress(f"aws requests: {messages} messages to new contacts")
+                first_contact = lifecycle.run(messages, "first_contact")
+                progress(f"aws requests: {messages} messages to the same, now known, contacts")
                 warm = lifecycle.run(messages, "warm")
                 recorder.recording = False
                 return lifecycle_measurements(
-                    cold, warm, recorder.calls(), lifecycle.invocations, aws.functions, aws.local.refs[RATE_LIMIT_TABLE]
+                    cold,
+                    warm,
+                    recorder.calls(),
+                    lifecycle.invocations,
+                    aws.functions,
+                    aws.local.refs[RATE_LIMIT_TABLE],
+                    first_contact=first_contact,
                 )
         finally:
             recorder.uninstall()

@@ -174,12 +174,16 @@ class MessageLifecycle:
 
     # -- one pass ---------------------------------------------------------------------------------
 
-    def run(self, messages: int, label: str) -> PassResult:
-        """Drive ``messages`` messages through every stage; calls are attributed to ``<label>:<stage>``."""
+    def run(self, messages: int, label: str, first_serial: int = 0) -> PassResult:
+        """Drive ``messages`` messages through every stage; calls are attributed to ``<label>:<stage>``.
+
+        Message ``i`` goes to recipient number ``first_serial + i``: passes with the same
+        ``first_serial`` write to the same numbers (known Viber contacts the second time).
+        """
         result = PassResult(label, messages, {})
         uuids: list[str] = []
         steps: list[tuple[str, Callable[[StageResult], None]]] = [
-            (ACCEPT, lambda stage: uuids.extend(self._accept(messages, label, stage))),
+            (ACCEPT, lambda stage: uuids.extend(self._accept(messages, label, stage, first_serial))),
             (SEND, lambda stage: self._send(uuids)),
             (WEBHOOK_SUBMITTED, lambda stage: self._webhooks(uuids, WEBHOOK_STAGES[WEBHOOK_SUBMITTED], stage)),
             (DELIVERED, lambda stage: self._receipts(uuids, DELIVERED, stage)),
@@ -195,11 +199,11 @@ class MessageLifecycle:
         result.record_bytes = [item_size(self._record(u)) for u in uuids]
         return result
 
-    def _accept(self, messages: int, label: str, stage: StageResult) -> list[str]:
+    def _accept(self, messages: int, label: str, stage: StageResult, first_serial: int = 0) -> list[str]:
         authorization = basic_auth(self.demo.api_key, self.demo.api_secret)
         uuids = []
         for index in range(messages):
-            to = recipient("viber_service", DELIVERED_AND_READ, index)
+            to = recipient("viber_service", DELIVERED_AND_READ, first_serial + index)
             request = send_request(v1_message(CHANNEL, to, f"lifecycle {label} {index}"), authorization)
             response = self.gateway.handle(request)
             stage.http_api_requests += 1

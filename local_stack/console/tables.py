@@ -14,6 +14,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
 from local_stack.console.state import StackState
+from switchboard.domain.outbox_markers import WEBHOOK_ATTEMPTS_KIND, WEBHOOK_ATTEMPTS_PREFIX
 from local_stack.template import LOCAL_REGION
 from switchboard.domain.message_record import SMS_PART_COUNT, part_key
 
@@ -40,6 +41,13 @@ def item_to_record(item: dict[str, Any]) -> dict[str, Any]:
     return {name: plain(_deserializer.deserialize(value)) for name, value in item.items()}
 
 
+def _with_attempts(record: dict[str, Any], attempts: list[Any] | None) -> dict[str, Any]:
+    """The record as the console shows it: its webhook attempts under ``webhook_attempts``."""
+    if not attempts:
+        return record
+    return {**record, "webhook_attempts": [*(record.get("webhook_attempts") or []), *attempts]}
+
+
 class StackTables:
     def __init__(self, state: StackState, session: boto3.session.Session | None = None) -> None:
         self.state = state
@@ -52,10 +60,21 @@ class StackTables:
         self._secrets = session.client("secretsmanager", **options)
 
     def messages(self) -> list[dict[str, Any]]:
-        return list(self._scan(self.state.messages_table))
+        """Every item of the MessagesTable, each record with its webhook attempts (kept in their own item)."""
+        items = list(self._scan(self.state.messages_table))
+        attempts = {
+            str(item["message_uuid"]).removeprefix(WEBHOOK_ATTEMPTS_PREFIX): item.get("webhook_attempts") or []
+            for item in items
+            if item.get("kind") == WEBHOOK_ATTEMPTS_KIND
+        }
+        return [_with_attempts(item, attempts.get(str(item.get("message_uuid")))) for item in items]
 
     def message(self, message_uuid: str) -> dict[str, Any] | None:
-        return self._get(self.state.messages_table, "message_uuid", message_uuid)
+        record = self._get(self.state.messages_table, "message_uuid", message_uuid)
+        if record is None:
+            return None
+        attempts = self._get(self.state.messages_table, "message_uuid", WEBHOOK_ATTEMPTS_PREFIX + message_uuid)
+        return _with_attempts(record, (attempts or {}).get("webhook_attempts"))
 
     def sms_part_ids(self, record: dict[str, Any]) -> list[str]:
         """The provider ids of a multipart SMS's later parts, from their index items (none for one part)."""

@@ -37,7 +37,7 @@ from tests.support.builders import (
 )
 from tests.support.clock import T0
 from tests.support.fakes.channel_adapter import FakeAdapter, accepted, rejected
-from tests.support.stores import MessagesTable
+from tests.support.stores import MessagesTable, notifier_attempted
 
 pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
 
@@ -72,7 +72,8 @@ class FailingWrites(MessagesTable):
 
 
 class Webhooks:
-    """Stands in for the notify publisher: every status webhook queued, in order."""
+    """Stands in for the notify publisher: every status webhook queued, in order, each attempted by a
+    notifier that keeps up (its first attempt recorded at once)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, dict | None]] = []
@@ -81,6 +82,7 @@ class Webhooks:
     def status_changed(self, record: dict, status: str, occurred_at_iso: str, error: dict | None = None) -> None:
         with self._lock:
             self.sent.append((record["message_uuid"], status, error))
+        notifier_attempted(record["message_uuid"], f"status:{status}")
 
     def inbound_received(self, inbound_record: dict, target: dict | None = None) -> None:
         raise AssertionError("no inbound webhooks here")

@@ -103,3 +103,12 @@ def _template_api_settings() -> Any:
     from tests.support.settings import settings_for
 
     return settings_for(ApiSettings)
+
+
+def notifier_attempted(message_uuid: str, marker: str) -> None:
+    """What the notifier records after a webhook's first attempt: the outbox's evidence that it was queued."""
+    kind, _, state = marker.partition(":")
+    attempt: dict[str, Any] = {"webhook": marker, "kind": kind, "attempt": 1, "outcome": "delivered"}
+    if state:
+        attempt["status"] = state
+    MessagesTable().record_webhook_attempt(message_uuid, attempt)

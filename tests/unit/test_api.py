@@ -368,6 +368,20 @@ class TestLookup:
         assert out["webhook_attempts"] == []
         assert out["_links"]["self"]["href"] == f"/v0.1/messages/{sent['message_uuid']}"
 
+    def test_the_webhook_attempts_kept_apart_from_the_record_are_shown(self, api: Api) -> None:
+        from tests.support.stores import MessagesTable
+
+        _, _, sent = api.call("POST", "/v1/messages", VIBER_V1)
+        attempt = {"webhook": "status:submitted", "kind": "status", "status": "submitted", "attempt": 1,
+                   "at": "2026-09-21T14:13:21.000Z", "outcome": "delivered", "target": "account", "http_status": 200}
+        MessagesTable().record_webhook_attempt(sent["message_uuid"], attempt)
+
+        status, _, out = api.call("GET", f"/v1/messages/{sent['message_uuid']}")
+
+        assert status == 200
+        assert out["webhook_attempts"] == [attempt]
+        assert "webhook_attempts" not in api.record(sent["message_uuid"])
+
     def test_v1_view_is_flat(self, api: Api) -> None:
         _, _, sent = api.call("POST", "/v1/messages", VIBER_V1)
         status, _, out = api.call("GET", f"/v1/messages/{sent['message_uuid']}")

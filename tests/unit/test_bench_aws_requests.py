@@ -105,3 +105,24 @@ def test_the_recorder_names_the_table_of_each_dynamodb_call() -> None:
     finally:
         recorder.uninstall()
     assert [(c.operation, c.table) for c in recorder.calls()] == [("UpdateItem", "Counters")]
+
+
+def test_a_new_viber_contact_is_reported_as_what_it_adds_to_a_known_one() -> None:
+    from bench.aws_requests import first_contact_rows
+    from bench.message_lifecycle import PassResult
+
+    first, warm = PassResult("first_contact", 2, {}), PassResult("warm", 2, {})
+    first.stages = {"send": None}  # type: ignore[dict-item]
+    warm.stages = {"send": None}  # type: ignore[dict-item]
+    both = [
+        AwsCall("dynamodb", "UpdateItem", f"{label}:send", "SenderFunction", write_units=1)
+        for label in ("first_contact", "warm")
+        for _ in range(2)
+    ]
+    contacts = [AwsCall("dynamodb", "PutItem", "first_contact:send", "SenderFunction", write_units=1)] * 2
+
+    (row,) = first_contact_rows(first, warm, both + contacts)
+
+    assert (row.name, row.value, row.unit) == ("aws_requests.first_contact_extra", 1.0, "calls")
+    assert "dynamodb.PutItem 1" in row.note and "1 more write units" in row.note
+

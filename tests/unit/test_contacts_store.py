@@ -57,3 +57,23 @@ def test_an_expired_contact_no_longer_counts_before_dynamodb_deletes_it(aws, now
     now[0] += RETENTION_SECONDS + 1
 
     assert store.has_transaction_contact("svc-1", "447700900000") is False
+
+
+def test_a_known_contact_is_not_written_again_within_a_day(aws, now) -> None:
+    store = ContactStore()
+    store.record_transaction_contact("svc-1", "447700900000")
+    table = aws.client("dynamodb")
+    key = {"pk": {"S": "viber#svc-1#447700900000"}}
+    table.delete_item(TableName=store.table_name, Key=key)  # so that any further put shows
+
+    now[0] += 86400 - 1
+    store.record_transaction_contact("svc-1", "447700900000")
+    assert "Item" not in table.get_item(TableName=store.table_name, Key=key)
+
+    now[0] += 1
+    store.record_transaction_contact("svc-1", "447700900000")
+    item = table.get_item(TableName=store.table_name, Key=key)["Item"]
+    assert item["expires_at"] == {"N": str(int(T0) + 86400 + RETENTION_SECONDS)}
+    # Another number of the same service is a new contact: written at once.
+    store.record_transaction_contact("svc-1", "447700900001")
+    assert "Item" in table.get_item(TableName=store.table_name, Key={"pk": {"S": "viber#svc-1#447700900001"}})

@@ -278,15 +278,14 @@ def submitted_record(store: MessagesTable, **kwargs) -> dict:
     return store.mark_submitted(UUID, "token-1", "mid.1", "messenger#mid.1", **kwargs)
 
 
-def test_final_writes_return_the_record_with_the_status_seen_and_its_webhook_pending(aws, now) -> None:
+def test_final_writes_return_the_record_with_the_status_seen_and_its_webhook_decided(aws, now) -> None:
     store = MessagesTable()
 
     record = submitted_record(store)
 
     assert record == store.get(UUID)
     assert record["seen_statuses"] == {"submitted"}
-    assert record["pending_notifications"] == {"status:submitted"}
-    assert record["notify_lease_status_submitted"] == int(T0) + 60
+    assert record["outbox_submitted"] == int(T0) + 60
 
 
 def test_mark_submitted_indexes_a_messenger_send_by_conversation_and_time(aws, now) -> None:
@@ -328,30 +327,24 @@ def test_an_enqueue_failure_rejection_is_seen_but_sends_no_webhook(aws, now) -> 
 
     record = store.get(UUID)
     assert record["seen_statuses"] == {"rejected"}
-    assert "pending_notifications" not in record
+    assert "outbox_rejected" not in record
 
 
-def test_the_notify_lease_can_be_taken_only_once_it_ran_out(aws, now) -> None:
+def test_a_notify_lease_is_taken_over_only_from_the_holder_last_seen(aws, now) -> None:
     from switchboard.domain.outbox_markers import LeaseState
 
     store = MessagesTable()
     submitted_record(store)
 
-    assert store.take_notify_lease(UUID, "status:submitted").state is LeaseState.HELD
     now[0] = T0 + 60
-    taken = store.take_notify_lease(UUID, "status:submitted")
+    assert store.take_notify_lease(UUID, "status:submitted", int(T0) + 59).state is LeaseState.HELD
+    taken = store.take_notify_lease(UUID, "status:submitted", int(T0) + 60)
     assert taken.state is LeaseState.TAKEN
-    assert taken.record["notify_lease_status_submitted"] == int(T0) + 120
-    assert store.take_notify_lease(UUID, "status:submitted").state is LeaseState.HELD
-    assert store.take_notify_lease(UUID, "status:read").state is LeaseState.NOT_PENDING
-    assert store.take_notify_lease("no-such-uuid", "status:submitted").state is LeaseState.MISSING
-
-    store.clear_notification(UUID, "status:submitted")
-
-    record = store.get(UUID)
-    assert "pending_notifications" not in record
-    assert "notify_lease_status_submitted" not in record
-    assert store.take_notify_lease(UUID, "status:submitted").state is LeaseState.NOT_PENDING
+    assert taken.record["outbox_submitted"] == int(T0) + 120
+    # Of two callers that saw the same lease, the second finds it taken.
+    assert store.take_notify_lease(UUID, "status:submitted", int(T0) + 60).state is LeaseState.HELD
+    assert store.take_notify_lease(UUID, "status:read", int(T0) + 60).state is LeaseState.NOT_PENDING
+    assert store.take_notify_lease("no-such-uuid", "status:submitted", int(T0) + 60).state is LeaseState.MISSING
 
 
 def test_a_lease_is_released_only_by_its_holder(aws, now) -> None:
@@ -359,29 +352,40 @@ def test_a_lease_is_released_only_by_its_holder(aws, now) -> None:
     submitted_record(store)
 
     store.release_notify_lease(UUID, "status:submitted", int(T0) + 59)
-    assert store.get(UUID)["notify_lease_status_submitted"] == int(T0) + 60
+    assert store.get(UUID)["outbox_submitted"] == int(T0) + 60
 
     store.release_notify_lease(UUID, "status:submitted", int(T0) + 60)
-    record = store.get(UUID)
-    assert "notify_lease_status_submitted" not in record
-    assert record["pending_notifications"] == {"status:submitted"}
+    assert store.get(UUID)["outbox_submitted"] == 0  # ran out: a retry may take it at once
 
 
-def test_webhook_attempts_are_appended_with_an_optional_history_note(aws, now) -> None:
+def test_webhook_attempts_go_to_their_own_item_with_the_records_retention(aws, now) -> None:
     store = MessagesTable()
     store.create(UUID, messenger_message(), jwt_principal())
-    first = {"webhook": "status:submitted", "attempt": 1, "outcome": "failed", "http_status": 500}
-    second = {"webhook": "status:submitted", "attempt": 2, "outcome": "gave_up"}
+    first = {"webhook": "status:submitted", "kind": "status", "attempt": 1, "outcome": "failed", "http_status": 500}
+    second = {"webhook": "status:submitted", "kind": "status", "attempt": 2, "outcome": "gave_up"}
     note = {"timestamp": "2026-09-22T14:13:20.000Z", "event": "webhook_undeliverable", "webhook": "status:submitted"}
 
     assert store.record_webhook_attempt(UUID, first)
+    now[0] += 3600
     assert store.record_webhook_attempt(UUID, second, history_note=note)
 
     record = store.get(UUID)
-    assert record["webhook_attempts"] == [first, second]
+    assert "webhook_attempts" not in record  # the record stays small
     assert record["history"][-1] == note
-    assert store.record_webhook_attempt("no-such-uuid", first) is False
-    assert store.get("no-such-uuid") is None
+    assert store.webhook_attempts(UUID) == [first, second]
+    item = store.get(f"webhooks#{UUID}")
+    assert item["kind"] == "webhook_attempts"
+    assert item["expires_at"] == int(T0) + RETENTION_SECONDS  # set by the first attempt, like the record's
+    assert store.webhook_attempts("no-attempts-yet") == []
+
+
+def test_a_workflow_reports_attempts_are_not_kept_on_the_messages_table(aws, now) -> None:
+    store = MessagesTable()
+
+    attempt = {"webhook": "workflow:completed", "kind": "workflow", "attempt": 1, "outcome": "delivered"}
+
+    assert store.record_webhook_attempt("wf-1", attempt) is False
+    assert store.get("webhooks#wf-1") is None
 
 
 def inbound_message(mid: str = "mid.in.1"):
@@ -397,7 +401,7 @@ def inbound_message(mid: str = "mid.in.1"):
     )
 
 
-def test_create_inbound_records_the_message_with_its_webhook_pending(aws, now) -> None:
+def test_create_inbound_records_the_message_with_its_webhook_decided(aws, now) -> None:
     store = MessagesTable()
 
     created = store.create_inbound(UUID, inbound_message(), "abcd1234", "app-1", "messenger#mid.in.1")
@@ -416,8 +420,7 @@ def test_create_inbound_records_the_message_with_its_webhook_pending(aws, now) -
     assert record["provider_message_id"] == "mid.in.1"
     assert record["history"] == [{"status": "received", "timestamp": "2026-09-21T14:13:20.000Z"}]
     assert record["expires_at"] == int(T0) + RETENTION_SECONDS
-    assert record["pending_notifications"] == {"inbound"}
-    assert record["notify_lease_inbound"] == int(T0) + 60
+    assert record["outbox_inbound"] == int(T0) + 60
 
 
 def test_create_inbound_with_a_dedupe_key_records_a_provider_retry_once(aws, now) -> None:

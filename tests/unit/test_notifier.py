@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -30,6 +31,9 @@ from switchboard.domain.tenancy import Account
 from tests.support.stores import MessagesTable
 from switchboard.adapters.webhook_http.webhook_poster import WebhookPoster
 from tests.support.stores import wired_authenticator
+from tests.support.stores import Notifications
+from switchboard.adapters import aws_clients
+from switchboard.notifier.outbox import Outbox, Republish
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("atomic_dynamodb")  # batches run on several threads
@@ -97,6 +101,7 @@ def make_notifier(queues: FakeQueues | None = None, resolve=public_resolver, all
         poster=WebhookPoster(session=requests.Session(), allowed_private_hosts=allowed, resolve=resolve),
         queues=queues or FakeQueues(),
         attempts=MessagesTable(),
+        leases=MessagesTable(),
     )
 
 
@@ -156,9 +161,106 @@ def notification(
 
 
 def attempts(uuid: str = UUID) -> list[dict[str, Any]]:
-    found = MessagesTable().get(uuid)
-    assert found is not None
-    return found.get("webhook_attempts", [])
+    """The message's recorded webhook attempts (kept in their own item, next to the record)."""
+    assert MessagesTable().get(uuid) is not None
+    return MessagesTable().webhook_attempts(uuid)
+
+
+# ---------------------------------------------------------------------------- copies of one webhook (the outbox)
+
+
+def submitted_with_its_webhook_queued(owners: Owners) -> Notification:
+    """A record the sender has just made ``submitted``, and the webhook copy its write queued."""
+    store = MessagesTable()
+    create_record(owners)
+    store.claim(UUID, "token", int(T0) + 60)
+    record = store.mark_submitted(UUID, "token", "0A1", "sms#0A1")
+    Outbox(store, Notifications()).publish(record, "status:submitted")
+    (copy,) = queued_notifications()
+    return copy
+
+
+def queued_notifications() -> list[Notification]:
+    sqs, url = aws_clients.client("sqs"), os.environ["NOTIFY_QUEUE_URL"]
+    found = []
+    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        parsed = Notification.from_json(message["Body"])
+        assert parsed is not None
+        found.append(parsed)
+    return found
+
+
+def test_the_delivery_guard_outlasts_a_notifier_invocation_and_fits_in_a_lease() -> None:
+    """A copy delivered without a lease write must be recorded before anyone may take its lease."""
+    from bench.template_functions import function_specs
+    from switchboard.domain.outbox_markers import DELIVERY_GUARD_SECONDS, NOTIFY_LEASE_SECONDS
+
+    timeout = function_specs()["NotifierFunction"].config.timeout_seconds
+    assert timeout + 5 <= DELIVERY_GUARD_SECONDS < NOTIFY_LEASE_SECONDS
+
+
+def test_a_first_attempt_within_its_lease_is_delivered_without_writing_the_record(aws, now, owners, http) -> None:
+    copy = submitted_with_its_webhook_queued(owners)
+    http.post(ACCOUNT_STATUS, status=200)
+    before = MessagesTable().get(UUID)
+    now[0] = T0 + 24  # 24 s + the 35 s guard still end before the lease does
+
+    assert copy.lease_until == int(T0) + 60
+    assert make_notifier().deliver(copy) is DeliveryOutcome.DELIVERED
+
+    assert MessagesTable().get(UUID) == before
+    assert [a["outcome"] for a in attempts()] == ["delivered"]
+
+
+def test_a_late_first_attempt_takes_its_lease_over_before_delivering(aws, now, owners, http) -> None:
+    copy = submitted_with_its_webhook_queued(owners)
+    http.post(ACCOUNT_STATUS, status=200)
+    now[0] = T0 + 30  # the lease would run out during the delivery: a republisher could take it
+
+    assert make_notifier().deliver(copy) is DeliveryOutcome.DELIVERED
+
+    assert MessagesTable().get(UUID)["outbox_submitted"] == int(T0) + 30 + 60
+    assert len(http.calls) == 1
+
+
+@pytest.mark.parametrize("republished_first", [True, False])
+def test_of_a_copy_and_its_republished_copy_exactly_one_is_delivered(
+    aws, now, owners, http, republished_first: bool
+) -> None:
+    """The notifier was behind: the lease ran out with no attempt recorded, and a redelivery or a
+    provider's repeat queued the webhook again. Whatever order the two copies arrive in, the
+    customer gets it once."""
+    original = submitted_with_its_webhook_queued(owners)
+    now[0] = T0 + 61
+    outbox = Outbox(MessagesTable(), Notifications())
+    assert outbox.republish(MessagesTable().get(UUID), "status:submitted") is Republish.QUEUED
+    (republished,) = queued_notifications()
+    assert (original.lease_until, republished.lease_until) == (int(T0) + 60, int(T0) + 61 + 60)
+    http.post(ACCOUNT_STATUS, status=200)
+    notifier = make_notifier()
+
+    first, second = (republished, original) if republished_first else (original, republished)
+    outcomes = [notifier.deliver(first), notifier.deliver(second)]
+
+    delivered = DeliveryOutcome.DELIVERED
+    superseded = DeliveryOutcome.SUPERSEDED
+    assert outcomes == ([delivered, superseded] if republished_first else [superseded, delivered])
+    assert len(http.calls) == 1
+    assert [a["outcome"] for a in attempts()] == ["delivered"]
+    assert outbox.republish(MessagesTable().get(UUID), "status:submitted") is Republish.NOT_PENDING
+
+
+def test_a_republished_copy_is_not_queued_while_the_first_is_being_delivered(aws, now, owners, http) -> None:
+    copy = submitted_with_its_webhook_queued(owners)
+    outbox = Outbox(MessagesTable(), Notifications())
+
+    assert outbox.republish(MessagesTable().get(UUID), "status:submitted") is Republish.HELD
+    http.post(ACCOUNT_STATUS, status=200)
+    make_notifier().deliver(copy)
+    now[0] = T0 + 3600
+    assert outbox.republish(MessagesTable().get(UUID), "status:submitted") is Republish.NOT_PENDING
+    assert queued_notifications() == []
 
 
 # ---------------------------------------------------------------------------- a delivery
@@ -500,8 +602,8 @@ def test_giving_up_goes_to_the_dlq_and_into_the_message_history(aws, now, owners
         "webhook": "status:delivered",
         "attempts": 40,
     }
-    assert saved["webhook_attempts"][-1]["outcome"] == "gave_up"
-    assert saved["webhook_attempts"][-1]["error"] == "http 500"
+    assert attempts()[-1]["outcome"] == "gave_up"
+    assert attempts()[-1]["error"] == "http 500"
 
 
 def test_a_success_late_in_the_window_still_counts(aws, now, owners, http) -> None:

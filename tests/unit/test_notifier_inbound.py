@@ -11,7 +11,7 @@ from switchboard.domain.provider_events import InboundMessage
 from tests.support.stores import Notifications
 from switchboard.receipts.inbound_intake import InboundEffect, InboundIntake
 from switchboard.notifier.outbox import NotificationInProgress
-from tests.support.stores import MessagesTable
+from tests.support.stores import MessagesTable, notifier_attempted
 
 T0 = 1_790_000_000.0  # 2026-09-21T14:13:20Z
 
@@ -72,15 +72,23 @@ def test_an_inbound_message_is_recorded_and_its_webhook_queued(aws, now) -> None
         "target": {"api_key": "abcd1234", "application_id": "app-1", "url_kind": "inbound"},
         "attempt": 1,
         "first_attempt_at": T0,
+        "lease_until": int(T0) + 60,
     }
     saved = MessagesTable().get(result.message_uuid)
     assert saved["direction"] == "inbound"
-    assert "pending_notifications" not in saved
+    assert saved["outbox_inbound"] == int(T0) + 60  # decided; nothing written once queued
 
 
 def test_a_provider_retry_of_the_same_message_is_a_duplicate(aws, now) -> None:
     intake = InboundIntake(MessagesTable(), Notifications())
     first = intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
+    assert first.message_uuid is not None
+    # Before the notifier has attempted its webhook, a repeat reaching another instance is told to
+    # come back; the instance that queued it knows it is queued.
+    with pytest.raises(NotificationInProgress):
+        InboundIntake(MessagesTable(), Notifications()).receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
+    assert intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123").effect is InboundEffect.DUPLICATE
+    notifier_attempted(first.message_uuid, "inbound")
 
     again = intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
 
@@ -110,7 +118,9 @@ def test_a_failed_enqueue_is_queued_by_the_providers_retry_exactly_once(aws, now
     assert retry.effect is InboundEffect.DUPLICATE
     (webhook,) = queued(aws)
     assert webhook["message_uuid"] == retry.message_uuid
-    assert "pending_notifications" not in MessagesTable().get(retry.message_uuid)
+    assert retry.message_uuid is not None
+    notifier_attempted(retry.message_uuid, "inbound")
+    now[0] += 3600
     intake.receive(inbound(), "abcd1234", None, "messenger#m_AbC123")
     assert queued(aws) == []
 

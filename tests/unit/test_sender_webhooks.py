@@ -8,7 +8,7 @@ from tests.support.stores import Notifications
 from switchboard.notifier.outbox import Outbox
 from switchboard.sender.outbound_sender import OUTCOME_UNKNOWN_REASON, OutboundSender, SenderPolicy
 from tests.support.stores import ContactStore
-from tests.support.stores import MessagesTable
+from tests.support.stores import MessagesTable, notifier_attempted
 from tests.support.builders import (
     CHANNELS_CONFIG,
     PRINCIPAL,
@@ -95,7 +95,7 @@ def test_a_submitted_message_queues_one_submitted_webhook(aws, now) -> None:
     }
     assert webhook["target"] == {"api_key": "abcd1234", "url_kind": "status"}
     saved = record(uuid)
-    assert "pending_notifications" not in saved
+    assert saved["outbox_submitted"] == int(T0) + 60  # decided and queued: nothing is written afterwards
     assert saved["seen_statuses"] == {"submitted"}
 
 
@@ -175,7 +175,7 @@ def test_a_failed_enqueue_redelivers_the_record_which_then_queues_the_webhook_on
 
     saved = record(uuid)
     assert saved["status"] == "submitted"
-    assert saved["pending_notifications"] == {"status:submitted"}
+    assert saved["outbox_submitted"] == 0  # released, so the redelivery need not wait for it
     assert queued_webhooks(aws) == []
 
     now[0] += 180  # the queue's visibility timeout
@@ -184,9 +184,31 @@ def test_a_failed_enqueue_redelivers_the_record_which_then_queues_the_webhook_on
     (webhook,) = queued_webhooks(aws)
     assert webhook["body"]["status"] == "submitted"
     assert webhook["body"]["timestamp"] == "2026-09-21T14:13:20.000Z"  # the change's time, not the replay's
-    assert "pending_notifications" not in record(uuid)
+    assert record(uuid)["outbox_submitted"] == int(T0) + 180 + 60
     assert len(adapter.calls) == 1
 
+    assert run(sender, sqs_record(uuid, receive_count=3)) == []  # its new lease is live
+    assert queued_webhooks(aws) == []
+    notifier_attempted(uuid, "status:submitted")
+    now[0] += 180
+    assert run(sender, sqs_record(uuid, receive_count=4)) == []  # attempted: it reached the notifier
+    assert queued_webhooks(aws) == []
+
+
+def test_a_worker_that_died_between_the_final_write_and_the_queue_is_covered_by_the_redelivery(aws, now) -> None:
+    uuid = create("m-1")
+    store = MessagesTable()
+    store.claim(uuid, "dead-worker", int(T0) + 60)
+    store.mark_submitted(uuid, "dead-worker", "mid.1", "messenger#mid.1")  # then the worker died: nothing queued
+    sender = make_sender(FakeAdapter())
+
+    now[0] += 180  # the queue's visibility timeout: the lease has run out
+    assert run(sender, sqs_record(uuid, receive_count=2)) == []
+
+    (webhook,) = queued_webhooks(aws)
+    assert (webhook["notification"], webhook["lease_until"]) == ("status:submitted", int(T0) + 180 + 60)
+    notifier_attempted(uuid, "status:submitted")
+    now[0] += 180
     assert run(sender, sqs_record(uuid, receive_count=3)) == []
     assert queued_webhooks(aws) == []
 

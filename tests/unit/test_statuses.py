@@ -20,7 +20,7 @@ from switchboard.domain.message import (
 from switchboard.domain.provider_events import StatusReceipt, WatermarkReceipt
 from tests.support.stores import Notifications
 from switchboard.receipts.status_machine import NotificationInProgress, ReceiptEffect, StatusService
-from tests.support.stores import MessagesTable
+from tests.support.stores import MessagesTable, notifier_attempted
 from switchboard.domain.message_record import StatusWriteOutcome
 from switchboard.domain.outbox_markers import notify_lease_attribute
 
@@ -35,10 +35,15 @@ PRINCIPAL = Principal(api_key="abcd1234")
 
 
 class RecordingNotifications:
-    """Stands in for ``Notifications``: records each webhook queued; the first ``failures`` calls raise."""
+    """Stands in for ``Notifications``: records each webhook queued; the first ``failures`` calls raise.
 
-    def __init__(self, failures: int = 0) -> None:
+    With ``notifier_keeps_up`` each queued webhook's first attempt is recorded at once, as a notifier
+    that is not behind does within a second; without it the notifier has not reached them yet.
+    """
+
+    def __init__(self, failures: int = 0, notifier_keeps_up: bool = True) -> None:
         self.failures = failures
+        self.notifier_keeps_up = notifier_keeps_up
         self.status: list[tuple[str, str, str, dict | None]] = []
         self._lock = threading.Lock()
 
@@ -48,6 +53,8 @@ class RecordingNotifications:
                 self.failures -= 1
                 raise ConnectionError("NotifyQueue unreachable")
             self.status.append((record["message_uuid"], status, occurred_at_iso, error))
+        if self.notifier_keeps_up:
+            notifier_attempted(record["message_uuid"], f"status:{status}")
 
     def inbound_received(self, inbound_record: dict, target: dict | None = None) -> None:
         raise AssertionError("no inbound webhooks here")
@@ -77,7 +84,7 @@ def submitted(
     principal: Principal = PRINCIPAL,
     **extra: Any,
 ) -> str:
-    """A record as the sender leaves it after a send, its submitted webhook already queued."""
+    """A record as the sender leaves it after a send, its submitted webhook already attempted."""
     from switchboard.domain.provider_events import conversation_key
 
     store = MessagesTable()
@@ -92,7 +99,7 @@ def submitted(
         conversation=conversation_key(page, psid) if messenger else None,
         sent_at_ms=(sent_at_ms if sent_at_ms is not None else int(clock.now() * 1000)) if messenger else None,
     )
-    store.clear_notification(message_uuid, "status:submitted")
+    notifier_attempted(message_uuid, "status:submitted")
     return message_uuid
 
 
@@ -134,7 +141,8 @@ def test_delivered_then_read_each_apply_once_with_one_webhook(aws, now) -> None:
     saved = record(uuid)
     assert saved["status"] == "read"
     assert saved["seen_statuses"] == {"submitted", "delivered", "read"}
-    assert "pending_notifications" not in saved
+    assert saved[notify_lease_attribute("status:delivered")] == int(T0) + 60
+    assert saved[notify_lease_attribute("status:read")] == int(T0) + 10 + 60
     assert [h["status"] for h in saved["history"]] == ["accepted", "sending", "submitted", "delivered", "read"]
     assert saved["history"][3] == {
         "status": "delivered", "timestamp": "2026-09-21T14:13:20.000Z", "occurred_at": "2026-09-21T14:13:25.250Z"
@@ -325,6 +333,7 @@ def test_the_queued_status_webhook_has_the_2018_shape(aws, now) -> None:
         "target": {"api_key": "abcd1234", "url_kind": "status"},
         "attempt": 1,
         "first_attempt_at": T0,
+        "lease_until": int(T0) + 60,  # the outbox lease it was queued under
     }
 
 
@@ -464,7 +473,6 @@ def test_the_same_receipt_racing_itself_applies_once(aws, now) -> None:
     assert webhooks.statuses_of(uuid) == ["delivered"]
     saved = record(uuid)
     assert [h["status"] for h in saved["history"]].count("delivered") == 1
-    assert "pending_notifications" not in saved
 
 
 def test_delivered_and_read_racing_end_read_with_no_status_twice(aws, now) -> None:
@@ -498,7 +506,7 @@ def test_delivered_and_read_racing_end_read_with_no_status_twice(aws, now) -> No
 
 def test_a_failed_enqueue_leaves_the_webhook_pending_and_a_replay_queues_it_once(aws, now) -> None:
     uuid = submitted("m-1", "mid.1")
-    webhooks = RecordingNotifications(failures=1)
+    webhooks = RecordingNotifications(failures=1, notifier_keeps_up=False)
     svc = service(webhooks)
 
     with pytest.raises(ConnectionError):
@@ -506,17 +514,74 @@ def test_a_failed_enqueue_leaves_the_webhook_pending_and_a_replay_queues_it_once
 
     saved = record(uuid)
     assert saved["status"] == "delivered"
-    assert saved["pending_notifications"] == {"status:delivered"}
-    assert notify_lease_attribute("status:delivered") not in saved  # released: the retry need not wait
+    assert saved[notify_lease_attribute("status:delivered")] == 0  # released: the retry need not wait
     assert webhooks.status == []
 
     replay = svc.apply_receipt(receipt("delivered"))
 
     assert replay.effect is ReceiptEffect.DUPLICATE
     assert webhooks.status == [(uuid, "delivered", "2026-09-21T14:13:25.250Z", None)]
-    assert "pending_notifications" not in record(uuid)
+    # Queued again under a new lease; until the notifier has attempted it, a replay reaching another
+    # instance comes back later (the instance that queued it knows it is queued).
+    assert record(uuid)[notify_lease_attribute("status:delivered")] == int(T0) + 60
     assert svc.apply_receipt(receipt("delivered")).effect is ReceiptEffect.DUPLICATE
+    elsewhere = service(webhooks)
+    with pytest.raises(NotificationInProgress):
+        elsewhere.apply_receipt(receipt("delivered"))
+    notifier_attempted(uuid, "status:delivered")
+    assert elsewhere.apply_receipt(receipt("delivered")).effect is ReceiptEffect.DUPLICATE
+    now[0] += 3600
+    assert service(webhooks).apply_receipt(receipt("delivered")).effect is ReceiptEffect.DUPLICATE
     assert len(webhooks.status) == 1
+
+
+def test_a_messenger_delivery_naming_its_mid_and_its_watermark_is_applied_once_and_answered_at_once(
+    aws, now
+) -> None:
+    """The instance that queued the webhook knows it is queued: the watermark's duplicate needs no 503."""
+    uuid = submitted("m-1", "mid.1", sent_at_ms=int(T0 * 1000))
+    webhooks = RecordingNotifications(notifier_keeps_up=False)
+    svc = service(webhooks)
+
+    by_mid = svc.apply_receipt(receipt("delivered"))
+    by_watermark = svc.apply_watermark(watermark("delivered", int(T0 * 1000) + 10))
+
+    assert by_mid.effect is ReceiptEffect.APPLIED
+    assert [r.effect for r in by_watermark] == [ReceiptEffect.DUPLICATE]
+    assert webhooks.statuses_of(uuid) == ["delivered"]
+
+
+def test_a_replay_after_the_notifier_attempted_the_webhook_queues_nothing_even_once_the_lease_ran_out(
+    aws, now
+) -> None:
+    uuid = submitted("m-1", "mid.1")
+    webhooks = RecordingNotifications(notifier_keeps_up=False)
+    svc = service(webhooks)
+    svc.apply_receipt(receipt("delivered"))
+    notifier_attempted(uuid, "status:delivered")
+
+    now[0] += 61
+    replay = svc.apply_receipt(receipt("delivered"))
+
+    assert replay.effect is ReceiptEffect.DUPLICATE
+    assert webhooks.statuses_of(uuid) == ["delivered"]
+
+
+def test_a_replay_of_a_queued_webhook_the_notifier_has_not_reached_waits_for_its_lease(aws, now) -> None:
+    """The write that applied it queued it (no write afterwards); the notifier is behind."""
+    uuid = submitted("m-1", "mid.1")
+    webhooks = RecordingNotifications(notifier_keeps_up=False)
+    service(webhooks).apply_receipt(receipt("delivered"))
+    svc = service(webhooks)  # the replay reaches another instance
+
+    with pytest.raises(NotificationInProgress):
+        svc.apply_receipt(receipt("delivered"))
+    assert webhooks.statuses_of(uuid) == ["delivered"]
+
+    now[0] += 61  # no attempt recorded once the lease ran out: queued again, under a new lease
+    assert svc.apply_receipt(receipt("delivered")).effect is ReceiptEffect.DUPLICATE
+    assert webhooks.statuses_of(uuid) == ["delivered", "delivered"]
+    assert record(uuid)[notify_lease_attribute("status:delivered")] == int(T0) + 61 + 60
 
 
 def test_a_replay_while_the_first_writer_holds_the_lease_is_told_to_retry(aws, now) -> None:

@@ -22,12 +22,18 @@ _PUBLIC_STATUS = {status.ACCEPTED: "accepted", status.SENDING: "accepted", statu
 class MessageReader(Protocol):
     def get(self, message_uuid: str) -> dict[str, Any] | None: ...
 
+    def webhook_attempts(self, message_uuid: str) -> list[dict[str, Any]]: ...
+
 
 def _flat_address(endpoint: dict[str, str]) -> str:
     return endpoint.get("id") or endpoint.get("number") or ""
 
 
-def message_view(record: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
+def message_view(
+    record: dict[str, Any], version: ApiVersion, webhook_attempts: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The lookup's body. ``webhook_attempts``: the message's webhook-attempts item (records written
+    before attempts moved to their own item keep theirs on the record; both are shown)."""
     message_uuid = record["message_uuid"]
     channel = record.get("channel", "")
     view: dict[str, Any] = {"message_uuid": message_uuid, "direction": record.get("direction", "outbound")}
@@ -50,7 +56,7 @@ def message_view(record: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
         if key in record:
             view[key] = record[key]
     view["history"] = record.get("history", [])
-    view["webhook_attempts"] = record.get("webhook_attempts", [])
+    view["webhook_attempts"] = [*(record.get("webhook_attempts") or []), *(webhook_attempts or [])]
     view["_links"] = {"self": {"href": f"/{version.value}/messages/{message_uuid}"}}
     return view
 
@@ -64,4 +70,4 @@ def find_message(reader: MessageReader, message_uuid: str, principal: Principal,
     record = reader.get(canonical)
     if record is None or record.get("api_key") != principal.api_key:
         raise not_found
-    return message_view(record, version)
+    return message_view(record, version, reader.webhook_attempts(canonical))

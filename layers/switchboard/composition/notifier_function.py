@@ -40,11 +40,13 @@ def services() -> NotifierServices:
     s = settings()
     dynamodb = aws_clients.client("dynamodb")
     accounts = Authenticator(AccountStore(dynamodb, s.accounts_table), cache_ttl_seconds=s.auth_cache_ttl_seconds)
+    messages = MessagesTable(dynamodb, s.messages_table, s.retention_seconds)
     notifier = Notifier(
         targets=WebhookTargets(accounts),
         poster=WebhookPoster(allowed_private_hosts=s.allowed_private_webhook_hosts),
         queues=NotifyQueue(aws_clients.client("sqs"), s.notify_queue_url, s.notify_dlq_url),
-        attempts=MessagesTable(dynamodb, s.messages_table, s.retention_seconds),
+        attempts=messages,
+        leases=messages,
         workflow_attempts=WorkflowStore(dynamodb, s.workflows_table),
     )
     return NotifierServices(handler=DeliveryHandler(notifier, ATTEMPT_SECONDS), runner=notifier_runner())

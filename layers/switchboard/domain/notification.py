@@ -10,7 +10,8 @@ Queue message body (JSON)::
                 "url_kind": "status" | "inbound",
                 "webhook_url": "..."},                   # v1 per-message URL, status only, when given
      "attempt": 1,                                       # the delivery attempt this message is for
-     "first_attempt_at": 1790000000.0}                   # epoch seconds of the first publish
+     "first_attempt_at": 1790000000.0,                   # epoch seconds of the first publish
+     "lease_until": 1790000060}                          # the outbox lease it was queued under, if any
 
 The URL is resolved only when delivering (``target``), so a changed application or account URL
 applies to webhooks already queued. The body is fixed at publish time.
@@ -39,20 +40,23 @@ class Notification:
     target: dict[str, Any]
     attempt: int
     first_attempt_at: float
+    # The outbox lease (epoch seconds) the message record held for this webhook when it was queued
+    # (``switchboard.notifier.outbox``); None for webhooks without one (a workflow's final report).
+    lease_until: int | None = None
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "kind": self.kind,
-                "message_uuid": self.message_uuid,
-                "notification": self.notification,
-                "body": self.body,
-                "target": self.target,
-                "attempt": self.attempt,
-                "first_attempt_at": self.first_attempt_at,
-            },
-            separators=(",", ":"),
-        )
+        document: dict[str, Any] = {
+            "kind": self.kind,
+            "message_uuid": self.message_uuid,
+            "notification": self.notification,
+            "body": self.body,
+            "target": self.target,
+            "attempt": self.attempt,
+            "first_attempt_at": self.first_attempt_at,
+        }
+        if self.lease_until is not None:
+            document["lease_until"] = self.lease_until
+        return json.dumps(document, separators=(",", ":"))
 
     def body_bytes(self) -> bytes:
         """The exact bytes POSTed and hashed into the signature."""
@@ -86,6 +90,7 @@ class Notification:
         if isinstance(first, bool) or not isinstance(first, (int, float)):
             return None
         notification = data.get("notification")
+        lease = data.get("lease_until")
         return cls(
             kind=kind,
             message_uuid=message_uuid,
@@ -94,6 +99,7 @@ class Notification:
             target=target,
             attempt=attempt,
             first_attempt_at=float(first),
+            lease_until=lease if isinstance(lease, int) and not isinstance(lease, bool) else None,
         )
 
 

@@ -10,11 +10,16 @@ says so. Every attempt is appended to the record's ``webhook_attempts``:
      "at": "<iso>", "outcome": "delivered" | "failed" | "gave_up" | "dropped", "target": "application",
      "http_status": 500, "error": "http 500", "next_retry_in": 20, "reason": "no webhook URL configured"}
 
-(keys without a value are left out). The final report of a failover workflow has no message
-record: its attempts go to the workflow record's ``webhook_attempts`` (``workflow_attempts``), shown
-by ``GET`` of the workflow. Recording is best effort: once the POST succeeded or the
-retry is queued, the received message must be acknowledged whatever happens to the record, or
-SQS would deliver it again and the customer would get it twice.
+(keys without a value are left out). They are kept in the message's webhook-attempts item, not on
+the record. The final report of a failover workflow has no message record: its attempts go to the
+workflow record's ``webhook_attempts`` (``workflow_attempts``), shown by ``GET`` of the workflow.
+Recording is best effort: once the POST succeeded or the retry is queued, the received message must
+be acknowledged whatever happens to the record, or SQS would deliver it again and the customer would
+get it twice.
+
+A first attempt carries the outbox lease it was queued under (``switchboard.notifier.outbox``).
+While that lease outlives the whole delivery it is delivered at once; otherwise the notifier first
+takes the lease over, and a copy whose lease another copy took is dropped (``SUPERSEDED``).
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from typing import Any, Protocol
 from switchboard import clock
 from switchboard.domain.message_record import MAX_DELAY_SECONDS
 from switchboard.domain.notification import WORKFLOW_KIND, Notification
+from switchboard.domain.outbox_markers import LeaseState, NotifyLease, deliverable_without_lease_write
 from switchboard.domain.webhook_post import PostResult
 from switchboard.metric_catalog import emit
 from switchboard.notifier.targets import ResolvedTarget, WebhookTargets
@@ -59,6 +65,7 @@ class DeliveryOutcome(Enum):
     GAVE_UP = "gave_up"
     DROPPED = "dropped"  # nowhere to send it: not an error, not retried
     POSTPONED = "postponed"  # not attempted: queued again unchanged for another invocation
+    SUPERSEDED = "superseded"  # a republished copy of the same webhook took its place: not sent
 
 
 class Poster(Protocol):
@@ -77,6 +84,10 @@ class AttemptLog(Protocol):
     ) -> bool: ...
 
 
+class OutboxLeases(Protocol):
+    def take_notify_lease(self, message_uuid: str, marker: str, held_until: int) -> NotifyLease: ...
+
+
 class Notifier:
     def __init__(
         self,
@@ -86,6 +97,7 @@ class Notifier:
         attempts: AttemptLog,
         schedule: RetrySchedule = RetrySchedule(),
         workflow_attempts: AttemptLog | None = None,
+        leases: OutboxLeases | None = None,
     ) -> None:
         self.targets = targets
         self.poster = poster
@@ -93,10 +105,15 @@ class Notifier:
         self.attempts = attempts
         self.schedule = schedule
         self.workflow_attempts = workflow_attempts
+        self.leases = leases
 
     def deliver(self, notification: Notification) -> DeliveryOutcome:
-        """One attempt. Raises only if the retry or dead-letter message could not be queued."""
+        """One attempt. Raises only if the retry or dead-letter message could not be queued (or the
+        lease of a late first attempt could not be taken over)."""
         started = clock.now()
+        if not self._is_current_copy(notification, started):
+            logger.info("webhook copy superseded by a republished one; not sent", extra={"webhook": notification.notification})
+            return DeliveryOutcome.SUPERSEDED
         target = self.targets.resolve(notification.target)
         if target.url is None or not target.signature_secret:
             logger.info("webhook dropped", extra={"webhook": notification.notification, "reason": target.problem})
@@ -135,6 +152,17 @@ class Notifier:
         self.queues.retry(notification, 0)
         logger.info("webhook postponed to another invocation", extra={"webhook": notification.notification})
         return DeliveryOutcome.POSTPONED
+
+    def _is_current_copy(self, notification: Notification, now: float) -> bool:
+        """Whether this copy of a first attempt is the one to deliver (module docstring)."""
+        lease = notification.lease_until
+        if notification.attempt != 1 or lease is None or self.leases is None:
+            return True
+        if deliverable_without_lease_write(lease, now):
+            return True
+        taken = self.leases.take_notify_lease(notification.message_uuid, notification.notification, lease)
+        # MISSING: the record is gone (its retention ended); nothing can have replaced this copy.
+        return taken.state is not LeaseState.HELD
 
     def _record(
         self,

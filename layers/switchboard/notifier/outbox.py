@@ -1,32 +1,47 @@
 """Exactly one webhook per status change: a transactional outbox on the message record.
 
-1. The conditional write that changes the status also adds its marker (``"status:<status>"``) to
-   the record's ``pending_notifications`` with a lease (``notify_lease_<marker>``, 60 s).
-2. ``publish`` queues the webhook on the NotifyQueue, then removes the marker and lease.
-3. If queuing fails the marker stays, the lease is released and the exception propagates: the
-   caller fails (the sender reports its SQS record for redelivery, the provider-webhook handler
-   answers 5xx so the provider retries).
-4. When that record or receipt comes back, the status is already applied (a duplicate) but its
-   marker is pending: ``republish`` takes the lease and queues it again.
+1. The conditional write that changes the status also decides its webhook: it sets the webhook's
+   lease attribute (``outbox_<status>``, 60 s ahead) on the record.
+2. ``publish`` queues the webhook on the NotifyQueue, carrying that lease. Nothing is written
+   afterwards: the notifier's first attempt, recorded in the message's webhook-attempts item (a
+   write it makes anyway), is the evidence that the webhook was queued.
+3. If queuing fails the lease is released and the exception propagates: the caller fails (the
+   sender reports its SQS record for redelivery, the provider-webhook handler answers 5xx so the
+   provider retries).
+4. When that record or receipt comes back (the status is already applied: a duplicate),
+   ``republish`` looks at the webhook: with a recorded attempt it reached the notifier
+   (``NOT_PENDING``); under a live lease someone may still be queuing it (``HELD``: the caller
+   answers 5xx or asks for redelivery, so the trigger comes back once the lease has run out);
+   otherwise it takes the lease over and queues it again. A duplicate that arrives before the
+   notifier's first attempt is therefore told to come back later (and costs one read), unless
+   this process queued the webhook itself within the lease: then it is known to be on the queue.
 
-The lease keeps a duplicate that arrives while the first writer is still queuing from queuing a
-second copy: ``republish`` answers ``HELD`` and does nothing. A lease outlives any function's
-timeout, so once it has run out its holder is certainly gone.
+A republished copy and the copy it replaces must not both be delivered. The notifier delivers a
+copy straight away only while its lease outlives the whole delivery (``DELIVERY_GUARD_SECONDS``),
+so no republisher can take the lease meanwhile; a copy that arrives later first takes its own lease
+over (one conditional write) and is dropped if another copy took it first
+(``switchboard.notifier.delivery``). Of two copies, exactly one is delivered.
 
-What is left is at-least-once, in two places: the queue accepted the message but the marker
-could not be removed (the next duplicate of that receipt queues it again), and the notifier's
-POST reached the customer but its outcome was not recorded (SQS delivers it again).
+What is left is at-least-once, in one place: the notifier's POST reached the customer but its
+attempt could not be recorded (SQS delivers the copy again, or a later duplicate republishes it).
 """
 from __future__ import annotations
 
 from enum import Enum
 from typing import Any, Protocol
 
+from switchboard import clock
 from switchboard.domain.message_record import transition_entry
-from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION, LeaseState, NotifyLease, notify_lease_attribute
+from switchboard.domain.outbox_markers import (
+    INBOUND_NOTIFICATION,
+    NOTIFY_LEASE_SECONDS,
+    STATUS_PREFIX,
+    LeaseState,
+    NotifyLease,
+    lease_of,
+)
 from switchboard.observability import logger
-
-_STATUS_PREFIX = "status:"
+from switchboard.ttl_cache import MISSING, TtlCache
 
 
 class NotificationInProgress(Exception):
@@ -34,17 +49,17 @@ class NotificationInProgress(Exception):
 
 
 class Republish(Enum):
-    QUEUED = "queued"  # it was pending and is now queued
-    NOT_PENDING = "not_pending"  # someone else queued it already
-    HELD = "held"  # someone else is queuing it right now
+    QUEUED = "queued"  # it was not queued and now is
+    NOT_PENDING = "not_pending"  # not decided, or queued already (the notifier recorded an attempt)
+    HELD = "held"  # someone else is queuing or delivering it right now
 
 
 class OutboxRecords(Protocol):
-    def take_notify_lease(self, message_uuid: str, marker: str) -> NotifyLease: ...
-
-    def clear_notification(self, message_uuid: str, marker: str) -> None: ...
+    def take_notify_lease(self, message_uuid: str, marker: str, held_until: int) -> NotifyLease: ...
 
     def release_notify_lease(self, message_uuid: str, marker: str, lease_until: int) -> None: ...
+
+    def webhook_attempts(self, message_uuid: str) -> list[dict[str, Any]]: ...
 
 
 class Publisher(Protocol):
@@ -61,29 +76,36 @@ class Outbox:
     def __init__(self, records: OutboxRecords, notifications: Publisher) -> None:
         self.records = records
         self.notifications = notifications
+        # Webhooks this process queued itself within a lease: a duplicate of the same event handled
+        # here (a Messenger delivery names its mids and its watermark; watermarks follow one another)
+        # knows they are on the queue without waiting for the notifier's attempt.
+        self._queued_here: TtlCache[tuple[str, str], bool] = TtlCache(NOTIFY_LEASE_SECONDS)
 
     def publish(self, record: dict[str, Any], marker: str) -> None:
-        """Queue the webhook ``marker`` names, from the record the marking write returned."""
-        message_uuid = record["message_uuid"]
+        """Queue the webhook ``marker`` names, from the record the deciding write returned."""
         try:
             self._enqueue(record, marker)
         except Exception:
             self._release(record, marker)
             raise
-        try:
-            self.records.clear_notification(message_uuid, marker)
-        except Exception:
-            # Queued already: failing the caller now would only make its retry queue it twice.
-            logger.exception("webhook queued but its pending marker was not removed", extra={"webhook": marker})
+        self._queued_here.put((str(record["message_uuid"]), marker), True)
 
-    def republish(self, message_uuid: str, marker: str) -> Republish:
-        """Queue a webhook whose marker a previous writer left pending (its queuing failed)."""
-        lease = self.records.take_notify_lease(message_uuid, marker)
+    def republish(self, record: dict[str, Any], marker: str) -> Republish:
+        """Queue a decided webhook again if its first queuing may have failed (module docstring, 4)."""
+        message_uuid = record["message_uuid"]
+        held_until = lease_of(record, marker)
+        if held_until is None or self._queued_here.get((message_uuid, marker)) is not MISSING:
+            return Republish.NOT_PENDING
+        if any(attempt.get("webhook") == marker for attempt in self.records.webhook_attempts(message_uuid)):
+            return Republish.NOT_PENDING
+        if held_until > clock.now():
+            return Republish.HELD
+        lease = self.records.take_notify_lease(message_uuid, marker, held_until)
         if lease.state is LeaseState.HELD:
             return Republish.HELD
         if lease.state is not LeaseState.TAKEN or lease.record is None:
             return Republish.NOT_PENDING
-        logger.info("queuing a webhook left pending", extra={"webhook": marker})
+        logger.info("queuing a webhook whose first queuing is not confirmed", extra={"webhook": marker})
         self.publish(lease.record, marker)
         return Republish.QUEUED
 
@@ -91,18 +113,18 @@ class Outbox:
         if marker == INBOUND_NOTIFICATION:
             self.notifications.inbound_received(record)
             return
-        if not marker.startswith(_STATUS_PREFIX):
+        if not marker.startswith(STATUS_PREFIX):
             raise ValueError(f"unknown webhook marker {marker!r}")
-        state = marker[len(_STATUS_PREFIX):]
+        state = marker[len(STATUS_PREFIX):]
         entry = transition_entry(record, state) or {}
         occurred_at = entry.get("occurred_at") or entry.get("timestamp") or record.get("updated_at")
         self.notifications.status_changed(record, state, str(occurred_at), entry.get("error"))
 
     def _release(self, record: dict[str, Any], marker: str) -> None:
-        lease_until = record.get(notify_lease_attribute(marker))
+        lease_until = lease_of(record, marker)
         if lease_until is None:
             return
         try:
-            self.records.release_notify_lease(record["message_uuid"], marker, int(lease_until))
+            self.records.release_notify_lease(record["message_uuid"], marker, lease_until)
         except Exception:
             logger.exception("could not release the webhook lease; a retry waits for it to run out")

@@ -1,7 +1,7 @@
 """Customer webhooks: building them from message records and queuing them on the NotifyQueue.
 
-``NotificationPublisher`` only builds and queues. Exactly-once publishing (the pending marker
-written with the status change, cleared once queued) is ``switchboard.notifier.outbox.Outbox``;
+``NotificationPublisher`` only builds and queues. Exactly-once publishing (the webhook's lease
+written with the status change, carried by the queued notification) is ``switchboard.notifier.outbox.Outbox``;
 delivery is ``switchboard.notifier.delivery``.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from switchboard.domain.notification import (
     status_target,
 )
 from switchboard.domain.webhook_bodies import inbound_body_for, record_webhook_version, sms_extras_of, status_body_for
-from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION, status_notification
+from switchboard.domain.outbox_markers import INBOUND_NOTIFICATION, lease_of, status_notification
 
 
 class NotificationSink(Protocol):
@@ -91,4 +91,5 @@ def _first_attempt(
         target=target,
         attempt=1,
         first_attempt_at=clock.now(),
+        lease_until=lease_of(record, notification),
     )

@@ -1,9 +1,9 @@
 """Recording an inbound message and queuing its webhook exactly once (the outbox, as for statuses).
 
-``InboundStore.create_inbound`` writes the record with its ``"inbound"`` marker pending;
-``receive`` then queues the webhook and clears the marker. A provider retry of the same message
-(same ``dedupe_key``) finds the first record: if its webhook is still pending (the first attempt
-failed to queue it) it is queued now, otherwise nothing happens.
+``InboundStore.create_inbound`` writes the record with its ``"inbound"`` webhook decided (its
+lease); ``receive`` then queues the webhook. A provider retry of the same message (same
+``dedupe_key``) finds the first record: if its webhook was never attempted and its lease ran out
+(the first attempt failed to queue it) it is queued now, otherwise nothing happens.
 """
 from __future__ import annotations
 
@@ -63,7 +63,6 @@ class InboundIntake:
         first = self.records.find_inbound(api_key, dedupe_key)
         if first is None:
             return InboundResult(InboundEffect.DUPLICATE, None)
-        if INBOUND_NOTIFICATION in (first.get("pending_notifications") or ()):
-            if self.outbox.republish(first["message_uuid"], INBOUND_NOTIFICATION) is Republish.HELD:
-                raise NotificationInProgress(first["message_uuid"])
+        if self.outbox.republish(first, INBOUND_NOTIFICATION) is Republish.HELD:
+            raise NotificationInProgress(first["message_uuid"])
         return InboundResult(InboundEffect.DUPLICATE, first["message_uuid"])

@@ -242,9 +242,8 @@ class StatusService:
             return ReceiptResult(ReceiptEffect.LATE, message_uuid, new_status)
         if write.outcome is StatusWriteOutcome.DUPLICATE:
             assert write.record is not None
-            if marker in (write.record.get("pending_notifications") or ()):
-                if self.outbox.republish(message_uuid, marker) is Republish.HELD:
-                    raise NotificationInProgress(message_uuid)
+            if self.outbox.republish(write.record, marker) is Republish.HELD:
+                raise NotificationInProgress(message_uuid)
             return ReceiptResult(ReceiptEffect.DUPLICATE, message_uuid, new_status)
         # MISSING (expired or never existed) or NOT_READY (not submitted yet, so not findable
         # through the indexes either; only possible for a record reached another way).

@@ -4,8 +4,8 @@ The SQS record only names the message; the record in the MessagesTable decides w
 
 - ``accepted``: claim it (accepted -> sending, new claim token, lease, attempts + 1) and send.
 - past ``sending`` (submitted, delivered, read, rejected, undeliverable): a duplicate or late
-  delivery; acknowledge it. If a status webhook of the record is still pending (its queuing
-  failed), queue it first (see ``OutboundSender._republish_pending``).
+  delivery; acknowledge it. If a status webhook of the record may not have been queued (its
+  queuing failed), queue it first (see ``OutboundSender._republish_pending``).
 - ``sending`` under a live lease: another worker is sending it right now; report a batch item
   failure so SQS brings it back, by when it is final and gets acknowledged.
 - ``sending`` under an expired lease: see ``OutboundSender._recover_abandoned``.
@@ -13,10 +13,10 @@ The SQS record only names the message; the record in the MessagesTable decides w
   ``OutboundSender._settle_unknown``.
 - no record, or a body that names none: log and acknowledge (see ``OutboundSender.process``).
 
-Every final outcome (submitted, rejected) is written together with its pending status webhook and
+Every final outcome (submitted, rejected) is written together with its decided status webhook and
 then queued through the outbox (``switchboard.notifier.outbox``). If queuing fails, the
 exception makes the SQS record a batch item failure; its redelivery finds the message final with
-the webhook still pending and queues it then.
+the webhook decided but never attempted, and queues it then.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from switchboard.domain import status
 from switchboard.domain.error_codes import COMMUNICATION_FAILED, INTERNAL_ERROR, UNKNOWN, error
 from switchboard.domain.message import Channel, OutboundMessage
 from switchboard.domain.message_record import ClaimState, StaleClaim
-from switchboard.domain.outbox_markers import status_notification
+from switchboard.domain.outbox_markers import decided_markers, status_notification
 from switchboard.domain.provider_events import conversation_key
 from switchboard.domain.queue_record import Disposition, QueueDelivery
 from switchboard.domain.sending import (
@@ -335,15 +335,15 @@ class OutboundSender:
         return Disposition.ACK
 
     def _republish_pending(self, message_uuid: str, record: dict[str, Any]) -> None:
-        """Queue the webhooks a final record still has pending (an earlier queuing failed).
+        """Queue the webhooks of a final record whose queuing is not confirmed (an earlier one may have failed).
 
-        A marker whose lease is held is left alone and the SQS record acknowledged anyway: its
+        A webhook whose lease is held is left alone and the SQS record acknowledged anyway: its
         holder is a live writer whose own SQS record (or provider retry) comes back if it fails,
         after the lease has run out (the queue's visibility timeout is longer than the lease).
         """
-        for marker in sorted(record.get("pending_notifications") or ()):
-            outcome = self.webhooks.republish(message_uuid, marker)
-            logger.info("pending status webhook", extra={"webhook": marker, "republish": getattr(outcome, "value", outcome)})
+        for marker in decided_markers(record):
+            outcome = self.webhooks.republish(record, marker)
+            logger.info("status webhook not confirmed queued", extra={"webhook": marker, "republish": getattr(outcome, "value", outcome)})
 
     def _retry_or_give_up(
         self,

@@ -58,11 +58,11 @@ class MessageRecords(Protocol):
 
 
 class StatusWebhooks(Protocol):
-    """``switchboard.notifier.outbox.Outbox``: the final writes mark a webhook pending; this queues it."""
+    """``switchboard.notifier.outbox.Outbox``: the final writes decide a webhook; this queues it."""
 
     def publish(self, record: dict[str, Any], marker: str) -> None: ...
 
-    def republish(self, message_uuid: str, marker: str) -> Any: ...
+    def republish(self, record: dict[str, Any], marker: str) -> Any: ...
 
 
 class TransactionContacts(Protocol):

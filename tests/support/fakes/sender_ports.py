@@ -12,7 +12,7 @@ T = TypeVar("T")
 
 
 class FakeOutbox:
-    """``StatusWebhooks``: records what was published; ``publish`` costs two calls (queue, clear the marker)."""
+    """``StatusWebhooks``: records what was published; ``publish`` costs one call (queue it)."""
 
     def __init__(self, call_seconds: float = 0.0) -> None:
         self._call_seconds = call_seconds
@@ -21,14 +21,14 @@ class FakeOutbox:
         self.republished: list[tuple[str, str]] = []
 
     def publish(self, record: dict[str, Any], marker: str) -> None:
-        wait(2 * self._call_seconds)
+        wait(self._call_seconds)
         with self._lock:
             self.published.append((str(record.get("message_uuid")), marker))
 
-    def republish(self, message_uuid: str, marker: str) -> None:
+    def republish(self, record: dict[str, Any], marker: str) -> None:
         wait(self._call_seconds)
         with self._lock:
-            self.republished.append((message_uuid, marker))
+            self.republished.append((str(record.get("message_uuid")), marker))
 
 
 class FakeContacts:

@@ -1,7 +1,7 @@
 """Inbound records on the MessagesTable: what a user sent to a customer, recorded once per provider id.
 
-A record has ``direction = "inbound"`` and ``status = "received"``; its webhook is marked pending
-in the same write. With a de-duplication key, a marker item ``inbound-dedupe#<api_key>#<key>``
+A record has ``direction = "inbound"`` and ``status = "received"``; its webhook is decided (its
+outbox lease) in the same write. With a de-duplication key, a marker item ``inbound-dedupe#<api_key>#<key>``
 is written in the same transaction, so a provider's repeat never creates a second record.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ class InboundStore:
         dedupe_key: str | None,
         webhook_version: str | None = None,
     ) -> dict[str, Any] | None:
-        """Record an inbound message with its webhook marked pending; returns the record.
+        """Record an inbound message with its webhook decided (its lease); returns the record.
 
         With ``dedupe_key`` (e.g. ``"messenger#<mid>"``) a second record for the same key and
         account is never created: the record and a marker item ``inbound-dedupe#<api_key>#<key>``
@@ -67,7 +67,6 @@ class InboundStore:
             "created_at": timestamp,
             "updated_at": timestamp,
             "expires_at": expires_at,
-            "pending_notifications": {INBOUND_NOTIFICATION},
             notify_lease_attribute(INBOUND_NOTIFICATION): until,
         }
         optional = {
