@@ -58,14 +58,16 @@ class OutboxStore:
         update = (
             UpdateBuilder().delete_from_set("pending_notifications", marker).remove(notify_lease_attribute(marker))
         )
-        self._table.try_update(message_uuid, update, None)
+        self._table.try_update(message_uuid, update, None, returning=False)
 
     def release_notify_lease(self, message_uuid: str, marker: str, lease_until: int) -> None:
         """Give up a lease after failing to queue, so a retry need not wait for it to run out."""
         update = UpdateBuilder()
         lease = update.name(notify_lease_attribute(marker))
         update.remove(notify_lease_attribute(marker))
-        self._table.try_update(message_uuid, update, f"{lease} = {update.value('held_until', lease_until)}")
+        self._table.try_update(
+            message_uuid, update, f"{lease} = {update.value('held_until', lease_until)}", returning=False
+        )
 
     def record_webhook_attempt(
         self, message_uuid: str, attempt: dict[str, Any], history_note: dict[str, Any] | None = None
@@ -74,5 +76,5 @@ class OutboxStore:
         update = UpdateBuilder().append("webhook_attempts", attempt)
         if history_note is not None:
             update.append_history(history_note)
-        written, _ = self._table.try_update(message_uuid, update, None)
+        written, _ = self._table.try_update(message_uuid, update, None, returning=False)
         return written
