@@ -113,14 +113,48 @@ def reset_sessions() -> None:
 
 
 def _new_session() -> "requests.Session":
-    import requests
-
     # Retries go through the queue with back-off, never inside one attempt.
     adapter = _tracking_adapter_class()(pool_maxsize=_configured().pool_size, max_retries=0)
-    new = requests.Session()
+    new = _provider_session_class()()
     new.mount("https://", adapter)
     new.mount("http://", adapter)
     return new
+
+
+@functools.cache
+def _provider_session_class() -> type:
+    """A ``requests.Session`` that reads the environment's request settings once per provider origin.
+
+    A plain session honours ``HTTPS_PROXY`` / ``NO_PROXY`` and ``REQUESTS_CA_BUNDLE`` by reading the
+    whole process environment on every request (``merge_environment_settings``), which cost about a
+    third of a provider call's CPU time. The environment of a function does not change while it
+    runs, so the answer for an origin (scheme, host and port; ``NO_PROXY`` depends on the host) is
+    kept and reused. A call that passes its own proxies, stream, verify or cert is merged afresh.
+    """
+    from urllib.parse import urlsplit
+
+    import requests
+
+    class ProviderSession(requests.Session):
+        def __init__(self) -> None:
+            super().__init__()
+            self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+
+        def merge_environment_settings(
+            self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+        ) -> dict[str, Any]:
+            if proxies or stream is not None or verify is not None or cert is not None or not self.trust_env:
+                return super().merge_environment_settings(url, proxies, stream, verify, cert)
+            parts = urlsplit(url)
+            origin = (parts.scheme, parts.netloc)
+            settings = self._environment.get(origin)
+            if settings is None:
+                settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+                self._environment[origin] = settings
+            # Copies: requests hands these on to the adapter and redirect handling.
+            return {**settings, "proxies": dict(settings["proxies"])}
+
+    return ProviderSession
 
 
 # -- where a request got to -------------------------------------------------------------------
