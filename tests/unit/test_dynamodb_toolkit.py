@@ -74,6 +74,7 @@ SAMPLE_VALUES: list[Any] = [
     Decimal("3"),
     Decimal("1.25"),
     {"a", "b"},
+    {"only"},
     {1, 2},
     b"raw",
     ("t", 1),

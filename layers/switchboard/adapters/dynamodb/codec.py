@@ -4,10 +4,10 @@ Numbers come back as ``int`` when integral and ``float`` otherwise; floats go in
 ``Decimal`` of their shortest repr (boto3 refuses floats).
 
 Every write and every returned record goes through here, several times per message, so the common
-shapes (strings, integers, booleans, null, maps and lists of them) are converted directly; anything
-else (floats, decimals, sets, binary) goes through boto3's ``TypeSerializer`` / ``TypeDeserializer``
-exactly as before. Both paths give the same values (``tests/unit/test_dynamodb_toolkit.py``
-compares them).
+shapes (strings, integers, booleans, null, string sets, maps and lists of them) are converted
+directly; anything else (floats, decimals, number and binary sets, binary) goes through boto3's
+``TypeSerializer`` / ``TypeDeserializer`` exactly as before. Both paths give the same values
+(``tests/unit/test_dynamodb_toolkit.py`` compares them).
 """
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ def serialize(value: Any) -> dict[str, Any]:
         return {"BOOL": value}
     if value is None:
         return {"NULL": True}
+    if kind is set and value and all(type(member) is str for member in value):
+        return {"SS": list(value)}
     return _serializer.serialize(_with_decimals(value))
 
 
@@ -81,6 +83,8 @@ def _from_attribute(attribute: dict[str, Any]) -> Any:
             return data
         if kind == "NULL":
             return None
+        if kind == "SS":
+            return set(data)
     return to_python(_deserializer.deserialize(attribute))
 
 
