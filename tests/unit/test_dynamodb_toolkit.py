@@ -260,3 +260,12 @@ def test_an_update_whose_item_the_caller_does_not_need_asks_for_none(aws) -> Non
 
     assert table.get("m1") == {"message_uuid": "m1", "n": 2}
     assert [(r["ReturnValues"], r["ReturnValuesOnConditionCheckFailure"]) for r in requests] == [("NONE", "NONE")] * 3
+
+
+def test_the_shared_clients_retry_in_standard_mode_and_leave_validation_to_the_service(aws) -> None:
+    from switchboard.adapters import aws_clients
+
+    for service in ("dynamodb", "sqs"):
+        config = aws_clients.client(service).meta.config
+        assert config.retries["mode"] == "standard"
+        assert config.parameter_validation is False
