@@ -262,10 +262,27 @@ def test_an_update_whose_item_the_caller_does_not_need_asks_for_none(aws) -> Non
     assert [(r["ReturnValues"], r["ReturnValuesOnConditionCheckFailure"]) for r in requests] == [("NONE", "NONE")] * 3
 
 
-def test_the_shared_clients_retry_in_standard_mode_and_leave_validation_to_the_service(aws) -> None:
+def test_the_shared_clients_leave_parameter_validation_to_the_service(aws) -> None:
+    """A request botocore's client-side validation would refuse (a number where a string belongs) is sent."""
+    from botocore.awsrequest import AWSResponse
+
     from switchboard.adapters import aws_clients
 
-    for service in ("dynamodb", "sqs"):
-        config = aws_clients.client(service).meta.config
-        assert config.retries["mode"] == "standard"
-        assert config.parameter_validation is False
+    client = aws_clients.client("dynamodb")
+    sent: list[bytes] = []
+
+    class Raw:
+        def stream(self, **_: Any) -> Any:
+            yield b"{}"
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        sent.append(request.body)
+        return AWSResponse(request.url, 200, {}, Raw())
+
+    client.meta.events.register_first("before-send.dynamodb.GetItem", answer)
+    try:
+        client.get_item(TableName=aws.env["MESSAGES_TABLE"], Key={"message_uuid": {"S": 5}})
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.GetItem", answer)
+
+    assert len(sent) == 1 and b'"S": 5' in sent[0]
