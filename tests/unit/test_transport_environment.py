@@ -29,6 +29,7 @@ class RecordingServer:
 
     def __init__(self) -> None:
         self.request_lines: list[str] = []
+        self.authorizations: list[str | None] = []
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,6 +37,7 @@ class RecordingServer:
 
             def do_POST(self) -> None:
                 recorder.request_lines.append(self.requestline)
+                recorder.authorizations.append(self.headers.get("Authorization"))
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 payload = json.dumps({"message_id": "m1"}).encode()
                 self.send_response(200)
@@ -69,6 +71,7 @@ def server() -> Iterator[RecordingServer]:
 
 @pytest.fixture(autouse=True)
 def configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("NETRC", "/nonexistent/netrc")
     for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     transport.configure(transport.ProviderHttp(pool_size=2, connect_timeout=2, read_timeout=2))
@@ -115,3 +118,28 @@ def test_no_proxy_is_honoured_per_host(server: RecordingServer, monkeypatch: pyt
 
     assert direct.outcome is proxied.outcome is SendOutcome.ACCEPTED
     assert server.request_lines == ["POST /direct HTTP/1.1", "POST http://provider.test/proxied HTTP/1.1"]
+
+
+def test_a_netrc_file_is_looked_up_once_per_origin_and_still_applies(
+    server: RecordingServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine localhost login user password secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    lookups: list[str] = []
+    original = requests.utils.get_netrc_auth
+
+    def counting(url: str, raise_errors: bool = False) -> Any:
+        lookups.append(url)
+        return original(url, raise_errors)
+
+    monkeypatch.setattr(requests.utils, "get_netrc_auth", counting)
+    monkeypatch.setattr(requests.sessions, "get_netrc_auth", counting)
+    named = server.url.replace("127.0.0.1", "localhost")
+
+    results = [send(f"{named}/a"), send(f"{named}/b"), send(f"{server.url}/c"), send(f"{server.url}/d")]
+
+    assert [result.outcome for result in results] == [SendOutcome.ACCEPTED] * 4
+    assert server.authorizations == ["Basic dXNlcjpzZWNyZXQ="] * 2 + [None] * 2
+    assert lookups == [f"{named}/a", f"{server.url}/c"]
