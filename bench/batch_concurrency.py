@@ -35,7 +35,7 @@ from bench.api_requests import (
     send_request,
     v1_message,
 )
-from bench.aws_sandbox import AwsSandbox, aws_sandbox
+from bench.aws_sandbox import AwsSandbox, aws_sandbox, requests_unpatched
 from bench.credentials import provision_credentials
 from bench.results import Measurement
 from bench.run_options import RunOptions, progress
@@ -140,9 +140,9 @@ def run(options: RunOptions) -> list[Measurement]:
     batch_ms: dict[float, list[float]] = {PROVIDER_DELAY_SECONDS: [], 0.0: []}
     sends_in_flight: list[int] = []
     round_trips_ms: list[float] = []
-    with SlowProvider(PROVIDER_DELAY_SECONDS) as provider, aws_sandbox() as aws, tempfile.TemporaryDirectory(
-        prefix="bench-keys-"
-    ) as key_dir, requests.Session() as session:
+    # Provider calls are not AWS's: they skip moto's patch of ``requests`` (its URL matcher), as in production.
+    with SlowProvider(PROVIDER_DELAY_SECONDS) as provider, aws_sandbox() as aws, requests_unpatched(), \
+            tempfile.TemporaryDirectory(prefix="bench-keys-") as key_dir, requests.Session() as session:
         session.trust_env = False
         aws.put_channels_secret(provider.channels_secret())
         credentials = provision_credentials(Path(key_dir))

@@ -32,16 +32,15 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from bench.aws_sandbox import AwsSandbox, aws_sandbox
+from bench.aws_sandbox import AwsSandbox, aws_sandbox, requests_unpatched
 from bench.batch_concurrency import (
     AWS_CALL_SECONDS,
     BATCH_SIZE,
@@ -103,18 +102,6 @@ class MotoCpu:
             taken = self.seconds, self.calls
             self.seconds, self.calls = 0.0, 0
         return taken
-
-
-@contextmanager
-def requests_unpatched() -> Iterator[None]:
-    """moto's ``responses`` patch of ``requests`` off for the block (botocore's own stub stays)."""
-    from moto.core.models import responses_mock
-
-    responses_mock.stop()
-    try:
-        yield
-    finally:
-        responses_mock.start()
 
 
 class MinimalSender:
