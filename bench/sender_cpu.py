@@ -232,10 +232,11 @@ def run(options: RunOptions) -> list[Measurement]:
                         event = sqs_event(receive_batch(sqs, queue_url, BATCH_SIZE), source.queue_arn)
                         subject.run_batch(event, aws.context(sender_function), moto, keep=batch_index > 0)
                         aws.empty_queues()
-                    round_trips_ms.append(provider_round_trip_ms(session, provider))  # type: ignore[arg-type]
+                    round_trips_ms.append(provider_round_trip_ms(session, provider))
         finally:
             moto.uninstall()
             minimal.close()
+            gc.unfreeze()
     sender, baseline = subjects
     return cpu_measurements(sender, baseline, median(round_trips_ms), memory_mb)
 
