@@ -120,3 +120,15 @@ def aws_sandbox(parameter_overrides: Mapping[str, str] | None = None) -> Iterato
             yield AwsSandbox(template=aws.template, local=aws.local, functions=function_specs(aws.template, aws.local))
         finally:
             forget_cached_state()
+
+
+@contextmanager
+def requests_unpatched() -> Iterator[None]:
+    """moto's ``responses`` patch of ``requests`` off for the block (botocore's own stub stays)."""
+    from moto.core.models import responses_mock
+
+    responses_mock.stop()
+    try:
+        yield
+    finally:
+        responses_mock.start()

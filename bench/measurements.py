@@ -6,6 +6,7 @@ MEASUREMENTS: dict[str, str] = {
     "send_overhead": "bench.send_overhead",
     "auth_probes": "bench.auth_probes",
     "batch_concurrency": "bench.batch_concurrency",
+    "sender_cpu": "bench.sender_cpu",
     "aws_requests": "bench.aws_requests",
     "load_run": "bench.load_run",
     "load_faults": "bench.load_faults",

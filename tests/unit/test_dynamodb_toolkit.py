@@ -5,9 +5,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from switchboard.adapters.dynamodb.codec import deserialize, serialize, serialize_item, to_python
+from switchboard.adapters.dynamodb.codec import _with_decimals, deserialize, serialize, serialize_item, to_python
 from switchboard.adapters.dynamodb.conditional_table import (
     THROTTLING_CODES,
     UNAVAILABLE_CODES,
@@ -56,6 +57,62 @@ def test_to_python_turns_integral_decimals_into_ints() -> None:
     assert to_python({"a": Decimal("2"), "b": [Decimal("2.5")]}) == {"a": 2, "b": [2.5]}
     assert deserialize({}) is None
     assert serialize("x") == {"S": "x"}
+
+
+SAMPLE_VALUES: list[Any] = [
+    "text",
+    "",
+    0,
+    -7,
+    10**37,
+    -(10**38) + 1,
+    10**38 - 1,
+    True,
+    False,
+    None,
+    0.1,
+    -2.5,
+    Decimal("3"),
+    Decimal("1.25"),
+    {"a", "b"},
+    {"only"},
+    {1, 2},
+    b"raw",
+    ("t", 1),
+    Channel.SMS,
+    [],
+    {},
+    {"nested": [{"x": 1, "y": [True, None, "s", 2.5]}, ["deep", {"z": -0.0}]], "empty": {}},
+]
+
+
+@pytest.mark.parametrize("value", SAMPLE_VALUES, ids=repr)
+def test_serialize_matches_boto3s_serializer(value: Any) -> None:
+    reference = TypeSerializer().serialize(_with_decimals(value))
+
+    assert serialize(value) == reference
+    assert serialize_item({"attr": value}) == {"attr": reference}
+
+
+@pytest.mark.parametrize("value", SAMPLE_VALUES, ids=repr)
+def test_deserialize_matches_boto3s_deserializer(value: Any) -> None:
+    attribute = TypeSerializer().serialize(_with_decimals(value))
+    reference = to_python(TypeDeserializer().deserialize(attribute))
+
+    restored = deserialize({"attr": attribute})
+
+    assert restored == {"attr": reference}
+    assert type(restored["attr"]) is type(reference)
+
+
+@pytest.mark.parametrize("number", ["007", "-0", "12", "-12", "1.50", "1E+2", "1e-7", "1" * 38, "-" + "9" * 38])
+def test_deserialized_numbers_match_boto3s(number: str) -> None:
+    reference = to_python(TypeDeserializer().deserialize({"N": number}))
+
+    restored = deserialize({"n": {"N": number}, "ns": {"NS": [number]}})
+
+    assert restored == {"n": reference, "ns": {reference}}
+    assert type(restored["n"]) is type(reference)
 
 
 # ------------------------------------------------------------------ update builder
@@ -180,3 +237,53 @@ def test_put_new_never_overwrites_and_update_of_a_missing_item_says_so(aws) -> N
     assert table.get("m1") == {"message_uuid": "m1", "n": 1}
     assert table.try_update("absent", UpdateBuilder().set("n", 1), None) == (False, None)
     assert table.try_update("m1", UpdateBuilder().set("n", 5), None) == (True, {"message_uuid": "m1", "n": 5})
+
+
+def test_an_update_whose_item_the_caller_does_not_need_asks_for_none(aws) -> None:
+    from switchboard.adapters import aws_clients
+
+    client = aws_clients.client("dynamodb")
+    table = ConditionalTable(client, aws.env["MESSAGES_TABLE"], "message_uuid")
+    table.put({"message_uuid": "m1", "n": 1, "lease": 9})
+    requests: list[dict[str, Any]] = []
+    event = "provide-client-params.dynamodb.UpdateItem"
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        requests.append(params)
+
+    client.meta.events.register(event, record)
+    try:
+        assert table.try_update("m1", UpdateBuilder().set("n", 2).remove("lease"), None, returning=False) == (True, None)
+        assert table.try_update("m1", UpdateBuilder().set("n", 3), "#n = :n", returning=False) == (False, None)
+        assert table.try_update("absent", UpdateBuilder().set("n", 1), None, returning=False) == (False, None)
+    finally:
+        client.meta.events.unregister(event, record)
+
+    assert table.get("m1") == {"message_uuid": "m1", "n": 2}
+    assert [(r["ReturnValues"], r["ReturnValuesOnConditionCheckFailure"]) for r in requests] == [("NONE", "NONE")] * 3
+
+
+def test_the_shared_clients_leave_parameter_validation_to_the_service(aws) -> None:
+    """A request botocore's client-side validation would refuse (a number where a string belongs) is sent."""
+    from botocore.awsrequest import AWSResponse
+
+    from switchboard.adapters import aws_clients
+
+    client = aws_clients.client("dynamodb")
+    sent: list[bytes] = []
+
+    class Raw:
+        def stream(self, **_: Any) -> Any:
+            yield b"{}"
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        sent.append(request.body)
+        return AWSResponse(request.url, 200, {}, Raw())
+
+    client.meta.events.register_first("before-send.dynamodb.GetItem", answer)
+    try:
+        client.get_item(TableName=aws.env["MESSAGES_TABLE"], Key={"message_uuid": {"S": 5}})
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.GetItem", answer)
+
+    assert len(sent) == 1 and b'"S": 5' in sent[0]

@@ -109,12 +109,14 @@ class ConditionalTable:
         return deserialize(self.get_raw(key, consistent))
 
     def try_update(
-        self, key: str, update: UpdateBuilder, condition: str | None
+        self, key: str, update: UpdateBuilder, condition: str | None, returning: bool = True
     ) -> tuple[bool, dict[str, Any] | None]:
         """Run ``update`` if the item exists and ``condition`` holds.
 
         ``(True, item after)``, or ``(False, item as found)`` when the condition failed, with
-        ``None`` for a missing item.
+        ``None`` for a missing item. Without ``returning`` the item is neither asked for nor
+        decoded (it is ``None`` either way): a whole message record is the largest part of an
+        UpdateItem's answer, and parsing it costs the caller CPU time for nothing.
         """
         full_condition = f"attribute_exists({self.key_name})" + (f" AND {condition}" if condition else "")
         kwargs: dict[str, Any] = {
@@ -123,8 +125,8 @@ class ConditionalTable:
             "UpdateExpression": update.expression(),
             "ConditionExpression": full_condition,
             "ExpressionAttributeNames": update.names,
-            "ReturnValues": "ALL_NEW",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            "ReturnValues": "ALL_NEW" if returning else "NONE",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD" if returning else "NONE",
         }
         if update.values:  # DynamoDB refuses an empty map (a REMOVE-only update has no values)
             kwargs["ExpressionAttributeValues"] = update.values
@@ -133,6 +135,8 @@ class ConditionalTable:
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
+            if not returning:
+                return False, None
             found = exc.response.get("Item")
             return False, deserialize(found) if found else self.get(key)
-        return True, deserialize(response.get("Attributes"))
+        return True, deserialize(response.get("Attributes")) if returning else None

@@ -68,7 +68,9 @@ class OutboxStore:
         update = UpdateBuilder()
         lease = update.name(notify_lease_attribute(marker))
         update.set(notify_lease_attribute(marker), 0)
-        self._table.try_update(message_uuid, update, f"{lease} = {update.value('held_until', lease_until)}")
+        self._table.try_update(
+            message_uuid, update, f"{lease} = {update.value('held_until', lease_until)}", returning=False
+        )
 
     def record_webhook_attempt(
         self, message_uuid: str, attempt: dict[str, Any], history_note: dict[str, Any] | None = None
@@ -95,7 +97,7 @@ class OutboxStore:
             ExpressionAttributeValues=update.values,
         )
         if history_note is not None:
-            self._table.try_update(message_uuid, UpdateBuilder().append_history(history_note), None)
+            self._table.try_update(message_uuid, UpdateBuilder().append_history(history_note), None, returning=False)
         return True
 
     def webhook_attempts(self, message_uuid: str) -> list[dict[str, Any]]:

@@ -126,14 +126,67 @@ def reset_sessions() -> None:
 
 
 def _new_session() -> "requests.Session":
-    import requests
-
     # Retries go through the queue with back-off, never inside one attempt.
     adapter = _tracking_adapter_class()(pool_maxsize=_configured().pool_size, max_retries=0)
-    new = requests.Session()
+    new = _provider_session_class()()
     new.mount("https://", adapter)
     new.mount("http://", adapter)
     return new
+
+
+@functools.cache
+def _provider_session_class() -> type:
+    """A ``requests.Session`` that reads the environment's request settings once per provider origin.
+
+    A plain session honours ``HTTPS_PROXY`` / ``NO_PROXY`` and ``REQUESTS_CA_BUNDLE`` by reading the
+    whole process environment on every request (``merge_environment_settings``), which cost about a
+    third of a provider call's CPU time, and looks for a ``.netrc`` file on disk (two file system
+    calls, each letting another thread take the interpreter lock). The environment and files of a
+    function do not change while it runs, so the answers for an origin (scheme, host and port;
+    ``NO_PROXY`` and ``.netrc`` depend on the host) are kept and reused. A call that passes its own
+    proxies, stream, verify, cert or auth is handled afresh.
+    """
+    from urllib.parse import urlsplit
+
+    import requests
+    import requests.utils
+
+    def unchanged(prepared: Any) -> Any:
+        """No credentials (what a missing ``.netrc`` entry means), as an auth callable."""
+        return prepared
+
+    class ProviderSession(requests.Session):
+        def __init__(self) -> None:
+            super().__init__()
+            self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+            self._netrc: dict[tuple[str, str], Any] = {}
+
+        def prepare_request(self, request: Any) -> Any:
+            if request.auth or self.auth or not self.trust_env:
+                return super().prepare_request(request)
+            parts = urlsplit(request.url)
+            origin = (parts.scheme, parts.netloc)
+            if origin not in self._netrc:
+                self._netrc[origin] = requests.utils.get_netrc_auth(request.url)
+            # With credentials set, the plain session does not look for a .netrc file itself.
+            request.auth = self._netrc[origin] or unchanged
+            return super().prepare_request(request)
+
+        def merge_environment_settings(
+            self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+        ) -> dict[str, Any]:
+            if proxies or stream is not None or verify is not None or cert is not None or not self.trust_env:
+                return super().merge_environment_settings(url, proxies, stream, verify, cert)
+            parts = urlsplit(url)
+            origin = (parts.scheme, parts.netloc)
+            settings = self._environment.get(origin)
+            if settings is None:
+                settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+                self._environment[origin] = settings
+            # Copies: requests hands these on to the adapter and redirect handling.
+            return {**settings, "proxies": dict(settings["proxies"])}
+
+    return ProviderSession
 
 
 # -- where a request got to -------------------------------------------------------------------
