@@ -8,6 +8,7 @@ MEASUREMENTS: dict[str, str] = {
     "batch_concurrency": "bench.batch_concurrency",
     "aws_requests": "bench.aws_requests",
     "load_run": "bench.load_run",
+    "tenant_fairness": "bench.tenant_fairness",
 }
 
 
