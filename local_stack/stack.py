@@ -123,6 +123,7 @@ STATUS_WEBHOOK_PATH = "/webhooks/status"
 # Locally a disabled account, a rotated secret or a removed key shows within seconds (the template says 60).
 AUTH_CACHE_TTL_PARAMETER = "AuthCacheTtlSeconds"
 LOCAL_AUTH_CACHE_TTL_SECONDS = "5"
+QUEUE_CONSUMERS_PARAMETER = "QueueConsumerMaxConcurrency"
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
@@ -353,6 +354,10 @@ class LocalStack:
             local.parameters[PRIVATE_WEBHOOK_HOSTS_PARAMETER] = ",".join(allowed_hosts)
         if AUTH_CACHE_TTL_PARAMETER in template.get("Parameters", {}):
             local.parameters[AUTH_CACHE_TTL_PARAMETER] = LOCAL_AUTH_CACHE_TTL_SECONDS
+        if QUEUE_CONSUMERS_PARAMETER in template.get("Parameters", {}):
+            # The pollers run this many batches at once, as MaximumConcurrency does deployed; the
+            # sender's provider pacing divides each limit by it.
+            local.parameters[QUEUE_CONSUMERS_PARAMETER] = str(s.sqs_concurrency)
         warn_about_events_not_run(template)
         configs = {
             name: replace(config, environment={**config.environment, **LOCAL_FUNCTION_ENVIRONMENT})

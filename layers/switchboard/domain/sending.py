@@ -50,6 +50,8 @@ class SendResult:
     provider_message_id: str | None = None
     error_code: int | None = None
     error_reason: str | None = None
+    # RETRY only: the provider asked us to wait this long (HTTP 429 ``Retry-After``) before sending again.
+    retry_after_seconds: float | None = None
 
     @property
     def already_sent(self) -> bool:
