@@ -78,12 +78,13 @@ def test_published_limits() -> None:
 
 @pytest.mark.parametrize(
     "header, seconds",
-    [(None, 1.0), ("7", 7.0), ("0.5", 0.5), ("-3", 0.0), ("soon", 1.0), ("100000", 900.0),
+    [(None, None), ("7", 7.0), ("0.5", 0.5), ("-3", 0.0), ("soon", None), ("100000", 900.0),
      ("Wed, 21 Oct 2026 07:28:10 GMT", 10.0)],
 )
-def test_retry_after_is_read_as_seconds_or_a_date(header: str | None, seconds: float) -> None:
+def test_retry_after_is_read_as_seconds_or_a_date(header: str | None, seconds: float | None) -> None:
     now = 1792567680.0  # 2026-10-21T07:28:00Z
-    assert transport.retry_after_seconds(header, now=now) == pytest.approx(seconds)
+    read = transport.retry_after_seconds(header, now=now)
+    assert read == (pytest.approx(seconds) if seconds is not None else None)
 
 
 SMS_CONFIG = {"sms": {"api_key": "key-a", "api_secret": "s3cret", "api_base": "https://rest.example"}}
@@ -119,3 +120,13 @@ def test_a_429_pauses_the_api_key_and_says_how_long_to_wait(paced: FakeClock) ->
     SmsAdapter().send(sms(), "m-2", SMS_CONFIG)
     assert paced.slept == [4.0]  # the next send on that key waited out the provider's Retry-After
     assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_429_without_retry_after_backs_off_that_message_only(paced: FakeClock) -> None:
+    responses.post("https://rest.example/sms/json", status=429)
+    result = SmsAdapter().send(sms(), "m-1", SMS_CONFIG)
+    assert result.outcome is SendOutcome.RETRY and result.retry_after_seconds is None
+    responses.replace(responses.POST, "https://rest.example/sms/json", json={"messages": [{"status": "0", "message-id": "x"}]})
+    SmsAdapter().send(sms(), "m-2", SMS_CONFIG)
+    assert paced.slept == []  # the pacer's own rate keeps within the limit; nothing to wait out

@@ -12,8 +12,8 @@ be sent again without risking a second delivery:
 - failed after it may have been sent (read timeout, connection reset or a protocol error while
   sending the body or reading the answer): UNKNOWN 1100;
 - a provider URL that cannot be requested (bad ``api_base``): REJECTED 1030;
-- HTTP 429: RETRY 1000, whatever the body says, carrying the ``Retry-After`` wait; the credential is
-  paused for that long in this container (``pacing``);
+- HTTP 429: RETRY 1000, whatever the body says, carrying the ``Retry-After`` wait when there is one;
+  the credential is then paused for that long in this container (``pacing``);
 - HTTP 503: the adapter's reading if it is a retry or a specific rejection, else RETRY 1100 (the
   server says it did not handle the request);
 - any other HTTP 5xx: the adapter's reading is kept only when it is a retry or a specific rejection
@@ -231,7 +231,7 @@ def post(
     status = response.status_code
     if status == 429:
         wait = retry_after_seconds(response.headers.get("Retry-After"))
-        if credential and _pacer is not None:
+        if credential and _pacer is not None and wait is not None:
             _pacer.pause(provider, credential, wait)
         result = replace(retry(THROTTLED, f"{provider} returned HTTP 429"), retry_after_seconds=wait)
     else:
@@ -245,14 +245,13 @@ def post(
     return result
 
 
-DEFAULT_RETRY_AFTER_SECONDS = 1.0
 MAX_RETRY_AFTER_SECONDS = 900.0  # SQS's longest delay
 
 
-def retry_after_seconds(header: str | None, now: float | None = None) -> float:
-    """A 429's ``Retry-After`` (seconds, or an HTTP date) as seconds within 0..900; 1 s when absent or unreadable."""
+def retry_after_seconds(header: str | None, now: float | None = None) -> float | None:
+    """A 429's ``Retry-After`` (seconds, or an HTTP date) as seconds within 0..900; None when absent or unreadable."""
     if not header:
-        return DEFAULT_RETRY_AFTER_SECONDS
+        return None
     text = header.strip()
     try:
         seconds = float(text)
@@ -262,10 +261,10 @@ def retry_after_seconds(header: str | None, now: float | None = None) -> float:
         try:
             when = parsedate_to_datetime(text).timestamp()
         except (TypeError, ValueError, IndexError, OverflowError):
-            return DEFAULT_RETRY_AFTER_SECONDS
+            return None
         seconds = when - (time.time() if now is None else now)
     if seconds != seconds:  # NaN
-        return DEFAULT_RETRY_AFTER_SECONDS
+        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
