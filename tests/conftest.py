@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # imported by the fixtures: collecting tests imports none of 
     from tests.support.aws_env import AwsEnv, SessionAws
 
 # The session's local stack (``stack`` fixture) for tests/integration/ and tests/security/.
-pytest_plugins = ("tests.support.stack",)
+pytest_plugins = ("tests.support.stack", "tests.support.cli_env")
 
 # Credentials and region for moto before anything creates a client.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -244,11 +244,23 @@ def request_content(request: Mapping[str, Any]) -> str | None:
     if not isinstance(message, Mapping):
         return None
     if provider == "viber":
-        return _text(message.get("#txt") or message.get("#img"))
+        return _text(_viber_content(message))
     attachment = message.get("attachment")
     if isinstance(attachment, Mapping) and isinstance(attachment.get("payload"), Mapping):
         return _text(attachment["payload"].get("url"))
     return _text(message.get("text"))
+
+
+def _viber_content(message: Mapping[str, Any]) -> Any:
+    """The media URL of a Viber message (image, video in ``#media`` or ``#action``, file), else its text.
+
+    ``#action`` is the video or file itself when the message has a thumbnail or file name, and the
+    button's link otherwise.
+    """
+    media = message.get("#img") or message.get("#media")
+    if media is None and ("#thumbnail" in message or "#fileName" in message):
+        media = message.get("#action")
+    return media or message.get("#txt")
 
 
 def answered_message_id(request: Mapping[str, Any]) -> str | None:

@@ -22,7 +22,15 @@ from local_stack.simulators.scenarios import Outcome, RecipientBehaviour, answer
 
 PROVIDER = "viber"
 MAX_TEXT_LENGTH = 1000
-MAX_CAPTION_LENGTH = 30
+MAX_CAPTION_LENGTH = 30  # "#caption" is the label of the action button
+MAX_FILE_NAME_LENGTH = 25
+MAX_THUMBNAIL_URL_LENGTH = 1000
+MAX_VIDEO_BYTES = 200 * 1024 * 1024
+MAX_VIDEO_SECONDS = 600
+# The document, spreadsheet and text types Viber lets a business send.
+FILE_TYPES = frozenset(
+    "doc docx rtf dot dotx odt odf fodt txt info pdf xps pdax eps xls xlsx ods fods csv xlsm xltx".split()
+)
 LABELS = ("transaction", "promotion")
 MIN_TTL_SECONDS = 30
 MAX_TTL_SECONDS = 1_209_600
@@ -36,9 +44,34 @@ class ViberStatus(IntEnum):
     SRVC_INTERNAL_FAILURE = 1
     SRVC_BAD_SERVICE_ID = 2
     SRVC_BAD_DATA = 3
+    SRVC_BAD_MESSAGE_TYPE = 5
+    SRVC_BAD_PARAMETERS = 6
     SRVC_NOT_VIBER_USER = 9
     SRVC_ALREADY_SENT = 12
     SRVC_BAD_LABEL = 18
+    SRVC_FILE_NOT_PERMITTED = 28
+    SRVC_BAD_FILE_NAME_LENGTH = 29
+    SRVC_BAD_THUMBNAIL = 30
+    SRVC_BAD_FILE_SIZE = 31
+    SRVC_BAD_DURATION = 32
+
+
+# The message types the simulator knows: the keys ``message`` must have, the keys it may have, and
+# whether ``#tracking_data`` is required (True) or refused (False) for the type.
+_TYPES: dict[int, tuple[frozenset[str], frozenset[str], bool]] = {
+    106: (frozenset({"#txt"}), frozenset(), False),
+    109: (frozenset({"#txt", "#caption", "#action"}), frozenset(), False),
+    107: (frozenset({"#img"}), frozenset(), False),
+    108: (frozenset({"#img", "#caption", "#action"}), frozenset({"#txt"}), False),
+    230: (frozenset({"#action", "#thumbnail"}), frozenset(), True),
+    231: (frozenset({"#action", "#thumbnail", "#txt"}), frozenset(), True),
+    233: (frozenset({"#media", "#thumbnail", "#caption", "#action"}), frozenset({"#txt"}), True),
+    222: (frozenset({"#action", "#fileName"}), frozenset(), False),
+}
+_VIDEO_TYPES = frozenset({230, 231, 233})
+_FILE_TYPES = frozenset({222})
+# Keys holding a URL that must be one; "#action" may be empty where the button is hidden (108).
+_URL_KEYS = ("#img", "#media", "#thumbnail", "#action")
 
 
 def _is_int(value: Any) -> bool:
@@ -56,17 +89,46 @@ def _is_http_url(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(("http://", "https://"))
 
 
-def _message_is_valid(message: Any) -> bool:
-    if not isinstance(message, dict) or ("#txt" not in message and "#img" not in message):
-        return False
-    if "#txt" in message:
-        text = message["#txt"]
-        if not isinstance(text, str) or not text or len(text) > MAX_TEXT_LENGTH:
-            return False
-    if "#img" in message and not _is_http_url(message["#img"]):
-        return False
-    caption = message.get("#caption")
-    return caption is None or (isinstance(caption, str) and len(caption) <= MAX_CAPTION_LENGTH)
+def _message_problem(message_type: int, message: Any) -> ViberStatus | None:
+    if message_type not in _TYPES:
+        return ViberStatus.SRVC_BAD_MESSAGE_TYPE
+    required, optional, tracking = _TYPES[message_type]
+    if not isinstance(message, dict):
+        return ViberStatus.SRVC_BAD_DATA
+    keys = set(message) - {"#tracking_data"}
+    if not required <= keys or keys - required - optional:
+        return ViberStatus.SRVC_BAD_PARAMETERS
+    if ("#tracking_data" in message) is not tracking:
+        return ViberStatus.SRVC_BAD_PARAMETERS
+    if any(not isinstance(message[key], str) for key in keys):
+        return ViberStatus.SRVC_BAD_DATA
+    text = message.get("#txt")
+    if text is not None and (not text or len(text) > MAX_TEXT_LENGTH):
+        return ViberStatus.SRVC_BAD_DATA
+    hidden_button = message_type == 108 and message.get("#caption") == "" and message.get("#action") == ""
+    if any(key in message and not _is_http_url(message[key]) for key in _URL_KEYS) and not hidden_button:
+        return ViberStatus.SRVC_BAD_DATA
+    if len(message.get("#caption") or "") > MAX_CAPTION_LENGTH:
+        return ViberStatus.SRVC_BAD_DATA
+    if len(message.get("#thumbnail") or "") > MAX_THUMBNAIL_URL_LENGTH:
+        return ViberStatus.SRVC_BAD_THUMBNAIL
+    if len(message.get("#fileName") or "") > MAX_FILE_NAME_LENGTH:
+        return ViberStatus.SRVC_BAD_FILE_NAME_LENGTH
+    return None
+
+
+def _media_problem(body: dict[str, Any]) -> ViberStatus | None:
+    """The top-level ``duration`` / ``file_size`` of a video and ``file_type`` of a file."""
+    message_type = body["type"]
+    if message_type in _VIDEO_TYPES:
+        duration, file_size = body.get("duration"), body.get("file_size")
+        if not (_is_int(duration) and 1 <= duration <= MAX_VIDEO_SECONDS):
+            return ViberStatus.SRVC_BAD_DURATION
+        if not (_is_int(file_size) and 1 <= file_size <= MAX_VIDEO_BYTES):
+            return ViberStatus.SRVC_BAD_FILE_SIZE
+    if message_type in _FILE_TYPES and body.get("file_type") not in FILE_TYPES:
+        return ViberStatus.SRVC_FILE_NOT_PERMITTED
+    return None
 
 
 def send_problem(body: dict[str, Any]) -> ViberStatus | None:
@@ -75,8 +137,9 @@ def send_problem(body: dict[str, Any]) -> ViberStatus | None:
         return ViberStatus.SRVC_BAD_DATA
     if not isinstance(body.get("dest"), str) or not _MSISDN.fullmatch(body["dest"]):
         return ViberStatus.SRVC_BAD_DATA
-    if not _message_is_valid(body.get("message")):
-        return ViberStatus.SRVC_BAD_DATA
+    problem = _message_problem(body["type"], body.get("message")) or _media_problem(body)
+    if problem is not None:
+        return problem
     ttl = body.get("ttl")
     if ttl is not None and not (_is_int(ttl) and MIN_TTL_SECONDS <= ttl <= MAX_TTL_SECONDS):
         return ViberStatus.SRVC_BAD_DATA

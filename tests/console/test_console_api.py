@@ -686,3 +686,23 @@ def test_background_reads_stay_out_of_the_stacks_access_log_and_actions_do_not(
     assert [record.getMessage().split('"')[1] for record in caplog.records] == [
         "GET /_console/ HTTP/1.1", "POST /_console/api/messages/m-1/reply HTTP/1.1", "GET /v1/messages/m-1 HTTP/1.1",
     ]
+
+
+@pytest.mark.parametrize(
+    ("message", "content"),
+    [
+        ({"#txt": "hello"}, "hello"),
+        ({"#txt": "hello", "#caption": "Open", "#action": "https://e.x/go"}, "hello"),
+        ({"#img": "https://e.x/a.jpg", "#txt": "a caption", "#caption": "", "#action": ""}, "https://e.x/a.jpg"),
+        ({"#action": "https://e.x/v.mp4", "#thumbnail": "https://e.x/t.jpg", "#txt": "watch"}, "https://e.x/v.mp4"),
+        ({"#media": "https://e.x/v.mp4", "#thumbnail": "https://e.x/t.jpg", "#action": "https://e.x/go"},
+         "https://e.x/v.mp4"),
+        ({"#action": "https://e.x/r.pdf", "#fileName": "r.pdf"}, "https://e.x/r.pdf"),
+    ],
+    ids=["text", "text-button", "image-caption", "video", "video-button", "file"],
+)
+def test_a_viber_request_is_matched_by_its_media_url_or_else_its_text(message: dict[str, Any], content: str) -> None:
+    from local_stack.console.views import request_content
+
+    request = {"provider": "viber", "body": {"dest": "447700900005", "type": 106, "message": message}}
+    assert request_content(request) == content

@@ -57,6 +57,8 @@ MESSENGER_PATH = f"/messenger/{MESSENGER_API_VERSION}/me/messages?access_token=*
 VIBER_SERVICE_ID = int(DEMO_VIBER_SERVICE_ID)
 VIBER_TEXT_TYPE = 106
 VIBER_IMAGE_TYPE = 107
+VIBER_IMAGE_TEXT_TYPE = 108  # an image with a caption: the caption is the text
+NO_BUTTON = {"#caption": "", "#action": ""}
 MAX_VIBER_SEQ = 2**63 - 1
 SMS_SENDER_NUMBER = "447700900001"
 DUPLICATE_DELIVERIES = 3
@@ -206,12 +208,21 @@ MESSENGER_VARIANTS: list[tuple[str, dict[str, str] | None, str, str | None]] = [
     ("video", {"category": "message_tag", "tag": "Shipping_Update"}, "MESSAGE_TAG", "SHIPPING_UPDATE"),
     ("file", {"category": "response"}, "RESPONSE", None),
 ]
+# v1 refuses the 2018 tags Facebook retired; it sends the current ones.
+V1_MESSENGER_VARIANTS: list[tuple[str, dict[str, str] | None, str, str | None]] = [
+    ("text", None, "RESPONSE", None),
+    ("image", {"category": "message_tag", "tag": "confirmed_event_update"}, "MESSAGE_TAG", "CONFIRMED_EVENT_UPDATE"),
+    ("audio", {"category": "update"}, "UPDATE", None),
+    ("video", {"category": "message_tag", "tag": "Customer_Feedback"}, "MESSAGE_TAG", "CUSTOMER_FEEDBACK"),
+    ("file", {"category": "response"}, "RESPONSE", None),
+]
 
 
 def messenger_cases() -> list[OutboundCase]:
     cases = []
-    for path, build in ((V0_1, nested_messenger), (V1, flat_messenger)):
-        for content_type, options, messaging_type, tag in MESSENGER_VARIANTS:
+    versions = ((V0_1, nested_messenger, MESSENGER_VARIANTS), (V1, flat_messenger, V1_MESSENGER_VARIANTS))
+    for path, build, variants in versions:
+        for content_type, options, messaging_type, tag in variants:
             psid = unique_psid()
             if content_type == "text":
                 value = unique_text(f"Messenger text through {path}")
@@ -279,8 +290,8 @@ def viber_cases() -> list[OutboundCase]:
             {"type": "image", "image": {"url": images[1], "caption": "Your boarding pass"}},
             {"category": "transaction"},
             {
-                "type": VIBER_IMAGE_TYPE,
-                "message": {"#img": images[1], "#caption": "Your boarding pass"},
+                "type": VIBER_IMAGE_TEXT_TYPE,
+                "message": {"#img": images[1], "#txt": "Your boarding pass", **NO_BUTTON},
                 "label": "transaction",
             },
         ),
@@ -299,8 +310,8 @@ def viber_cases() -> list[OutboundCase]:
             {"message_type": "image", "image": {"url": images[2], "caption": "Receipt"}},
             {"category": "transaction", "ttl": 30},
             {
-                "type": VIBER_IMAGE_TYPE,
-                "message": {"#img": images[2], "#caption": "Receipt"},
+                "type": VIBER_IMAGE_TEXT_TYPE,
+                "message": {"#img": images[2], "#txt": "Receipt", **NO_BUTTON},
                 "ttl": 30,
                 "label": "transaction",
             },

@@ -4,8 +4,9 @@ It runs on free ports with its own state directory; the tests reach it over HTTP
 JSON Lines logs of the provider simulators and the webhook sink.
 
 A pytest plugin (registered by ``tests/conftest.py``): every test under ``tests/integration/``,
-``tests/security/`` and ``tests/faults/`` is marked with its suite and put in the ``local_stack`` xdist group, so under
-``make test`` (``-n auto --dist loadgroup``) they all run on one worker and share one stack.
+``tests/security/``, ``tests/faults/`` and in ``tests/contract/test_sdk_models.py`` is marked with its
+suite and put in the ``local_stack`` xdist group, so under ``make test``
+(``-n auto --dist loadgroup``) they all run on one worker and share one stack.
 """
 
 from __future__ import annotations
@@ -30,17 +31,22 @@ ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60
 T = TypeVar("T")
 TESTS = ROOT / "tests"
-# The suites that drive the running local stack, by folder, with the marker each test gets.
-STACK_SUITES = {TESTS / "integration": "integration", TESTS / "security": "security", TESTS / "faults": "faults"}
+# The suites that drive the running local stack, by folder (or single file), with the marker each test gets.
+STACK_SUITES = {
+    TESTS / "integration": "integration",
+    TESTS / "security": "security",
+    TESTS / "faults": "faults",
+    TESTS / "contract" / "test_sdk_models.py": "contract",
+}
 STACK_GROUP = "local_stack"
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks (--dist loadgroup)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        parents = Path(str(item.fspath)).resolve().parents
+        path = Path(str(item.fspath)).resolve()
         for folder, marker in STACK_SUITES.items():
-            if folder in parents:
+            if folder == path or folder in path.parents:
                 item.add_marker(getattr(pytest.mark, marker))
                 # Under pytest-xdist (--dist loadgroup) every stack test runs on one worker: one stack.
                 item.add_marker(pytest.mark.xdist_group(STACK_GROUP))

@@ -87,25 +87,115 @@ def test_text_is_accepted_with_the_message_token_as_a_string() -> None:
 
 
 @responses.activate
-def test_image_with_caption_ttl_and_promotion_label() -> None:
+def test_image_with_caption_is_image_and_text_without_a_button() -> None:
     reply_with()
+    caption = "A caption well past thirty characters: Viber shows up to 1000"
 
     send(
         message(
-            Content(type="image", url="https://example.com/a.jpg", caption="Sale"),
+            Content(type="image", url="https://example.com/a.jpg", caption=caption),
             ViberOptions(category="promotion", ttl=600),
         )
     )
 
+    # "#caption" is Viber's button label; empty "#caption" and "#action" hide the button.
     assert sent_body() == {
         "service_id": 16273,
         "dest": DEST,
         "seq": seq_for(MESSAGE_UUID),
-        "type": 107,
-        "message": {"#img": "https://example.com/a.jpg", "#caption": "Sale"},
+        "type": 108,
+        "message": {"#img": "https://example.com/a.jpg", "#txt": caption, "#caption": "", "#action": ""},
         "ttl": 600,
         "label": "promotion",
     }
+
+
+BUTTON = ViberOptions(action_url="https://example.com/offer", action_text="See the offer")
+BUTTON_KEYS = {"#caption": "See the offer", "#action": "https://example.com/offer"}
+
+
+@responses.activate
+def test_text_with_an_action_button_is_text_and_button() -> None:
+    reply_with()
+
+    send(message(Content(type="text", text="Your order shipped"), BUTTON))
+
+    body = sent_body()
+    assert (body["type"], body["message"]) == (109, {"#txt": "Your order shipped", **BUTTON_KEYS})
+
+
+@responses.activate
+def test_image_with_an_action_button_and_no_caption() -> None:
+    reply_with()
+
+    send(message(Content(type="image", url="https://example.com/a.jpg"), BUTTON))
+
+    body = sent_body()
+    assert (body["type"], body["message"]) == (108, {"#img": "https://example.com/a.jpg", **BUTTON_KEYS})
+
+
+VIDEO = Content(type="video", url="https://example.com/v.mp4", thumb_url="https://example.com/t.jpg")
+VIDEO_OPTIONS = ViberOptions(duration=45, file_size=12)
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "message_type", "fields"),
+    [
+        (VIDEO, VIDEO_OPTIONS, 230, {"#action": "https://example.com/v.mp4"}),
+        (
+            Content(type="video", url=VIDEO.url, thumb_url=VIDEO.thumb_url, caption="Watch this"),
+            VIDEO_OPTIONS,
+            231,
+            {"#action": "https://example.com/v.mp4", "#txt": "Watch this"},
+        ),
+        (
+            VIDEO,
+            ViberOptions(duration=45, file_size=12, action_url=BUTTON.action_url, action_text=BUTTON.action_text),
+            233,
+            {"#media": "https://example.com/v.mp4", **BUTTON_KEYS},
+        ),
+    ],
+    ids=["video", "video-and-caption", "video-and-button"],
+)
+@responses.activate
+def test_video_carries_thumbnail_duration_size_in_bytes_and_tracking_data(
+    content: Content, options: ViberOptions, message_type: int, fields: dict[str, str]
+) -> None:
+    reply_with()
+
+    send(message(content, options))
+
+    body = sent_body()
+    assert body["type"] == message_type
+    assert body["message"] == {"#thumbnail": "https://example.com/t.jpg", "#tracking_data": MESSAGE_UUID, **fields}
+    assert (body["duration"], body["file_size"]) == (45, 12 * 1024 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "file_type"),
+    [
+        (Content(type="file", url="https://example.com/docs/Invoice%2042.PDF"), "Invoice 42.PDF", "pdf"),
+        (Content(type="file", url="https://example.com/download?id=7", name="report.xlsx"), "report.xlsx", "xlsx"),
+    ],
+    ids=["name-from-url", "name-given"],
+)
+@responses.activate
+def test_file_carries_its_name_and_type(content: Content, name: str, file_type: str) -> None:
+    reply_with()
+
+    send(message(content))
+
+    body = sent_body()
+    assert (body["type"], body["file_type"]) == (222, file_type)
+    assert body["message"] == {"#action": content.url, "#fileName": name}
+
+
+@responses.activate
+def test_file_without_an_extension_is_rejected_unsent() -> None:
+    result = send(message(Content(type="file", url="https://example.com/download")))
+
+    assert (result.outcome, result.error_code) == (SendOutcome.REJECTED, 1020)
+    assert len(responses.calls) == 0
 
 
 @responses.activate
@@ -158,7 +248,7 @@ def test_configured_but_non_numeric_service_id_is_rejected() -> None:
     assert len(responses.calls) == 0
 
 
-@pytest.mark.parametrize("media", ["audio", "video", "file"])
+@pytest.mark.parametrize("media", ["audio", "video"])  # a video without its thumbnail cannot be sent
 @responses.activate
 def test_content_viber_cannot_carry_is_rejected(media: str) -> None:
     result = send(message(Content(type=media, url="https://example.com/x")))
@@ -189,6 +279,11 @@ def test_content_viber_cannot_carry_is_rejected(media: str) -> None:
         (20, SendOutcome.REJECTED, 1130),
         (21, SendOutcome.REJECTED, 1340),
         (27, SendOutcome.REJECTED, 1240),
+        (28, SendOutcome.REJECTED, 1040),
+        (29, SendOutcome.REJECTED, 1020),
+        (30, SendOutcome.REJECTED, 1020),
+        (31, SendOutcome.REJECTED, 1020),
+        (32, SendOutcome.REJECTED, 1020),
         (99, SendOutcome.REJECTED, 1030),
         ("9", SendOutcome.REJECTED, 1300),
     ],

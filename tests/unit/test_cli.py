@@ -5,7 +5,6 @@ import json
 import os
 import socket
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,34 +14,6 @@ from switchboard.cli import main
 from tests.support.stores import AccountStore
 from tests.support.stores import wired_authenticator
 
-
-
-@pytest.fixture
-def local_dir(tmp_path: Path, aws) -> Path:
-    """What ``make run`` leaves behind; no endpoint, so the CLI talks to the in-process moto."""
-    state = tmp_path / "state"
-    state.mkdir()
-    (state / "outputs.json").write_text(json.dumps({"AccountsTableName": "AccountsTable", "ApiHost": "localhost"}))
-    (state / "stack.json").write_text(json.dumps({}))
-    return state
-
-
-@pytest.fixture
-def env_restored() -> Iterator[None]:
-    """The CLI may set AWS variables for its own process; undo that after each test."""
-    names = (
-        "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-        "ALLOWED_PRIVATE_WEBHOOK_HOSTS",
-    )
-    saved = {name: os.environ.get(name) for name in names}
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    from switchboard.adapters import aws_clients as aws
-    aws.reset_clients()
 
 
 def run_ok(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

@@ -11,7 +11,6 @@ import json
 import os
 import stat
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
@@ -26,31 +25,7 @@ from tests.support.stores import AccountStore
 from tests.support.clock import T0
 from tests.support.stores import wired_authenticator
 
-
-@pytest.fixture
-def local_dir(tmp_path: Path, aws) -> Path:
-    """What ``make run`` leaves behind; no endpoint, so the CLI talks to the in-process moto."""
-    state = tmp_path / "state"
-    state.mkdir()
-    (state / "outputs.json").write_text(json.dumps({"AccountsTableName": "AccountsTable"}))
-    (state / "stack.json").write_text(json.dumps({}))
-    return state
-
-
-@pytest.fixture(autouse=True)
-def env_restored() -> Iterator[None]:
-    """The CLI may set AWS variables for its own process; undo that after each test."""
-    names = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-    saved = {name: os.environ.get(name) for name in names}
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    from switchboard.adapters import aws_clients as aws
-
-    aws.reset_clients()
+pytestmark = pytest.mark.usefixtures("env_restored")
 
 
 class Cli:

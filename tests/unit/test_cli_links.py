@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,29 +13,7 @@ from switchboard.domain.tenancy import ChannelLink
 
 PAGE = "107083064136738"
 
-
-@pytest.fixture
-def local_dir(tmp_path: Path, aws) -> Path:
-    state = tmp_path / "state"
-    state.mkdir()
-    (state / "outputs.json").write_text(json.dumps({"AccountsTableName": "AccountsTable"}))
-    (state / "stack.json").write_text(json.dumps({}))
-    return state
-
-
-@pytest.fixture(autouse=True)
-def env_restored() -> Iterator[None]:
-    names = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-    saved = {name: os.environ.get(name) for name in names}
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    from switchboard.adapters import aws_clients as aws
-
-    aws.reset_clients()
+pytestmark = pytest.mark.usefixtures("env_restored")
 
 
 def run_ok(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:

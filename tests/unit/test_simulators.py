@@ -88,7 +88,7 @@ def viber_body(dest: str = MSISDN, seq: int = 41, **changes: Any) -> dict[str, A
         "service_id": int(DEMO_VIBER_SERVICE_ID),
         "dest": dest,
         "seq": seq,
-        "type": 206,
+        "type": 106,
         "message": {"#txt": "hello"},
         "ttl": 86400,
         "label": "transaction",
@@ -383,12 +383,66 @@ def test_viber_accepts_a_text_and_schedules_delivered_then_read(
 
 
 def test_viber_accepts_an_image_with_caption_and_no_ttl(secret: dict[str, Any]) -> None:
-    body = viber_body(type=107, message={"#img": "https://example.com/a.jpg", "#caption": "A picture"})
+    message = {"#img": "https://example.com/a.jpg", "#txt": "A picture", "#caption": "", "#action": ""}
+    body = viber_body(type=108, message=message)
     del body["ttl"]
     response = post_viber(secret, body)
 
     assert response.status_code == 200
     assert response.json()["status"] == 0
+
+
+VIDEO = {"#thumbnail": "https://example.com/t.jpg", "#tracking_data": "t"}
+VIDEO_SIZE = {"duration": 30, "file_size": 5 * 1024 * 1024}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"type": 109, "message": {"#txt": "Hi", "#caption": "Open", "#action": "https://example.com/go"}},
+        {"type": 108, "message": {"#img": "https://e.x/a.jpg", "#caption": "Open", "#action": "https://e.x/go"}},
+        {"type": 230, "message": {"#action": "https://e.x/v.mp4", **VIDEO}, **VIDEO_SIZE},
+        {"type": 231, "message": {"#action": "https://e.x/v.mp4", "#txt": "Watch", **VIDEO}, **VIDEO_SIZE},
+        {
+            "type": 233,
+            "message": {"#media": "https://e.x/v.mp4", "#caption": "Shop", "#action": "https://e.x/go", **VIDEO},
+            **VIDEO_SIZE,
+        },
+        {"type": 222, "message": {"#action": "https://e.x/r.pdf", "#fileName": "r.pdf"}, "file_type": "pdf"},
+    ],
+    ids=["text-button", "image-button", "video", "video-text", "video-button", "file"],
+)
+def test_viber_accepts_each_message_type_the_adapter_sends(secret: dict[str, Any], changes: dict[str, Any]) -> None:
+    response = post_viber(secret, viber_body(**changes))
+
+    assert response.json()["status"] == 0, response.json()
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({"type": 999}, "SRVC_BAD_MESSAGE_TYPE"),
+        ({"message": {}}, "SRVC_BAD_PARAMETERS"),
+        ({"type": 107, "message": {"#img": "https://e.x/a.jpg", "#tracking_data": "t"}}, "SRVC_BAD_PARAMETERS"),
+        ({"type": 230, "message": {"#action": "https://e.x/v.mp4", "#thumbnail": "https://e.x/t.jpg"}, **VIDEO_SIZE},
+         "SRVC_BAD_PARAMETERS"),
+        ({"type": 230, "message": {"#action": "https://e.x/v.mp4", **VIDEO}, "duration": 601, "file_size": 1},
+         "SRVC_BAD_DURATION"),
+        ({"type": 230, "message": {"#action": "https://e.x/v.mp4", **VIDEO}, "duration": 1,
+          "file_size": 200 * 1024 * 1024 + 1}, "SRVC_BAD_FILE_SIZE"),
+        ({"type": 230, "message": {"#action": "https://e.x/v.mp4", **VIDEO, "#thumbnail": "https://e.x/" + "t" * 990},
+          **VIDEO_SIZE}, "SRVC_BAD_THUMBNAIL"),
+        ({"type": 222, "message": {"#action": "https://e.x/r.exe", "#fileName": "r.exe"}, "file_type": "exe"},
+         "SRVC_FILE_NOT_PERMITTED"),
+        ({"type": 222, "message": {"#action": "https://e.x/r.pdf", "#fileName": "r" * 22 + ".pdf"}, "file_type": "pdf"},
+         "SRVC_BAD_FILE_NAME_LENGTH"),
+    ],
+)
+def test_viber_refuses_what_the_api_refuses(secret: dict[str, Any], changes: dict[str, Any], status: str) -> None:
+    response = post_viber(secret, viber_body(**changes))
+
+    assert response.status_code == 200
+    assert response.json()["status_message"] == status
 
 
 def test_viber_0001_is_not_a_viber_user(simulators: ProviderSimulators, secret: dict[str, Any]) -> None:
@@ -441,11 +495,10 @@ def test_viber_unknown_service_id_is_bad_service_id(secret: dict[str, Any]) -> N
         {"type": None},
         {"dest": "+447700900123"},
         {"dest": "12345"},
-        {"message": {}},
         {"message": {"#txt": ""}},
         {"message": {"#txt": "x" * 1001}},
-        {"message": {"#img": "not-a-url"}},
-        {"message": {"#img": "https://e.x/a.jpg", "#caption": "c" * 31}},
+        {"type": 107, "message": {"#img": "not-a-url"}},
+        {"type": 108, "message": {"#img": "https://e.x/a.jpg", "#caption": "c" * 31, "#action": "https://e.x"}},
         {"ttl": 10},
         {"ttl": 2_000_000},
     ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 
 class Channel(str, Enum):
@@ -46,15 +47,28 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Content:
-    """``type`` is text | image | audio | video | file. ``text`` for text, ``url`` (+ optional caption) for media."""
+    """``type`` is text | image | audio | video | file. ``text`` for text, ``url`` (+ optional caption) for media.
+
+    Viber (v1) adds ``thumb_url`` to a video and the file ``name`` to a file.
+    """
 
     type: str
     text: str | None = None
     url: str | None = None
     caption: str | None = None
+    thumb_url: str | None = None
+    name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @property
+    def file_name(self) -> str:
+        """A file's name as the recipient sees it: ``name``, else the last segment of the URL's path."""
+        if self.name:
+            return self.name
+        path = urlsplit(self.url or "").path
+        return unquote(path.rsplit("/", 1)[-1])
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,10 @@ class ViberOptions:
     category: str = "transaction"  # transaction | promotion
     ttl: int | None = None
     type: str | None = None
+    action_url: str | None = None  # v1 ``viber_service.action``: the button's link ...
+    action_text: str | None = None  # ... and its label
+    duration: int | None = None  # a video's length in seconds (v1 ``viber_service.duration``)
+    file_size: int | None = None  # a video's size in MB (v1 ``viber_service.file_size``)
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,9 @@ class SmsOptions:
     ttl: int | None = None  # milliseconds for the SMS API (v1 gives seconds; converted at validation)
     content_id: str | None = None  # India DLT template id, passed through to the SMS API
     entity_id: str | None = None  # India DLT entity id, passed through to the SMS API
+
+
+_INTEGER_OPTIONS = frozenset({"ttl", "duration", "file_size"})
 
 
 @dataclass(frozen=True)
@@ -117,7 +138,8 @@ class OutboundMessage:
             value = item.get(key)
             if value is None:
                 return None
-            return typ(**{k: (int(v) if k == "ttl" else v) for k, v in value.items()})
+            # DynamoDB gives numbers back as Decimal.
+            return typ(**{k: (int(v) if k in _INTEGER_OPTIONS else v) for k, v in value.items()})
 
         return cls(
             channel=Channel(item["channel"]),

@@ -42,13 +42,19 @@ def resolve_channel(
 
 
 def resolve_content_type(
-    value: Any, name: str, problems: Problems, *, channel: Channel | None, label: str | None
+    value: Any,
+    name: str,
+    problems: Problems,
+    *,
+    channel: Channel | None,
+    label: str | None,
+    by_channel: Mapping[Channel, tuple[str, ...]] = rules.CONTENT_TYPES_BY_CHANNEL,
 ) -> str | None:
     """The content (nested) or message (v1) type, checked against the channel when it is known."""
     text = as_string(value, name, problems, required=True, min_length=0)
     if text is None:
         return None
-    supported = rules.CONTENT_TYPES_BY_CHANNEL[channel] if channel is not None else rules.CONTENT_TYPES
+    supported = by_channel[channel] if channel is not None else rules.CONTENT_TYPES
     if text in supported:
         return text
     listed = ", ".join(supported)

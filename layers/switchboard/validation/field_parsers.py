@@ -123,6 +123,16 @@ def as_integer(
     return number
 
 
+def as_boolean(value: Any, name: str, problems: Problems, *, required: bool) -> bool | None:
+    """A JSON ``true`` or ``false`` (no numbers, no strings)."""
+    if _missing(value, name, problems, required, REQUIRED):
+        return None
+    if not isinstance(value, bool):
+        problems.add(name, "must be true or false")
+        return None
+    return value
+
+
 def as_msisdn(
     value: Any, name: str, problems: Problems, *, required: bool, missing_reason: str = REQUIRED
 ) -> str | None:

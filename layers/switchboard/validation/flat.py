@@ -12,13 +12,19 @@ from switchboard.validation.content import (
     resolve_content_type,
     text_content,
 )
-from switchboard.validation.field_parsers import as_choice, as_msisdn, as_sms_sender, as_string, as_url
+from switchboard.validation.field_parsers import (
+    as_boolean,
+    as_choice,
+    as_msisdn,
+    as_sms_sender,
+    as_string,
+    as_url,
+)
 from switchboard.validation.options import messenger_options, misplaced, sms_options, viber_options
 from switchboard.validation.collector import Problems, reject_non_object_body
+from switchboard.validation.viber import viber_file_content, viber_video_content, with_v1_viber_options
 
 _VIBER = channel_label(Channel.VIBER, rules.FLAT_CHANNELS)
-# v1 Viber action buttons ({url, text}) have no place in the stored options; refusing beats dropping them.
-_UNSUPPORTED_VIBER_KEYS = ("action",)
 
 
 def parse_flat(body: object) -> OutboundMessage:
@@ -31,7 +37,12 @@ def parse_flat(body: object) -> OutboundMessage:
     )
     label = channel_label(channel, rules.FLAT_CHANNELS) if channel is not None else None
     message_type = resolve_content_type(
-        root.get("message_type"), "message_type", problems, channel=channel, label=label
+        root.get("message_type"),
+        "message_type",
+        problems,
+        channel=channel,
+        label=label,
+        by_channel=rules.FLAT_CONTENT_TYPES_BY_CHANNEL,
     )
 
     sender = _sender(root.get("from"), channel, problems)
@@ -48,19 +59,29 @@ def parse_flat(body: object) -> OutboundMessage:
     misplaced(viber_value, "viber_service", problems, owner=Channel.VIBER, owner_label=_VIBER, channel=channel)
     misplaced(sms_value, "sms", problems, owner=Channel.SMS, owner_label="sms", channel=channel)
     misplaced(ttl_value, "ttl", problems, owner=Channel.SMS, owner_label="sms", channel=channel)
-    messenger = messenger_options(messenger_value, "messenger", problems) if channel is Channel.MESSENGER else None
+    messenger = (
+        messenger_options(messenger_value, "messenger", problems, refuse_retired_tags=True)
+        if channel is Channel.MESSENGER
+        else None
+    )
     viber = (
-        viber_options(
+        with_v1_viber_options(
+            viber_options(viber_value, "viber_service", problems, types=rules.FLAT_VIBER_TYPES),
             viber_value,
             "viber_service",
             problems,
-            types=rules.FLAT_VIBER_TYPES,
-            unsupported_keys=_UNSUPPORTED_VIBER_KEYS,
+            content_type=message_type,
         )
         if channel is Channel.VIBER
         else None
     )
     sms = sms_options(sms_value, "sms", ttl_value, "ttl", problems) if channel is Channel.SMS else None
+    # Fraud Defender's per-message override: this deployment has no such protections, so it changes nothing.
+    trusted_recipient_value = root.get("trusted_recipient")
+    misplaced(
+        trusted_recipient_value, "trusted_recipient", problems, owner=Channel.SMS, owner_label="sms", channel=channel
+    )
+    as_boolean(trusted_recipient_value, "trusted_recipient", problems, required=False)
 
     client_ref = as_string(
         root.get("client_ref"),
@@ -124,6 +145,10 @@ def _content(
         return None
     if message_type == "text":
         return text_content(root.get("text"), "text", problems, channel=channel, label=label)
+    if channel is Channel.VIBER and message_type == "video":
+        return viber_video_content(root.get("video"), "video", problems)
+    if channel is Channel.VIBER and message_type == "file":
+        return viber_file_content(root.get("file"), "file", problems)
     return media_content(
         root.get(message_type), message_type, problems, content_type=message_type, channel=channel, viber_label=_VIBER
     )

@@ -37,7 +37,11 @@ def parse_nested(body: object, version: ApiVersion) -> OutboundMessage:
         messenger_value, messenger_name, problems, owner=Channel.MESSENGER, owner_label="messenger", channel=channel
     )
     misplaced(viber_value, viber_name, problems, owner=Channel.VIBER, owner_label=_VIBER, channel=channel)
-    messenger = messenger_options(messenger_value, messenger_name, problems) if channel is Channel.MESSENGER else None
+    messenger = (
+        messenger_options(messenger_value, messenger_name, problems, refuse_retired_tags=False)
+        if channel is Channel.MESSENGER
+        else None
+    )
     viber = (
         viber_options(viber_value, viber_name, problems, types=rules.NESTED_VIBER_TYPES)
         if channel is Channel.VIBER

@@ -22,41 +22,50 @@ def misplaced(
     return True
 
 
-def messenger_options(value: Any, name: str, problems: Problems) -> MessengerOptions:
+def messenger_options(
+    value: Any, name: str, problems: Problems, *, refuse_retired_tags: bool
+) -> MessengerOptions:
+    """``refuse_retired_tags`` (v1): the 2018 tags Facebook retired are refused, naming their replacement."""
     block = as_object(value, name, problems, required=False)
     category_name, tag_name = child(name, "category"), child(name, "tag")
     category_value, tag_value = field(block, "category"), field(block, "tag")
     category = as_choice(category_value, category_name, problems, choices=rules.MESSENGER_CATEGORIES, required=False)
     if category_value is not None and category is None:
         # Unknown category: whether a tag belongs here cannot be judged, so only its value is checked.
-        _messenger_tag(tag_value, tag_name, problems)
+        _messenger_tag(tag_value, tag_name, problems, refuse_retired_tags)
         return MessengerOptions()
     category = category or rules.MESSENGER_DEFAULT_CATEGORY
     if category == rules.MESSENGER_TAG_CATEGORY:
         if tag_value is None:
             problems.add(tag_name, f"is required when category is {rules.MESSENGER_TAG_CATEGORY}")
             return MessengerOptions(category=category)
-        return MessengerOptions(category=category, tag=_messenger_tag(tag_value, tag_name, problems))
+        tag = _messenger_tag(tag_value, tag_name, problems, refuse_retired_tags)
+        return MessengerOptions(category=category, tag=tag)
     if tag_value is not None:
         problems.add(tag_name, f"is only allowed when category is {rules.MESSENGER_TAG_CATEGORY}")
     return MessengerOptions(category=category)
 
 
-def _messenger_tag(value: Any, name: str, problems: Problems) -> str | None:
+def _messenger_tag(value: Any, name: str, problems: Problems, refuse_retired_tags: bool) -> str | None:
     """Tags are matched case-insensitively (the docs' example is ``ticket_update``) and kept upper-cased."""
     text = as_string(value, name, problems, required=False, min_length=0)
     if text is None:
         return None
     tag = text.upper()
-    if tag not in rules.MESSENGER_TAGS:
-        problems.add(name, "must be one of: " + ", ".join(rules.MESSENGER_TAGS))
-        return None
-    return tag
+    accepted = rules.MESSENGER_CURRENT_TAGS if refuse_retired_tags else rules.MESSENGER_TAGS
+    if tag in accepted:
+        return tag
+    current = ", ".join(rules.MESSENGER_CURRENT_TAGS)
+    if tag in rules.MESSENGER_RETIRED_TAGS:
+        replacement = rules.MESSENGER_RETIRED_TAGS[tag]
+        advice = f"use {replacement}" if replacement else f"no current tag replaces it (current tags: {current})"
+        problems.add(name, f"{tag} was retired by Facebook on 2020-03-04; {advice}")
+    else:
+        problems.add(name, "must be one of: " + ", ".join(accepted))
+    return None
 
 
-def viber_options(
-    value: Any, name: str, problems: Problems, *, types: Sequence[str], unsupported_keys: Sequence[str] = ()
-) -> ViberOptions:
+def viber_options(value: Any, name: str, problems: Problems, *, types: Sequence[str]) -> ViberOptions:
     block = as_object(value, name, problems, required=False)
     category = as_choice(
         field(block, "category"), child(name, "category"), problems, choices=rules.VIBER_CATEGORIES, required=False
@@ -70,18 +79,28 @@ def viber_options(
         maximum=rules.VIBER_TTL_MAX_SECONDS,
         unit=" seconds",
     )
-    viber_type = as_choice(field(block, "type"), child(name, "type"), problems, choices=types, required=False)
-    for key in unsupported_keys:
-        if field(block, key) is not None:
-            problems.add(child(name, key), "is not supported by this deployment")
+    type_name = child(name, "type")
+    viber_type = as_choice(field(block, "type"), type_name, problems, choices=types, required=False)
+    if viber_type in rules.UNSUPPORTED_VIBER_TYPES:
+        problems.add(type_name, f"{viber_type} is not supported by this deployment (it has no Viber templates)")
+        viber_type = None
     return ViberOptions(category=category or rules.VIBER_DEFAULT_CATEGORY, ttl=ttl, type=viber_type)
 
 
 def sms_options(
     block_value: Any, block_name: str, ttl_value: Any, ttl_name: str, problems: Problems
 ) -> SmsOptions | None:
-    """v1 ``sms`` block and top-level ``ttl`` (seconds, stored as milliseconds). ``None`` when neither was given."""
+    """v1 ``sms`` block and top-level ``ttl`` (seconds, stored as milliseconds). ``None`` when neither was given.
+
+    ``sms.pool_id`` would change which number sends; with no number pools here it is refused.
+    """
     block = as_object(block_value, block_name, problems, required=False)
+    for key in rules.SMS_UNSUPPORTED_OPTIONS:
+        if field(block, key) is not None:
+            problems.add(
+                child(block_name, key),
+                "is not supported by this deployment (it has no number pools); send from a number of your own",
+            )
     encoding_type = as_choice(
         field(block, "encoding_type"),
         child(block_name, "encoding_type"),

@@ -1,7 +1,25 @@
 """Viber Service Messages through the partner ``send_message`` API (protocols.md 5.2).
 
-Message type codes (the 2018 partner codes): 106 text, 107 image (with an optional caption). The
-category travels as ``label``; ``viber_service_msg.type`` from the request does not change the code.
+Message type codes (the partner API's documentation is private; the codes and fields beyond 106/107
+come from third-party integrations of its current version and are unverified, docs/providers.md):
+
+====  ==========================  ==================================================================
+106   text                        ``#txt``
+109   text + button               ``#txt``, ``#caption`` (button label), ``#action`` (button link)
+107   image                       ``#img``
+108   image + text (+ button)     ``#img``, ``#txt`` (the caption), ``#caption``/``#action`` (empty:
+                                  no button)
+230   video                       ``#action`` (video), ``#thumbnail``; ``duration`` s, ``file_size``
+                                  bytes at the top level
+231   video + text                as 230 plus ``#txt`` (the caption)
+233   video (+ text) + button     ``#media`` (video), ``#thumbnail``, ``#txt``?, ``#caption``,
+                                  ``#action`` (button link)
+222   file                        ``#action`` (file), ``#fileName``; ``file_type`` (extension) at
+                                  the top level
+====  ==========================  ==================================================================
+
+Video types carry ``#tracking_data`` (the message uuid): Viber requires it on them and refuses it on
+106-109. The category travels as ``label``.
 
 ``seq`` is derived from the message UUID, so a resend of the same message carries the same ``seq``
 and Viber can recognise the duplicate.
@@ -29,6 +47,11 @@ Status mapping (``status`` in the always-HTTP-200 response):
 20    SRVC_INVALID_TTL              REJECTED 1130
 21    SRVC_WAIT_FOR_USER_RESPONSE   REJECTED 1340
 27    SRVC_INVALID_PHONE_NUMBER     REJECTED 1240
+28    SRVC_FILE_NOT_PERMITTED       REJECTED 1040
+29    SRVC_BAD_FILE_NAME_LENGTH     REJECTED 1020
+30    SRVC_BAD_THUMBNAIL            REJECTED 1020
+31    SRVC_BAD_FILE_SIZE            REJECTED 1020
+32    SRVC_BAD_DURATION             REJECTED 1020
 else                                REJECTED 1030
 ====  ============================  =================
 """
@@ -39,8 +62,14 @@ from typing import Any
 
 from switchboard.adapters.providers import transport
 from switchboard.adapters.providers.transport import ProviderReply
-from switchboard.domain.error_codes import COMMUNICATION_FAILED, ILLEGAL_SENDER, INTERNAL_ERROR, INVALID_MESSAGE
-from switchboard.domain.message import Channel, OutboundMessage, ViberOptions
+from switchboard.domain.error_codes import (
+    COMMUNICATION_FAILED,
+    ILLEGAL_SENDER,
+    INTERNAL_ERROR,
+    INVALID_MESSAGE,
+    INVALID_PARAMS,
+)
+from switchboard.domain.message import Channel, Content, OutboundMessage, ViberOptions
 from switchboard.domain.sending import AbandonedSend, SendResult, TransactionContact, accepted, rejected, retry
 
 PROVIDER = "viber"
@@ -49,7 +78,14 @@ DEFAULT_API_BASE = "https://services.viber.com/vibersrvc/1"
 VIBER_TRANSACTION = "transaction"
 
 TEXT_TYPE = 106
+TEXT_BUTTON_TYPE = 109
 IMAGE_TYPE = 107
+IMAGE_TEXT_BUTTON_TYPE = 108
+VIDEO_TYPE = 230
+VIDEO_TEXT_TYPE = 231
+VIDEO_BUTTON_TYPE = 233
+FILE_TYPE = 222
+BYTES_PER_MB = 1024 * 1024
 
 STATUS_NAMES: dict[int, str] = {
     1: "SRVC_INTERNAL_FAILURE",
@@ -71,6 +107,11 @@ STATUS_NAMES: dict[int, str] = {
     20: "SRVC_INVALID_TTL",
     21: "SRVC_WAIT_FOR_USER_RESPONSE",
     27: "SRVC_INVALID_PHONE_NUMBER",
+    28: "SRVC_FILE_NOT_PERMITTED",
+    29: "SRVC_BAD_FILE_NAME_LENGTH",
+    30: "SRVC_BAD_THUMBNAIL",
+    31: "SRVC_BAD_FILE_SIZE",
+    32: "SRVC_BAD_DURATION",
 }
 RETRY_STATUSES = frozenset({1, 7})
 REJECTED_STATUSES: dict[int, int] = {
@@ -91,6 +132,11 @@ REJECTED_STATUSES: dict[int, int] = {
     20: 1130,
     21: 1340,
     27: 1240,
+    28: 1040,
+    29: 1020,
+    30: 1020,
+    31: 1020,
+    32: 1020,
 }
 
 _SEQ_MASK = (1 << 63) - 1
@@ -143,28 +189,68 @@ def seq_for(message_uuid: str) -> int:
 
 def request_body(message: OutboundMessage, service_id: int, message_uuid: str) -> dict[str, Any] | SendResult:
     """The ``send_message`` body, or a rejection when the content cannot be sent on Viber."""
-    content = message.content
-    if content.type == "text" and content.text is not None:
-        message_type, payload = TEXT_TYPE, {"#txt": content.text}
-    elif content.type == "image" and content.url:
-        message_type, payload = IMAGE_TYPE, {"#img": content.url}
-        if content.caption:
-            payload["#caption"] = content.caption
-    else:
-        return rejected(INVALID_MESSAGE, f"viber cannot send {content.type} content")
-
     options = message.viber or ViberOptions()
+    typed = _typed_message(message.content, options, message_uuid)
+    if isinstance(typed, SendResult):
+        return typed
+    message_type, payload, top_level = typed
     body: dict[str, Any] = {
         "service_id": service_id,
         "dest": message.recipient.address,
         "seq": seq_for(message_uuid),
         "type": message_type,
         "message": payload,
+        **top_level,
     }
     if options.ttl is not None:
         body["ttl"] = options.ttl
     body["label"] = options.category
     return body
+
+
+def _typed_message(
+    content: Content, options: ViberOptions, message_uuid: str
+) -> tuple[int, dict[str, Any], dict[str, Any]] | SendResult:
+    """(type code, ``message`` object, extra top-level fields) for the content (table in the module docstring)."""
+    button = _button(options)
+    if content.type == "text" and content.text is not None:
+        if button:
+            return TEXT_BUTTON_TYPE, {"#txt": content.text, **button}, {}
+        return TEXT_TYPE, {"#txt": content.text}, {}
+    if content.type == "image" and content.url:
+        if not (content.caption or button):
+            return IMAGE_TYPE, {"#img": content.url}, {}
+        payload = {"#img": content.url, **_caption(content)}
+        # Empty #caption and #action hide the button of an image + text message.
+        return IMAGE_TEXT_BUTTON_TYPE, payload | (button or {"#caption": "", "#action": ""}), {}
+    if content.type == "video" and content.url and content.thumb_url:
+        if options.duration is None or options.file_size is None:
+            return rejected(INVALID_PARAMS, "a viber video needs its duration and file size")
+        payload = {"#thumbnail": content.thumb_url, **_caption(content)}
+        if button:
+            message_type, payload = VIDEO_BUTTON_TYPE, {"#media": content.url, **payload, **button}
+        else:
+            message_type = VIDEO_TEXT_TYPE if content.caption else VIDEO_TYPE
+            payload = {"#action": content.url, **payload}
+        payload["#tracking_data"] = message_uuid
+        return message_type, payload, {"duration": options.duration, "file_size": options.file_size * BYTES_PER_MB}
+    if content.type == "file" and content.url:
+        name = content.file_name
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if not extension:
+            return rejected(INVALID_PARAMS, "a viber file needs a file name with an extension")
+        return FILE_TYPE, {"#action": content.url, "#fileName": name}, {"file_type": extension}
+    return rejected(INVALID_MESSAGE, f"viber cannot send {content.type} content")
+
+
+def _button(options: ViberOptions) -> dict[str, str]:
+    if options.action_url is None or options.action_text is None:
+        return {}
+    return {"#caption": options.action_text, "#action": options.action_url}
+
+
+def _caption(content: Content) -> dict[str, str]:
+    return {"#txt": content.caption} if content.caption else {}
 
 
 def interpret(reply: ProviderReply) -> SendResult:
