@@ -25,7 +25,7 @@ from bench.results import RESULTS_PATH, Measurement, failed_measurement, write_r
 from bench.table import render
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKER_TIMEOUT_SECONDS = {"load_run": 900, "load_faults": 900}
+WORKER_TIMEOUT_SECONDS = {"load_run": 900, "load_faults": 900, "tenant_fairness": 900}
 DEFAULT_WORKER_TIMEOUT_SECONDS = 600
 
 

@@ -9,7 +9,8 @@ the run's time limit is reached. The lookups are kept cheap on purpose, because 
 the stack's process and a full-table scan would slow what it measures: each poll reads only the
 oldest unsettled messages, 100 at a time (one BatchGetItem), moving on while they are all settled.
 
-Reported: accepted per second over the burst, API latency p50/p99, time to settle (from the
+Reported: accepted per second over the burst, API latency p50/p99 (against the same stack's idle
+latency: ``IDLE_REQUESTS`` sends one at a time before the burst, texts outside the burst's), time to settle (from the
 first request), lost messages (accepted but never settled within the deadline) and duplicate
 provider sends. Lost and duplicates must be 0.
 
@@ -62,6 +63,8 @@ BATCH_GET_LIMIT = 100
 MESSAGES_TABLE = "MessagesTable"
 SETTLED = frozenset({"submitted", "delivered", "read", "rejected", "undeliverable"})
 TEXT_PREFIX = "bench load"
+IDLE_REQUESTS = 20
+IDLE_TEXT_PREFIX = "bench idle"
 _TEXT_PATTERN = re.compile(re.escape(TEXT_PREFIX) + r" (\d{5})")
 
 
@@ -144,6 +147,20 @@ def send_burst(
         for each in sessions:
             each.close()
     return answers, time.perf_counter() - start
+
+
+def idle_latencies(api_url: str, auth: tuple[str, str], count: int = IDLE_REQUESTS) -> list[float]:
+    """Milliseconds per send, one request at a time, on a stack with nothing else to do."""
+    require_loopback(api_url)
+    latencies = []
+    with requests.Session() as session:
+        session.trust_env = False
+        for index in range(count):
+            body = v1_message("sms", recipient("sms", DELIVERED_AND_READ, index), f"{IDLE_TEXT_PREFIX} {index:05d}")
+            start = time.perf_counter()
+            session.post(api_url + SEND_PATH, json=body, auth=auth, timeout=REQUEST_TIMEOUT_SECONDS).raise_for_status()
+            latencies.append((time.perf_counter() - start) * 1000)
+    return latencies
 
 
 @dataclass(frozen=True)
@@ -260,6 +277,7 @@ def run(options: RunOptions) -> list[Measurement]:
         with running_stack(Path(state), STARTUP_TIMEOUT_SECONDS) as stack:
             require_loopback(stack.api_url)
             auth = stack.auth
+            idle = idle_latencies(stack.api_url, auth)
             progress(f"load run: {count} messages, {CONCURRENCY} at a time")
             burst_started = time.monotonic()
             answers, burst_seconds = send_burst(stack.api_url, auth, plan)
@@ -269,7 +287,7 @@ def run(options: RunOptions) -> list[Measurement]:
             settle_seconds = None if settling.settled_at is None else settling.settled_at - burst_started
             progress(f"load run: {settling.stopped_because} {time.monotonic() - burst_started:.0f} s after the first request")
             provider_requests = stack.provider_requests()
-    return load_measurements(answers, burst_seconds, settling, settle_seconds, provider_requests)
+    return load_measurements(answers, burst_seconds, settling, settle_seconds, provider_requests, idle)
 
 
 def load_measurements(
@@ -278,6 +296,7 @@ def load_measurements(
     settling: Settling,
     settle_seconds: float | None,
     provider_requests: Sequence[dict[str, Any]],
+    idle_latencies_ms: Sequence[float] = (),
 ) -> list[Measurement]:
     n = len(answers)
     stored = settling.stored
@@ -291,6 +310,7 @@ def load_measurements(
         stored[u].text_index for u in accepted if u in stored and stored[u].text_index is not None
     )
     crossed = crossed_requests(answers, stored)
+    idle_p50 = percentile(idle_latencies_ms, 50) if idle_latencies_ms else None
     return [
         Measurement(
             name="load_run.accepted_per_second",
@@ -300,7 +320,18 @@ def load_measurements(
             note=f"{len(accepted)} of {n} accepted in {burst_seconds:.1f} s at concurrency {CONCURRENCY}"
             + (f"; refused: {dict(failed)}" if failed else ""),
         ),
-        Measurement(name="load_run.api_latency.p50", value=percentile(latencies, 50), unit="ms", runs=n),
+        *(
+            [Measurement(
+                name="load_run.api_latency.idle_p50", value=idle_p50, unit="ms", runs=len(idle_latencies_ms),
+                note="the same stack before the burst, one request at a time",
+            )]
+            if idle_p50 is not None
+            else []
+        ),
+        Measurement(
+            name="load_run.api_latency.p50", value=percentile(latencies, 50), unit="ms", runs=n, baseline=idle_p50,
+            note=f"at concurrency {CONCURRENCY}" + ("; ratio: to the same stack's idle p50" if idle_p50 else ""),
+        ),
         Measurement(name="load_run.api_latency.p99", value=percentile(latencies, 99), unit="ms", runs=n),
         Measurement(
             name="load_run.time_to_settle",

@@ -10,6 +10,7 @@ MEASUREMENTS: dict[str, str] = {
     "aws_requests": "bench.aws_requests",
     "load_run": "bench.load_run",
     "load_faults": "bench.load_faults",
+    "tenant_fairness": "bench.tenant_fairness",
 }
 # Run only when named in ``--only`` (``make bench-faults``): the fault run waits out the queues'
 # visibility timeout for records whose processing failed, minutes the speed runs need not wait.

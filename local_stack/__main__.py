@@ -1,7 +1,7 @@
 """``python -m local_stack``: run the local stack in the foreground until Ctrl-C (SIGINT) or SIGTERM.
 
 ``--help`` lists the options; each has an environment variable as its default (``PORT``,
-``HTTPS_PORT``, ``AWS_PORT``, ``LOCAL_DIR``, ``SQS_CONCURRENCY``), which is how ``make run`` and
+``HTTPS_PORT``, ``AWS_PORT``, ``LOCAL_DIR``, ``SQS_CONCURRENCY``, ``HTTP_INSTANCES``), which is how ``make run`` and
 the test fixtures configure it.
 """
 
@@ -23,6 +23,7 @@ from local_stack.event_sources import DEFAULT_CONCURRENCY
 from local_stack.persistence import SnapshotUnreadable
 from local_stack.stack import (
     DEFAULT_AWS_PORT,
+    DEFAULT_HTTP_INSTANCES,
     DEFAULT_HTTP_PORT,
     DEFAULT_HTTPS_PORT,
     LocalStack,
@@ -97,6 +98,14 @@ def build_parser(environ: Mapping[str, str] = os.environ) -> argparse.ArgumentPa
             f"[SQS_CONCURRENCY, default {DEFAULT_CONCURRENCY}]"
         ),
     )
+    parser.add_argument(
+        "--http-instances", type=_positive, default=environ.get("HTTP_INSTANCES") or DEFAULT_HTTP_INSTANCES,
+        metavar="N",
+        help=(
+            "most instances (worker processes) each HTTP-invoked function runs at once "
+            f"[HTTP_INSTANCES, default {DEFAULT_HTTP_INSTANCES}]"
+        ),
+    )
     clean = parser.add_mutually_exclusive_group()
     clean.add_argument(
         "--fresh", action="store_true",
@@ -116,6 +125,7 @@ def settings_from(args: argparse.Namespace) -> StackSettings:
         https_port=int(args.https_port),
         aws_port=int(args.aws_port),
         sqs_concurrency=int(args.sqs_concurrency),
+        http_instances=int(args.http_instances),
         fresh=bool(args.fresh),
     )
 

@@ -1,5 +1,8 @@
 """moto's server on a thread of this process, and the environment that points the AWS SDK at it.
 
+The local stack serves moto from a process of its own (``local_stack.aws_process``); tests and the
+benchmarks that observe moto's requests (``middleware``) use this in-process server.
+
 This is moto's ``ThreadedMotoServer`` with the port bound on the caller's thread, so a busy port
 raises here instead of leaving ``start()`` waiting for a server thread that died.
 """
@@ -18,6 +21,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from local_stack import fair_queues, moto_speedups
 from local_stack.template import LOCAL_REGION
 
 # Variables that would send SDK calls somewhere else, or sign them with real credentials.
@@ -26,23 +30,74 @@ _SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
 
 
 class SerializedDynamoDB:
-    """WSGI wrapper: one DynamoDB request at a time.
+    """WSGI wrapper: one DynamoDB request at a time, up to the point where its answer is serialised.
 
     moto checks a conditional write's condition and applies the write without a lock, so two
     concurrent conditional updates can both succeed; DynamoDB makes them one atomic step, and the
     exactly-once claims depend on it. Serialising DynamoDB requests restores that. SQS requests stay
     concurrent (their long polls would otherwise stall everything).
+
+    Turning moto's result into the response body (its model-driven serialiser) is most of a DynamoDB
+    request's CPU, and the result is by then a fresh copy of the items (``Item.to_json`` and
+    ``describe_attrs`` build new dicts): ``release_before_serialising`` (installed on moto's DynamoDB
+    handler by ``moto_application``) lets the next request in before that step.
     """
+
+    _lock = threading.Lock()  # one per process: moto's backends are per process
+    _holding = threading.local()
 
     def __init__(self, app: Any) -> None:
         self._app = app
-        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             return self._app(environ, start_response)
-        with self._lock:
+        self._lock.acquire()
+        self._holding.value = True
+        try:
             return list(self._app(environ, start_response))
+        finally:
+            self.release_before_serialising()
+
+    @classmethod
+    def release_before_serialising(cls) -> None:
+        """Let the next DynamoDB request in, if this thread holds the lock (once per request)."""
+        if getattr(cls._holding, "value", False):
+            cls._holding.value = False
+            cls._lock.release()
+
+
+def _serialise_outside_the_lock() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler.serialized, "outside_the_lock", False):
+        return
+    serialized = DynamoHandler.serialized
+
+    def serialized_outside_the_lock(self: Any, action_result: Any) -> Any:
+        SerializedDynamoDB.release_before_serialising()
+        return serialized(self, action_result)
+
+    serialized_outside_the_lock.outside_the_lock = True  # type: ignore[attr-defined]
+    DynamoHandler.serialized = serialized_outside_the_lock  # type: ignore[method-assign]
+
+
+def quiet_werkzeug() -> None:
+    """werkzeug logs every request moto serves at INFO."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def moto_application() -> Any:
+    """moto's WSGI application as the local stack serves it: DynamoDB requests one at a time, moto's
+    per-request overheads removed (``moto_speedups``), standard queues fair between tenants
+    (``fair_queues``), and DynamoDB write faults when a fault run asks (``DynamoDBWriteFaults``)."""
+    moto_speedups.install()
+    fair_queues.install()
+    _serialise_outside_the_lock()
+    app: Any = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+    if os.environ.get(FAULT_INJECTION_VARIABLE) == "1":
+        app = DynamoDBWriteFaults(app)
+    return app
 
 
 FAULT_INJECTION_VARIABLE = "SWITCHBOARD_LOCAL_FAULT_INJECTION"  # "1": DynamoDBWriteFaults is installed
@@ -122,11 +177,8 @@ class AwsServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        # werkzeug logs every request moto serves at INFO.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        app: Any = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
-        if os.environ.get(FAULT_INJECTION_VARIABLE) == "1":
-            app = DynamoDBWriteFaults(app)
+        quiet_werkzeug()
+        app: Any = moto_application()
         if self._middleware is not None:
             app = self._middleware(app)
         try:

@@ -1,11 +1,14 @@
-"""The template's functions, imported into this process and invoked the way Lambda invokes them.
+"""The template's functions as Lambda sees them (``function_configs``), and ``LocalFunction``: one
+imported into this process and invoked the way Lambda invokes it. The local stack itself runs every
+function on instances of their own (``local_stack.function_instances``); the benchmarks' sandboxes
+and unit tests use ``LocalFunction``.
 
 An invocation runs on its own thread so the function's ``Timeout`` can be enforced (the thread of
 a timed-out invocation cannot be killed: it is left to finish in the background, its result
 dropped). The return value goes through JSON as the Python runtime serialises it (``Decimal`` as
 a number), so a handler that returns something Lambda could not serialise fails here too.
 
-All functions share this process, hence its environment and the shared layer's modules: handler
+``LocalFunction``s share this process, hence its environment and the shared layer's modules: handler
 code must be safe to run on several threads at once.
 """
 
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from local_stack.template import (
     LOCAL_ACCOUNT,
@@ -61,6 +64,9 @@ class FunctionTimeout(FunctionError):
 class Invocable(Protocol):
     name: str
     timeout_seconds: float
+    # True when invocations run in this process next to other functions' (module state is shared);
+    # ``local_stack.function_instances`` runs each in an instance process of its own.
+    shares_process: bool
 
     def invoke(self, event: Any, time_limit: float | None = None) -> Any: ...
 
@@ -88,6 +94,9 @@ class LambdaContext:
 
 @dataclass
 class LocalFunction:
+    """A function invoked in this process (the benchmarks' sandboxes and unit tests use it)."""
+
+    shares_process: ClassVar[bool] = True
     name: str
     handler: Handler
     memory_mb: int = DEFAULT_MEMORY_MB
@@ -109,7 +118,7 @@ class LocalFunction:
 
         def run() -> None:
             try:
-                outcome["result"] = json.loads(json.dumps(self.handler(event, context), default=_runtime_json_default))
+                outcome["result"] = runtime_json(self.handler(event, context))
             except BaseException as exc:  # noqa: BLE001 - reported to the caller as Lambda reports it
                 outcome["error"] = exc
                 outcome["traceback"] = traceback.format_exc()
@@ -137,6 +146,11 @@ class LocalFunction:
             return False
         self._busy.release()
         return True
+
+
+def runtime_json(result: Any) -> Any:
+    """A handler's result as the Python runtime serialises it (``Decimal`` as a number), read back."""
+    return json.loads(json.dumps(result, default=_runtime_json_default))
 
 
 def _runtime_json_default(value: Any) -> Any:
@@ -259,10 +273,3 @@ def _module_file_under(module: ModuleType | None, directory: Path) -> bool:
     file = getattr(module, "__file__", None)
     return bool(file) and Path(file).resolve().is_relative_to(directory)
 
-
-def load_functions(configs: Mapping[str, FunctionConfig]) -> dict[str, LocalFunction]:
-    add_layers_to_path(configs.values())
-    return {
-        name: LocalFunction(name, import_handler(config), config.memory_mb, config.timeout_seconds)
-        for name, config in configs.items()
-    }

@@ -220,8 +220,10 @@ def _header_text(value: Any) -> str:
 
 
 # Powertools' HTTP resolver keeps the current event on a class attribute shared by every resolver in
-# a process. In Lambda each function is its own process; here they share one, so HTTP-invoked
-# functions take turns (a request handled with another function's event would be a wrong answer).
+# a process. In Lambda each function is its own process; functions that share this one
+# (``shares_process``, the in-process ``LocalFunction``) take turns (a request handled with another
+# function's event would be a wrong answer). The stack's own ``FunctionInstances`` run each
+# invocation in an instance process of its own, concurrently.
 _HTTP_INVOCATIONS = threading.Lock()
 
 
@@ -261,7 +263,10 @@ class HttpApiGateway:
         function = self.functions[match.route.function]
         event = build_event(request, match, self.api, request_id, self._clock())
         try:
-            with _HTTP_INVOCATIONS:
+            if getattr(function, "shares_process", True):
+                with _HTTP_INVOCATIONS:
+                    result = function.invoke(event, time_limit=self._integration_timeout)
+            else:
                 result = function.invoke(event, time_limit=self._integration_timeout)
         except FunctionTimeout:
             if function.timeout_seconds > self._integration_timeout:

@@ -207,7 +207,7 @@ def dump_secrets(secretsmanager: Any, secret_ids: Mapping[str, str]) -> dict[str
 
 
 def _moto_queue(name: str) -> Any:
-    """moto's queue object in this process (the local stack runs moto in process)."""
+    """moto's queue object in this process (the local stack calls this in moto's own process: ``local_stack.aws_process``)."""
     from moto.sqs.models import sqs_backends
 
     return sqs_backends[LOCAL_ACCOUNT][LOCAL_REGION].queues[name]

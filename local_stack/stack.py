@@ -27,29 +27,30 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import boto3
 
-from local_stack.aws_server import AwsServer, use_local_aws
+from local_stack.aws_process import AwsProcess
+from local_stack.aws_server import use_local_aws
 from local_stack.console import CONSOLE_PATH, Console
-from local_stack.event_sources import DEFAULT_CONCURRENCY, SqsPoller, sqs_event_sources
-from local_stack.functions import LocalFunction, function_configs, load_functions
+from local_stack.event_sources import DEFAULT_CONCURRENCY, SqsEventSource, SqsPoller, sqs_event_sources
+from local_stack.function_instances import FunctionInstances
+from local_stack.functions import FunctionConfig, function_configs
 from local_stack.gateway import ApiIdentity, HttpApiGateway
 from local_stack.http_listener import HttpListener, server_tls_context
 from local_stack.persistence import (
     Snapshot,
     SnapshotUnreadable,
-    dump_queues,
     dump_secrets,
     dump_tables,
     load_snapshot,
     moved_urls,
     reports_from_file,
     reports_to_file,
-    restore_queues,
     restore_tables,
     rewrite_strings,
     save_snapshot,
@@ -94,6 +95,9 @@ HOST = "127.0.0.1"
 DEFAULT_HTTP_PORT = 3000
 DEFAULT_HTTPS_PORT = 3443
 DEFAULT_AWS_PORT = 5010
+# Most instances (worker processes) each HTTP-invoked function runs at once; an SQS-invoked function
+# gets as many as its event sources' pollers run batches at once.
+DEFAULT_HTTP_INSTANCES = 4
 CHANNELS_SECRET = "ChannelsSecret"  # the template's logical id of the provider configuration
 # The template parameter listing private hosts customer webhooks may target: locally, the sink.
 PRIVATE_WEBHOOK_HOSTS_PARAMETER = "AllowedPrivateWebhookHosts"
@@ -125,6 +129,7 @@ STATUS_WEBHOOK_PATH = "/webhooks/status"
 # Locally a disabled account, a rotated secret or a removed key shows within seconds (the template says 60).
 AUTH_CACHE_TTL_PARAMETER = "AuthCacheTtlSeconds"
 LOCAL_AUTH_CACHE_TTL_SECONDS = "5"
+QUEUE_CONSUMERS_PARAMETER = "QueueConsumerMaxConcurrency"
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
@@ -146,18 +151,21 @@ class StackSettings:
     https_port: int = DEFAULT_HTTPS_PORT
     aws_port: int = DEFAULT_AWS_PORT
     sqs_concurrency: int = DEFAULT_CONCURRENCY
+    http_instances: int = DEFAULT_HTTP_INSTANCES
     host: str = HOST
     fresh: bool = False  # start from a clean slate: the saved state is removed first
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> StackSettings:
-        """``PORT``, ``HTTPS_PORT``, ``AWS_PORT`` (0: any free port), ``LOCAL_DIR``, ``SQS_CONCURRENCY``."""
+        """``PORT``, ``HTTPS_PORT``, ``AWS_PORT`` (0: any free port), ``LOCAL_DIR``, ``SQS_CONCURRENCY``,
+        ``HTTP_INSTANCES``."""
         return cls(
             local_dir=Path(environ.get("LOCAL_DIR") or ROOT / ".local").resolve(),
             http_port=_port(environ, "PORT", DEFAULT_HTTP_PORT),
             https_port=_port(environ, "HTTPS_PORT", DEFAULT_HTTPS_PORT),
             aws_port=_port(environ, "AWS_PORT", DEFAULT_AWS_PORT),
             sqs_concurrency=max(1, int(environ.get("SQS_CONCURRENCY") or DEFAULT_CONCURRENCY)),
+            http_instances=max(1, int(environ.get("HTTP_INSTANCES") or DEFAULT_HTTP_INSTANCES)),
         )
 
 
@@ -281,7 +289,7 @@ class LocalStack:
         self.template_path = template_path
         self.info: StackInfo | None = None
         self.state: StateSummary | None = None  # what the start did with the saved state
-        self.functions: dict[str, LocalFunction] = {}
+        self.functions: dict[str, FunctionInstances] = {}
         self.urls: dict[str, str] = {}  # base URLs of the sink and the simulators (for the banner)
         self.services: dict[str, str] = {}  # POWERTOOLS_SERVICE_NAME -> function (for the terminal)
         self._signature_secrets: list[str] = []
@@ -315,7 +323,7 @@ class LocalStack:
         api_id = self._api_id(template)
         tls = ensure_certificate(self.local_dir / TLS_DIR)
         http, https = self._bind_listeners(template, api_id, tls)
-        aws = self._started(AwsServer(s.host, s.aws_port))
+        aws = self._started(AwsProcess(s.host, s.aws_port))
         # Every port is ours: only from here on does the state directory change.
         self._lock.describe(pid=os.getpid(), api_url=f"http://{s.host}:{http.port}")
         snapshot = self._saved_state()
@@ -352,6 +360,10 @@ class LocalStack:
             local.parameters[PRIVATE_WEBHOOK_HOSTS_PARAMETER] = ",".join(allowed_hosts)
         if AUTH_CACHE_TTL_PARAMETER in template.get("Parameters", {}):
             local.parameters[AUTH_CACHE_TTL_PARAMETER] = LOCAL_AUTH_CACHE_TTL_SECONDS
+        if QUEUE_CONSUMERS_PARAMETER in template.get("Parameters", {}):
+            # The pollers run this many batches at once, as MaximumConcurrency does deployed; the
+            # sender's provider pacing divides each limit by it.
+            local.parameters[QUEUE_CONSUMERS_PARAMETER] = str(s.sqs_concurrency)
         warn_about_events_not_run(template)
         configs = {
             name: replace(config, environment={**config.environment, **LOCAL_FUNCTION_ENVIRONMENT})
@@ -363,7 +375,8 @@ class LocalStack:
         os.environ[SERVICE_VARIABLE] = LOCAL_STACK_SERVICE
         self.services = {c.environment.get(SERVICE_VARIABLE, ""): name for name, c in configs.items()}
         self.services[LOCAL_STACK_SERVICE] = "local-stack"
-        self.functions.update(load_functions(configs))
+        event_sources = sqs_event_sources(template, local)
+        self.functions.update(self._started_functions(template, configs, event_sources))
 
         dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
         table_names = list(resources_of_type(template, TABLE_TYPE))
@@ -373,7 +386,7 @@ class LocalStack:
             demo = self._saved_demo(snapshot)
             link_new_demo_channels(demo)
             queue_urls = {name: local.refs[name] for name in queue_names}
-            queued = restore_queues(sqs, queue_urls, snapshot.queues, moved)
+            queued = aws.restore_queues(queue_urls, snapshot.queues, moved)
             self.state = StateSummary(True, restored_counts(snapshot, queued), self.local_dir, snapshot.saved_at)
         else:
             demo = provision_demo(
@@ -382,7 +395,7 @@ class LocalStack:
             link_demo_channels(demo)
         self._signature_secrets.append(demo.signature_secret)
 
-        for source in sqs_event_sources(template, local):
+        for source in event_sources:
             poller = SqsPoller(source, self.functions[source.function], sqs, concurrency=s.sqs_concurrency)
             self._pollers.append(self._started(poller))
 
@@ -419,7 +432,7 @@ class LocalStack:
                 saved_at=utc_now_iso(),
                 tables=dump_tables(dynamodb, table_names),
                 secrets=dump_secrets(secretsmanager, secret_ids),
-                queues=dump_queues(queue_names),
+                queues=aws.dump_queues(queue_names),
                 reports=reports_to_file(simulators.unsent_reports()),
                 demo={k: v for k, v in asdict(demo).items() if k != "private_key_path"},
                 urls=dict(self.urls),
@@ -428,6 +441,31 @@ class LocalStack:
 
         self._save = save
         return self.info
+
+    def _started_functions(
+        self, template: dict[str, Any], configs: Mapping[str, FunctionConfig], event_sources: list[SqsEventSource]
+    ) -> dict[str, FunctionInstances]:
+        """Every function with its first instance started (all at once: each is a cold start).
+
+        A function may run as many instances as invocations can reach it at once: ``http_instances``
+        if the API routes to it, plus what its SQS event sources' pollers run at once.
+        """
+        http_routed = {route.function for route in routes_from_template(template).routes}
+        functions = {}
+        for name, config in configs.items():
+            concurrency = self.settings.sqs_concurrency
+            most = sum(min(concurrency, e.maximum_concurrency or concurrency) for e in event_sources if e.function == name)
+            if name in http_routed or most == 0:
+                most += self.settings.http_instances
+            functions[name] = self._started_later(FunctionInstances(config, most))
+        with ThreadPoolExecutor(len(functions) or 1, thread_name_prefix="cold-start") as pool:
+            list(pool.map(lambda function: function.start(), functions.values()))
+        return functions
+
+    def _started_later(self, function: FunctionInstances) -> FunctionInstances:
+        """Stopped with the rest (its instances end), started by the caller."""
+        self._stops.append(function.stop)
+        return function
 
     def _saved_state(self) -> Snapshot | None:
         """The state to restore, or None for a fresh start (``self.state`` says why)."""

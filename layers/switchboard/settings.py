@@ -150,6 +150,9 @@ class SenderSettings(_Retention):
     send_retry_base_seconds: int = optional("SEND_RETRY_BASE_SECONDS", 2)
     outbound_max_receive_count: int = optional("OUTBOUND_MAX_RECEIVE_COUNT", 8)
     sender_concurrency: int = optional("SENDER_CONCURRENCY", 10)
+    # Most sender containers at once (the event source's MaximumConcurrency): each paces its share of a
+    # provider's send rate limit (switchboard.adapters.providers.pacing).
+    sender_containers: int = optional("SENDER_CONTAINERS", 1)
     provider_connect_timeout: float = optional("PROVIDER_CONNECT_TIMEOUT", 3.05)
     provider_read_timeout: float = optional("PROVIDER_READ_TIMEOUT", 10.0)
     secrets_max_age_seconds: int = optional("SECRETS_MAX_AGE_SECONDS", 300)

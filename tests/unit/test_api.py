@@ -341,8 +341,8 @@ def test_enqueue_error_after_the_message_was_taken_is_still_202(api: Api, monkey
 
     real_enqueue = OutboundQueue.enqueue
 
-    def lands_then_times_out(self: Any, message_uuid: str, delay_seconds: int = 0) -> None:
-        real_enqueue(self, message_uuid, delay_seconds)
+    def lands_then_times_out(self: Any, message_uuid: str, delay_seconds: int = 0, tenant: str | None = None) -> None:
+        real_enqueue(self, message_uuid, delay_seconds, tenant)
         MessagesTable().claim(message_uuid, "sender-token", 2_000_000_000)
         raise TimeoutError("read timeout")
 
@@ -470,3 +470,14 @@ def test_a_deployment_missing_a_setting_fails_its_first_invocation_naming_it(
     with pytest.raises(SettingsError, match="ApiFunction: missing OUTBOUND_QUEUE_URL"):
         api.call("GET", "/health")
     forget_wired_functions()
+
+
+def test_a_queued_message_is_grouped_by_its_account_for_fair_queues(api: Api) -> None:
+    status, _, out = api.call("POST", "/v1/messages", SMS_V1)
+    assert status == 202, out
+    sqs = api.aws.client("sqs")
+    messages = sqs.receive_message(
+        QueueUrl=api.aws.env["OUTBOUND_QUEUE_URL"], MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
+    )["Messages"]
+    assert [json.loads(m["Body"]) for m in messages] == [{"message_uuid": out["message_uuid"]}]
+    assert messages[0]["Attributes"]["MessageGroupId"] == api.account["api_key"]

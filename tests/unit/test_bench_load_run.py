@@ -72,3 +72,15 @@ def test_measurements_flag_lost_and_duplicates_against_zero() -> None:
     assert "ConnectionError" in rows["load_run.api_errors"].note
     assert rows["load_run.time_to_settle"].value is None  # never settled
     assert "stalled" in rows["load_run.lost_messages"].note
+
+
+def test_api_latency_under_load_is_reported_against_the_same_stacks_idle_latency() -> None:
+    answers = [Answer(0, 202, 400.0, "u0"), Answer(1, 202, 600.0, "u1")]
+    stored = {"u0": StoredMessage("submitted", 0), "u1": StoredMessage("submitted", 1)}
+    settling = Settling(stored, settled_at=1.0, stopped_because="settled")
+    rows = {m.name: m for m in load_measurements(answers, 2.0, settling, 1.0, [], idle_latencies_ms=[40.0, 60.0, 50.0])}
+    assert rows["load_run.api_latency.idle_p50"].value == 50.0
+    assert rows["load_run.api_latency.p50"].value == 500.0
+    assert rows["load_run.api_latency.p50"].baseline == 50.0
+    without_idle = {m.name for m in load_measurements(answers, 2.0, settling, 1.0, [])}
+    assert "load_run.api_latency.idle_p50" not in without_idle

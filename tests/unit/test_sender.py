@@ -1,6 +1,7 @@
 """The queue-driven sender: claims, outcomes, retries, lease recovery, concurrency and the handler."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -529,3 +530,14 @@ def test_handler_end_to_end_with_the_sample_event(aws, now, monkeypatch) -> None
     assert record(first)["provider_ref"] == "messenger#mid.1"
     assert record(second)["status"] == "sending"
     assert [c.message_uuid for c in adapter.calls] == [first]
+
+
+def test_a_throttled_send_retries_no_sooner_than_the_providers_retry_after(aws, now) -> None:
+    uuid = create("m-1")
+    queue = SpyQueue()
+    throttled = dataclasses.replace(retry(1000), retry_after_seconds=37.2)
+    rec = sqs_record(uuid)
+    assert run(make_sender(FakeAdapter(throttled), queue, base=2), rec) == [rec["messageId"]]
+    assert [seconds for _, seconds in queue.delays] == [38]  # not the 2 s back-off: no retry storm
+    retries = [h for h in record(uuid)["history"] if h.get("event") == "retry_scheduled"]
+    assert [h["retry_in_seconds"] for h in retries] == [38]

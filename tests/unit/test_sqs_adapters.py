@@ -51,3 +51,16 @@ def test_each_queue_sends_to_the_url_it_was_given() -> None:
     ]
     assert json.loads(client.sent[0]["MessageBody"]) == {"message_uuid": "m-1"}
     assert "gave_up_at" in json.loads(client.sent[3]["MessageBody"])
+
+
+def test_outbound_and_notify_messages_carry_the_account_as_their_fair_queue_group() -> None:
+    client = RecordingSqs()
+    OutboundQueue(client, "https://sqs.example/Outbound").enqueue("m-1", tenant="acct-a")
+    OutboundQueue(client, "https://sqs.example/Outbound").enqueue("m-2")
+    note = Notification("status", "m-1", "status:submitted", {"status": "submitted"}, {"api_key": "acct-b"}, 1, 1.0)
+    notify = NotifyQueue(client, "https://sqs.example/Notify", "https://sqs.example/NotifyDLQ")
+    notify.send(note)
+    notify.retry(note, 30)
+
+    assert [m.get("MessageGroupId") for m in client.sent] == ["acct-a", None, "acct-b", "acct-b"]
+    assert "MessageGroupId" not in client.sent[1]

@@ -42,7 +42,7 @@ class MessageRecords(Protocol):
 
 
 class Queue(Protocol):
-    def enqueue(self, message_uuid: str, delay_seconds: int = 0) -> None: ...
+    def enqueue(self, message_uuid: str, delay_seconds: int = 0, tenant: str | None = None) -> None: ...
 
 
 class Contacts(Protocol):
@@ -82,7 +82,7 @@ class MessageAcceptor:
         message_uuid = str(uuid.uuid4())
         self.records.create(message_uuid, message, principal)
         try:
-            self.queue.enqueue(message_uuid)
+            self.queue.enqueue(message_uuid, tenant=principal.api_key)
         except Exception as exc:  # any failure to enqueue: the record must say so
             logger.exception("enqueue failed", extra={"message_uuid": message_uuid})
             reason = f"could not be queued for sending ({type(exc).__name__})"

@@ -76,7 +76,9 @@ def provider_http(s: SenderSettings) -> Any:
     """The provider adapters' HTTP settings (``transport.ProviderHttp``): a pooled connection per concurrent send."""
     from switchboard.adapters.providers.transport import ProviderHttp
 
-    return ProviderHttp(s.sender_concurrency, s.provider_connect_timeout, s.provider_read_timeout)
+    return ProviderHttp(
+        s.sender_concurrency, s.provider_connect_timeout, s.provider_read_timeout, containers=s.sender_containers
+    )
 
 
 def sender_runner(concurrency: int) -> BatchRunner[str]:

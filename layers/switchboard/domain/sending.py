@@ -55,6 +55,8 @@ class SendResult:
     part_count: int = 1
     part_message_ids: tuple[str, ...] = ()
     network_code: str | None = None
+    # RETRY only: the provider asked us to wait this long (HTTP 429 ``Retry-After``) before sending again.
+    retry_after_seconds: float | None = None
 
     @property
     def already_sent(self) -> bool:

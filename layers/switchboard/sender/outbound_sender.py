@@ -20,6 +20,7 @@ the webhook decided but never attempted, and queues it then.
 """
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from switchboard import clock
 from switchboard.domain import status
 from switchboard.domain.error_codes import COMMUNICATION_FAILED, INTERNAL_ERROR, UNKNOWN, error
 from switchboard.domain.message import Channel, OutboundMessage
-from switchboard.domain.message_record import ClaimState, StaleClaim
+from switchboard.domain.message_record import MAX_DELAY_SECONDS, ClaimState, StaleClaim
 from switchboard.domain.outbox_markers import decided_markers, status_notification
 from switchboard.domain.provider_events import conversation_key
 from switchboard.domain.queue_record import Disposition, QueueDelivery
@@ -366,6 +367,8 @@ class OutboundSender:
                 err = outcome_unknown_error(f"an earlier attempt may have been accepted; last: {result.error_reason}")
             return self._reject(message_uuid, message, claim_token, err, attempt)
         delay = retry_delay_seconds(attempt, self.policy.retry_base_seconds)
+        # A provider that said how long to wait (429 Retry-After) gets at least that: no retry storm.
+        delay = max(delay, min(MAX_DELAY_SECONDS, math.ceil(result.retry_after_seconds or 0)))
         self.records.release_for_retry(message_uuid, claim_token, attempt, err, delay, maybe_sent=maybe_sent)
         self.outcomes.count(message.channel.value, RETRIED)
         logger.info(

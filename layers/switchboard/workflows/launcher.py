@@ -20,7 +20,7 @@ class StepMessages(Protocol):
 
 
 class Outbound(Protocol):
-    def enqueue(self, message_uuid: str, delay_seconds: int = 0) -> None: ...
+    def enqueue(self, message_uuid: str, delay_seconds: int = 0, tenant: str | None = None) -> None: ...
 
 
 class Timers(Protocol):
@@ -67,7 +67,7 @@ class StepLauncher:
         due_at = due_at_of(workflow, step)
         if due_at is not None:
             self.timers.arm_timer(workflow["workflow_uuid"], step, due_at)
-        self.outbound.enqueue(message_uuid)
+        self.outbound.enqueue(message_uuid, tenant=str(workflow["api_key"]))
 
     def launch(self, workflow: dict[str, Any], step: int) -> str:
         message_uuid = self.create_message(workflow, step)

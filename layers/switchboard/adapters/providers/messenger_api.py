@@ -85,6 +85,7 @@ class MessengerAdapter:
             message_uuid=message_uuid,
             params={"access_token": token},
             json=body_or_error,
+            credential=page_id,  # the Send API limits calls per Page
         )
 
 

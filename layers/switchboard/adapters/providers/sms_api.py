@@ -88,6 +88,7 @@ class SmsAdapter:
             lambda reply: interpret(reply, secrets, message_uuid),
             message_uuid=message_uuid,
             data=form_or_error,
+            credential=str(section.get("api_key")),  # the SMS API limits sends per API key
         )
 
 

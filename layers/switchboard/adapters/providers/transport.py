@@ -12,7 +12,8 @@ be sent again without risking a second delivery:
 - failed after it may have been sent (read timeout, connection reset or a protocol error while
   sending the body or reading the answer): UNKNOWN 1100;
 - a provider URL that cannot be requested (bad ``api_base``): REJECTED 1030;
-- HTTP 429: RETRY 1000, whatever the body says;
+- HTTP 429: RETRY 1000, whatever the body says, carrying the ``Retry-After`` wait when there is one;
+  the credential is then paused for that long in this container (``pacing``);
 - HTTP 503: the adapter's reading if it is a retry or a specific rejection, else RETRY 1100 (the
   server says it did not handle the request);
 - any other HTTP 5xx: the adapter's reading is kept only when it is a retry or a specific rejection
@@ -31,17 +32,23 @@ open a connection comes wrapped in ``MaxRetryError`` (read retries are off).
 
 Request URLs are never logged or put in a reason: the Messenger one carries the page access token.
 
-The pool size and timeouts are the SenderFunction's settings: its composition module calls
+Every request with a ``credential`` first waits for that credential's turn (``pacing.ProviderPacer``,
+the provider's send rate limit shared out between the sender's containers); one that would wait too
+long is not sent and comes back as RETRY 1000, so the queue holds it instead of the container.
+
+The pool size, timeouts and number of sender containers are the SenderFunction's settings: its composition module calls
 ``configure`` once before the first send; a send before that fails loudly instead of guessing.
 """
 from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from switchboard.adapters.providers.pacing import ProviderPacer
 from switchboard.domain.error_codes import COMMUNICATION_FAILED, INTERNAL_ERROR, THROTTLED
 from switchboard.domain.sending import SendOutcome, SendResult, rejected, retry, unknown
 from switchboard.observability import logger
@@ -58,15 +65,18 @@ class ProviderHttp:
     pool_size: int  # connections kept per provider: the sender's concurrency
     connect_timeout: float
     read_timeout: float
+    containers: int = 1  # sender containers at most (MaximumConcurrency): each paces 1/containers of a limit
 
 
 _http: ProviderHttp | None = None
+_pacer: ProviderPacer | None = None
 
 
 def configure(http: ProviderHttp) -> None:
     """Use ``http`` for every later session and request (sessions made before are closed)."""
-    global _http
+    global _http, _pacer
     _http = http
+    _pacer = ProviderPacer(containers=http.containers)
     reset_sessions()
 
 
@@ -256,12 +266,20 @@ def post(
     json: dict[str, Any] | None = None,
     data: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    credential: str | None = None,
 ) -> SendResult:
-    """POST to the provider and turn the outcome into a ``SendResult`` with ``interpret`` and the policy above."""
+    """POST to the provider and turn the outcome into a ``SendResult`` with ``interpret`` and the policy above.
+
+    ``credential`` (the API key, Page or service the request is sent as) is what the provider's rate
+    limit counts: the request waits for its turn first.
+    """
     import requests
 
     log_keys = {"provider": provider, "message_uuid": message_uuid}
     config = _configured()
+    if credential and _pacer is not None and not _pacer.acquire(provider, credential):
+        logger.info("provider send rate reached; queued again", extra=log_keys)
+        return retry(THROTTLED, f"{provider} send rate limit reached in this sender")
     _set_stage(_PENDING)
     try:
         response = session(provider).post(
@@ -280,7 +298,10 @@ def post(
 
     status = response.status_code
     if status == 429:
-        result = retry(THROTTLED, f"{provider} returned HTTP 429")
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if credential and _pacer is not None and wait is not None:
+            _pacer.pause(provider, credential, wait)
+        result = replace(retry(THROTTLED, f"{provider} returned HTTP 429"), retry_after_seconds=wait)
     else:
         result = interpret(ProviderReply(status, _json_or_none(response)))
         if status >= 500 and not _trusted_on_server_error(result):
@@ -290,6 +311,29 @@ def post(
             result = retry(COMMUNICATION_FAILED, detail) if status == 503 else unknown(COMMUNICATION_FAILED, detail)
     _log_result(result, status, log_keys)
     return result
+
+
+MAX_RETRY_AFTER_SECONDS = 900.0  # SQS's longest delay
+
+
+def retry_after_seconds(header: str | None, now: float | None = None) -> float | None:
+    """A 429's ``Retry-After`` (seconds, or an HTTP date) as seconds within 0..900; None when absent or unreadable."""
+    if not header:
+        return None
+    text = header.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(text).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        seconds = when - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
 def _failure(

@@ -171,7 +171,8 @@ class ViberAdapter:
 
         api_base = str(section.get("api_base") or DEFAULT_API_BASE).rstrip("/")
         return transport.post(
-            PROVIDER, f"{api_base}/send_message", interpret, message_uuid=message_uuid, json=body_or_error
+            PROVIDER, f"{api_base}/send_message", interpret, message_uuid=message_uuid, json=body_or_error,
+            credential=service_id,  # paced per Viber service
         )
 
 

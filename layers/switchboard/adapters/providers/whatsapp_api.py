@@ -97,6 +97,7 @@ class WhatsAppAdapter:
             message_uuid=message_uuid,
             headers={"Authorization": f"Bearer {token}"},
             json=body_or_error,
+            credential=phone_number_id,  # the Cloud API's throughput is per business phone number
         )
 
 

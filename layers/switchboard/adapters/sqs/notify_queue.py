@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from switchboard import clock
+from switchboard.adapters.sqs.outbound_queue import tenant_group
 from switchboard.adapters.sqs.queue_url import required_url
 from switchboard.domain.message_record import MAX_DELAY_SECONDS
 from switchboard.domain.notification import Notification
@@ -21,7 +22,10 @@ class NotifyQueue:
         if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
             raise ValueError(f"delay_seconds must be 0..{MAX_DELAY_SECONDS}")
         self._client.send_message(
-            QueueUrl=self.queue_url, MessageBody=notification.to_json(), DelaySeconds=delay_seconds
+            QueueUrl=self.queue_url,
+            MessageBody=notification.to_json(),
+            DelaySeconds=delay_seconds,
+            **tenant_group(notification.target.get("api_key")),  # the account: a fair queue's tenant
         )
 
     def retry(self, notification: Notification, delay_seconds: int) -> None:

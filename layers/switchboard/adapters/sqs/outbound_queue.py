@@ -12,6 +12,11 @@ from switchboard.adapters.sqs.queue_url import required_url
 from switchboard.domain.message_record import MAX_DELAY_SECONDS
 
 
+def tenant_group(tenant: str | None) -> dict[str, str]:
+    """SendMessage's ``MessageGroupId`` for a tenant (none without one): SQS fair queues group by it."""
+    return {"MessageGroupId": tenant} if tenant else {}
+
+
 def outbound_body(message_uuid: str) -> str:
     return json.dumps({"message_uuid": message_uuid}, separators=(",", ":"))
 
@@ -31,14 +36,19 @@ class OutboundQueue:
         self.queue_url = required_url("OutboundQueue", queue_url)
         self._client = client
 
-    def enqueue(self, message_uuid: str, delay_seconds: int = 0) -> None:
-        """Queue a message for the sender. botocore errors propagate to the caller."""
+    def enqueue(self, message_uuid: str, delay_seconds: int = 0, tenant: str | None = None) -> None:
+        """Queue a message for the sender. botocore errors propagate to the caller.
+
+        ``tenant`` (the account's api_key) is the SQS message group id: on a standard queue that makes
+        it a fair queue, so one account's backlog does not hold another account's messages behind it.
+        """
         if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
             raise ValueError(f"delay_seconds must be 0..{MAX_DELAY_SECONDS}")
         self._client.send_message(
             QueueUrl=self.queue_url,
             MessageBody=outbound_body(message_uuid),
             DelaySeconds=delay_seconds,
+            **tenant_group(tenant),
         )
 
     def delay_redelivery(self, receipt_handle: str, seconds: int) -> None:
