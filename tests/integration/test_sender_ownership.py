@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 
-from local_stack.simulators import DEMO_PAGE_ID, DEMO_SMS_NUMBER, DEMO_SMS_SENDER_ID, DEMO_VIBER_SERVICE_ID
+from local_stack.simulators import (
+    DEMO_PAGE_ID,
+    DEMO_SMS_NUMBER,
+    DEMO_SMS_SENDER_ID,
+    DEMO_VIBER_SERVICE_ID,
+    DEMO_WHATSAPP_NUMBER,
+)
 from switchboard.api.message_acceptor import REFUSED_SENDER_REASON
 from tests.support.stack import ROOT, RunningStack
 from tests.support.stack_requests import provider_requests_to, unique_msisdn, unique_psid, unique_text
@@ -48,7 +54,7 @@ def test_the_cli_lists_the_demo_senders_and_refuses_to_give_them_away(stack: Run
     assert listed.returncode == 0, listed.stderr
     assert {(link["channel"], link["address"]) for link in json.loads(listed.stdout)["links"]} == {
         ("messenger", DEMO_PAGE_ID), ("viber_service_msg", DEMO_VIBER_SERVICE_ID), ("sms", DEMO_SMS_NUMBER),
-        ("sms", DEMO_SMS_SENDER_ID),
+        ("sms", DEMO_SMS_SENDER_ID), ("whatsapp", DEMO_WHATSAPP_NUMBER),
     }
 
     taken = cli(stack, "links", "create", "--api-key", rival[0], "--channel", "sms", "--address", "ACME")
@@ -77,6 +83,7 @@ def foreign_sends() -> list[tuple[str, str, str, dict[str, Any], str]]:
     for channel, provider, sender in (
         ("messenger", "messenger", DEMO_PAGE_ID), ("viber_service", "viber", DEMO_VIBER_SERVICE_ID),
         ("sms", "sms", DEMO_SMS_NUMBER), ("sms", "sms", DEMO_SMS_SENDER_ID.upper()),
+        ("whatsapp", "whatsapp", DEMO_WHATSAPP_NUMBER),
     ):
         to = unique_psid() if channel == "messenger" else unique_msisdn()
         body = {"channel": channel, "message_type": "text", "from": sender, "to": to, "text": text["text"]}
