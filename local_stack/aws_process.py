@@ -173,35 +173,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = ControlRoutes(moto_application(), f"http://{host}:{port}")
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=args.fd)
-    import os
-    if os.environ.get("LP_PROFILE"):
-        import threading as th, collections, traceback
-        counts = collections.Counter(); leaf = collections.Counter()
-        BLOCK = {"readinto", "wait", "select", "_wait_for_tstate_lock", "serve_forever", "accept", "recv_into", "poll", "readline", "get_request", "_sample"}
-        def sample():
-            me = th.get_ident()
-            while True:
-                time.sleep(0.002)
-                for tid, fr in sys._current_frames().items():
-                    if tid == me: continue
-                    if fr.f_code.co_name in BLOCK: continue
-                    seen = set(); f = fr; first = True
-                    while f is not None:
-                        key = f"{f.f_code.co_filename.split('site-packages/')[-1]}:{f.f_code.co_name}"
-                        if first: leaf[key] += 1; first = False
-                        if key not in seen: counts[key] += 1; seen.add(key)
-                        f = f.f_back
-        th.Thread(target=sample, daemon=True).start()
-        def dump(*_):
-            with open(os.environ["LP_PROFILE"], "w") as fh:
-                fh.write("CUMULATIVE\n")
-                for k, v in counts.most_common(70): fh.write(f"{v} {k}\n")
-                fh.write("LEAF\n")
-                for k, v in leaf.most_common(30): fh.write(f"{v} {k}\n")
-            os._exit(0)
-        signal.signal(signal.SIGTERM, dump)
-    else:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
     except SystemExit:

@@ -16,6 +16,14 @@ Both are work moto repeats on every request with the same answer, not behaviour:
   (``{"Attributes": {"status": {"S": "sent"}}, ...}``), so they are written with ``json.dumps``
   instead; ``tests/unit/test_moto_speedups.py`` checks the two give the same JSON. Errors and every
   other operation keep moto's serialiser.
+- **The item order behind every Query and Scan.** ``Table.all_items`` sorts the whole table by key
+  on each Query (an index query too, which sorts its matches again), comparing ``DynamoType``
+  objects whose every comparison converts both values (``cast_value``, a ``Decimal`` for numbers).
+  With a few thousand messages in the table that sort was most of the CPU under the DynamoDB lock,
+  so every other table request waited on it. A Query no longer sorts the table (it sorts its
+  matches, as before); a Scan's order is computed from the converted key values once per item; and
+  comparing two strings (or binaries) for equality, as a Query does for every item of the table,
+  compares them directly instead of converting both first.
 - **The retention check on receive.** ``SQSBackend.receive_message`` checks each message it hands
   out against the queue's retention period by computing *every* queue attribute, and three of those
   (the approximate message counts) walk the whole queue. A receive of 10 from a queue holding 2,000
@@ -30,6 +38,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from decimal import Decimal
 from typing import Any
 
 from moto.core.utils import unix_time
@@ -47,6 +56,7 @@ def install() -> None:
         _cheap_retention_check()
         _cheap_queue_clock()
         _plain_json_item_answers()
+        _cheap_item_order()
         _installed = True
 
 
@@ -124,13 +134,16 @@ def plain_json_answer(action: str, result: Any) -> tuple[int, dict[str, str], st
 
 def _plain_json_item_answers() -> None:
     from moto.core.responses import ActionResult
-    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodb.responses import DynamoHandler, DynamoResult
+
+    # DynamoResult: the item operations' results, already turned into plain dicts by moto.
+    plain_results = (ActionResult, DynamoResult)
 
     global moto_serialized
     serialized = moto_serialized = DynamoHandler.serialized
 
     def serialized_plainly(self: Any, action_result: Any) -> Any:
-        if type(action_result) is ActionResult:
+        if type(action_result) in plain_results:
             answer = plain_json_answer(self._get_action(), action_result.result)  # noqa: SLF001
             if answer is not None:
                 status, headers, body = answer
@@ -139,3 +152,65 @@ def _plain_json_item_answers() -> None:
         return serialized(self, action_result)
 
     DynamoHandler.serialized = serialized_plainly  # type: ignore[method-assign]
+
+
+def key_value(key: Any) -> Any:
+    """What ``DynamoType``'s comparisons compare for a key attribute (S, N or B): ``cast_value``."""
+    return Decimal(key.value) if key.type == "N" else key.value
+
+
+def _cheap_item_order() -> None:
+    from moto.dynamodb.models.table import Table
+
+    query = Table.query
+    in_query = threading.local()
+
+    def all_items(self: Any) -> list[Any]:
+        items: list[Any] = []
+        for hash_set in self.items.values():
+            if self.range_key_attr:
+                items.extend(hash_set.values())
+            else:
+                items.append(hash_set)
+        if getattr(in_query, "active", False):
+            return items  # Query sorts its matches itself; only Scan's pages depend on this order
+
+        # moto's own key: (hash, range) when the item has a range key, else hash.
+        def order(item: Any) -> Any:
+            hash_key = key_value(item.hash_key)
+            return (hash_key, key_value(item.range_key)) if item.range_key else hash_key
+
+        return sorted(items, key=order)
+
+    def query_without_table_sort(self: Any, *args: Any, **kwargs: Any) -> Any:
+        in_query.active = True
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            in_query.active = False
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query_without_table_sort  # type: ignore[method-assign]
+    _cheap_string_equality()
+
+
+_UNCONVERTED_TYPES = frozenset({"S", "B", "BOOL"})  # whose cast_value is the value itself
+
+
+def _cheap_string_equality() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    equal, not_equal = DynamoType.__eq__, DynamoType.__ne__
+
+    def __eq__(self: Any, other: Any) -> bool:  # noqa: N807 - the method it replaces
+        if type(other) is DynamoType and self.type == other.type and self.type in _UNCONVERTED_TYPES:
+            return bool(self.value == other.value)
+        return bool(equal(self, other))
+
+    def __ne__(self: Any, other: Any) -> bool:  # noqa: N807
+        if type(other) is DynamoType and self.type == other.type and self.type in _UNCONVERTED_TYPES:
+            return bool(self.value != other.value)
+        return bool(not_equal(self, other))
+
+    DynamoType.__eq__ = __eq__  # type: ignore[method-assign,assignment]
+    DynamoType.__ne__ = __ne__  # type: ignore[method-assign,assignment]

@@ -40,10 +40,13 @@ def dynamodb() -> Iterator[Any]:
         yield client
 
 
-def _operations(client: Any) -> list[tuple[str, Callable[[], Any]]]:
+TEXT_ITEM = {name: value for name, value in ITEM.items() if name != "blob"}  # no binary: JSON as it is
+
+
+def _operations(client: Any, item: dict[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
     key = {"pk": {"S": "m-1"}, "sk": {"N": "1"}}
     return [
-        ("put", lambda: client.put_item(TableName="t", Item=ITEM, ReturnValues="ALL_OLD")),
+        ("put", lambda: client.put_item(TableName="t", Item=item, ReturnValues="ALL_OLD")),
         ("get", lambda: client.get_item(TableName="t", Key=key)),
         ("get missing", lambda: client.get_item(TableName="t", Key={"pk": {"S": "none"}, "sk": {"N": "1"}})),
         (
@@ -63,21 +66,41 @@ def _operations(client: Any) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
-def _answers(client: Any) -> dict[str, Any]:
+def _answers(client: Any, item: dict[str, Any]) -> dict[str, Any]:
     answers = {}
-    for name, call in _operations(client):
+    for name, call in _operations(client, item):
         answer = call()
         answer.pop("ResponseMetadata")
         answers[name] = answer
     return answers
 
 
-def test_item_answers_are_moto_s_own(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = _answers(dynamodb)
-    assert fast["get"]["Item"] == ITEM
+@pytest.mark.parametrize(
+    "item, written_plainly",
+    [
+        (TEXT_ITEM, {"PutItem", "GetItem", "UpdateItem", "Query", "Scan", "BatchGetItem", "DeleteItem"}),
+        (ITEM, {"PutItem", "GetItem"}),  # answers holding a binary are left to moto's serialiser (base64)
+    ],
+)
+def test_item_answers_are_moto_s_own(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch, item: dict[str, Any], written_plainly: set[str]
+) -> None:
+    plain: list[str] = []
+    answer_plainly = moto_speedups.plain_json_answer
+
+    def recorded(action: str, result: Any) -> Any:
+        answer = answer_plainly(action, result)
+        if answer is not None:
+            plain.append(action)
+        return answer
+
+    monkeypatch.setattr(moto_speedups, "plain_json_answer", recorded)
+    fast = _answers(dynamodb, item)
+    assert set(plain) == written_plainly
+    assert fast["get"]["Item"] == item
     monkeypatch.setattr(DynamoHandler, "serialized", moto_speedups.moto_serialized)
     dynamodb.delete_item(TableName="t", Key={"pk": {"S": "m-1"}, "sk": {"N": "1"}})
-    assert _answers(dynamodb) == fast
+    assert _answers(dynamodb, item) == fast
 
 
 def test_a_failed_condition_is_still_moto_s_error(dynamodb: Any) -> None:
@@ -100,3 +123,31 @@ def test_sqs_counts_and_receives_are_unchanged() -> None:
         assert attributes["ApproximateNumberOfMessages"] == "3"
         assert attributes["ApproximateNumberOfMessagesNotVisible"] == "2"
         assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_scans_keep_moto_s_key_order_and_queries_their_matches_order(dynamodb: Any) -> None:
+    for sk in ("10", "9", "-1.5", "100"):  # numeric order differs from string order
+        dynamodb.put_item(TableName="t", Item={"pk": {"S": "b"}, "sk": {"N": sk}})
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"N": "2"}})
+
+    scanned = [(i["pk"]["S"], i["sk"]["N"]) for i in dynamodb.scan(TableName="t")["Items"]]
+    queried = dynamodb.query(TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "b"}},
+                             ScanIndexForward=False)["Items"]
+    page = dynamodb.scan(TableName="t", Limit=2)
+    rest = dynamodb.scan(TableName="t", ExclusiveStartKey=page["LastEvaluatedKey"])["Items"]
+
+    assert scanned == [("a", "2"), ("b", "-1.5"), ("b", "9"), ("b", "10"), ("b", "100")]
+    assert [i["sk"]["N"] for i in queried] == ["100", "10", "9", "-1.5"]
+    assert [(i["pk"]["S"], i["sk"]["N"]) for i in page["Items"] + rest] == scanned
+
+
+def test_equality_of_attribute_values_is_unchanged() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    moto_speedups.install()
+    assert DynamoType({"S": "x"}) == DynamoType({"S": "x"})
+    assert DynamoType({"S": "x"}) != DynamoType({"S": "y"})
+    assert DynamoType({"S": "1"}) != DynamoType({"N": "1"})  # another type is never equal
+    assert DynamoType({"N": "1"}) == DynamoType({"N": "1.0"})  # numbers still compare as numbers
+    assert DynamoType({"B": b"\x00"}) == DynamoType({"B": b"\x00"})
+    assert DynamoType({"SS": ["a", "b"]}) == DynamoType({"SS": ["b", "a"]})
