@@ -10,6 +10,9 @@ recorded through botocore's hooks (``bench.aws_call_recorder``). Three passes:
 - warm: N more messages to the same N numbers, now known contacts. The per-message figures come
   from this pass; ``aws_requests.first_contact_extra`` is what a new contact adds.
 
+Then ``bench.whatsapp_window`` counts what the WhatsApp customer service window adds: a write per
+inbound WhatsApp message, a read per free-form WhatsApp send (``aws_requests.whatsapp_window.*``).
+
 The event source mapping's requests (ReceiveMessage that found messages, DeleteMessageBatch) are
 counted, shared by the records of a batch; its idle polls are not (they cost per hour, not per
 message). Batches are as full as they get here (every message waits when the queue is drained),
@@ -40,6 +43,7 @@ from bench.pricing import (
 from bench.results import Measurement
 from bench.run_options import RunOptions, progress
 from bench.stats import median
+from bench.whatsapp_window import CONTACTS_TABLE, window_rows
 from bench.template_functions import FunctionSpec
 
 PRIVATE_WEBHOOK_HOSTS_PARAMETER = "AllowedPrivateWebhookHosts"
@@ -375,8 +379,10 @@ def run(options: RunOptions) -> list[Measurement]:
                 first_contact = lifecycle.run(messages, "first_contact")
                 progress(f"aws requests: {messages} messages to the same, now known, contacts")
                 warm = lifecycle.run(messages, "warm")
+                progress(f"aws requests: the WhatsApp window of {messages} customers (inbound, then a reply)")
+                window = window_rows(lifecycle, recorder, aws.local.refs[CONTACTS_TABLE], messages)
                 recorder.recording = False
-                return lifecycle_measurements(
+                return window + lifecycle_measurements(
                     cold,
                     warm,
                     recorder.calls(),

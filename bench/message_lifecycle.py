@@ -250,6 +250,12 @@ class MessageLifecycle:
             raise RuntimeError(f"{len(refused)} receipts were refused (HTTP {sorted(set(refused))})")
         self._expect_status(uuids, {expected}, f"after the {stage_name} receipts")
 
+    def drain_queues(self) -> None:
+        """Run every queue consumer until its queue is empty: the outbound queue first, then the rest."""
+        sources = sorted(self.sandbox.event_sources(), key=lambda s: s.queue_name != OUTBOUND_QUEUE)
+        for source in sources:
+            self._drain(source)
+
     # -- helpers ----------------------------------------------------------------------------------
 
     def _drain(self, source: SqsEventSource) -> None:

@@ -126,3 +126,23 @@ def test_a_new_viber_contact_is_reported_as_what_it_adds_to_a_known_one() -> Non
     assert (row.name, row.value, row.unit) == ("aws_requests.first_contact_extra", 1.0, "calls")
     assert "dynamodb.PutItem 1" in row.note and "1 more write units" in row.note
 
+
+
+def test_the_whatsapp_window_rows_count_only_the_contacts_table_calls_of_their_stage() -> None:
+    from bench.whatsapp_window import INBOUND_STAGE, SEND_STAGE, _row, _window_calls
+
+    calls = [
+        AwsCall("dynamodb", "UpdateItem", INBOUND_STAGE, "WebhooksFunction", write_units=1.0, table="contacts"),
+        AwsCall("dynamodb", "PutItem", INBOUND_STAGE, "WebhooksFunction", write_units=1.0, table="messages"),
+        AwsCall("sqs", "SendMessage", INBOUND_STAGE, "WebhooksFunction"),
+        AwsCall("dynamodb", "GetItem", SEND_STAGE, "ApiFunction", read_units=0.5, table="contacts"),
+        AwsCall("dynamodb", "GetItem", "warm:accept", "ApiFunction", read_units=0.5, table="contacts"),
+    ]
+
+    inbound = _row("inbound", _window_calls(calls, INBOUND_STAGE, "contacts"), 1, "per inbound message")
+    send = _row("free_form_send", _window_calls(calls, SEND_STAGE, "contacts"), 1, "per send")
+
+    assert (inbound.name, inbound.value) == ("aws_requests.whatsapp_window.inbound", 1.0)
+    assert inbound.note.endswith("UpdateItem: 1 write units, 0 read units")
+    assert (send.name, send.value) == ("aws_requests.whatsapp_window.free_form_send", 1.0)
+    assert send.note.endswith("GetItem: 0 write units, 0.5 read units")
