@@ -90,6 +90,12 @@ class AwsSandbox:
         forget_cached_state()
 
 
+# Template parameters for a measurement of the sender's own overhead: it sends batch after batch
+# through one provider credential, far above its published rate, so the pacing (docs/providers.md)
+# would set the figure instead of the sender.
+WITHOUT_PROVIDER_PACING = {"ProviderPacing": "false"}
+
+
 def forget_cached_state() -> None:
     """Settings, boto3 clients, provider sessions and Powertools' parameter cache, read afresh."""
     from aws_lambda_powertools.utilities import parameters

@@ -37,7 +37,7 @@ from bench.api_requests import (
     send_request,
     v1_message,
 )
-from bench.aws_sandbox import AwsSandbox, aws_sandbox, requests_unpatched
+from bench.aws_sandbox import WITHOUT_PROVIDER_PACING, AwsSandbox, aws_sandbox, requests_unpatched
 from bench.credentials import provision_credentials
 from bench.provider_process import ProviderProcess
 from bench.results import Measurement
@@ -151,7 +151,7 @@ def run(options: RunOptions) -> list[Measurement]:
     sends_in_flight: list[int] = []
     round_trips_ms: list[float] = []
     # Provider calls are not AWS's: they skip moto's patch of ``requests`` (its URL matcher), as in production.
-    with SlowProvider(PROVIDER_DELAY_SECONDS) as provider, aws_sandbox() as aws, requests_unpatched(), \
+    with SlowProvider(PROVIDER_DELAY_SECONDS) as provider, aws_sandbox(WITHOUT_PROVIDER_PACING) as aws, requests_unpatched(), \
             tempfile.TemporaryDirectory(prefix="bench-keys-") as key_dir, requests.Session() as session, \
             ProviderProcess(PROVIDER_DELAY_SECONDS) as remote_provider:
         session.trust_env = False

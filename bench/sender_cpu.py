@@ -40,7 +40,7 @@ from typing import Any
 
 import requests
 
-from bench.aws_sandbox import AwsSandbox, aws_sandbox, requests_unpatched
+from bench.aws_sandbox import WITHOUT_PROVIDER_PACING, AwsSandbox, aws_sandbox, requests_unpatched
 from bench.batch_concurrency import (
     AWS_CALL_SECONDS,
     BATCH_SIZE,
@@ -204,7 +204,7 @@ class CpuSamples:
 def run(options: RunOptions) -> list[Measurement]:
     batches = options.pick(full=25, quick=5)
     moto = MotoCpu()
-    with ProviderProcess(PROVIDER_DELAY_SECONDS) as provider, aws_sandbox() as aws, tempfile.TemporaryDirectory(
+    with ProviderProcess(PROVIDER_DELAY_SECONDS) as provider, aws_sandbox(WITHOUT_PROVIDER_PACING) as aws, tempfile.TemporaryDirectory(
         prefix="bench-keys-"
     ) as key_dir, requests.Session() as session:
         session.trust_env = False

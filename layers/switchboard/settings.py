@@ -153,6 +153,9 @@ class SenderSettings(_Retention):
     # Most sender containers at once (the event source's MaximumConcurrency): each paces its share of a
     # provider's send rate limit (switchboard.adapters.providers.pacing).
     sender_containers: int = optional("SENDER_CONTAINERS", 1)
+    # false: no pacing in this function (limits raised by the provider beyond the built-in figures;
+    # the benchmarks of the sender's own overhead).
+    provider_pacing: bool = optional("PROVIDER_PACING", True)
     provider_connect_timeout: float = optional("PROVIDER_CONNECT_TIMEOUT", 3.05)
     provider_read_timeout: float = optional("PROVIDER_READ_TIMEOUT", 10.0)
     secrets_max_age_seconds: int = optional("SECRETS_MAX_AGE_SECONDS", 300)

@@ -165,3 +165,15 @@ def test_a_whatsapp_429_pauses_that_business_number_only(paced: FakeClock) -> No
     responses.replace(responses.POST, WHATSAPP_SEND_URL, json={"messages": [{"id": "wamid.A"}]})
     WhatsAppAdapter().send(whatsapp("447700900100"), "m-3", WHATSAPP_CONFIG)
     assert paced.slept == [3.0]  # the paused number waited out Retry-After
+
+
+@responses.activate
+def test_a_sender_configured_without_pacing_never_waits_for_a_token() -> None:
+    transport.configure(transport.ProviderHttp(pool_size=2, connect_timeout=2, read_timeout=5, containers=30, pacing=False))
+    try:
+        responses.post("https://rest.example/sms/json", json={"messages": [{"status": "0", "message-id": "x"}]})
+        results = [SmsAdapter().send(sms(), f"m-{i}", SMS_CONFIG) for i in range(5)]  # 1/s each if paced
+        assert [r.outcome for r in results] == [SendOutcome.ACCEPTED] * 5
+        assert transport._pacer is None  # noqa: SLF001 - nothing paces this process's sends
+    finally:
+        transport.reset_sessions()

@@ -77,7 +77,11 @@ def provider_http(s: SenderSettings) -> Any:
     from switchboard.adapters.providers.transport import ProviderHttp
 
     return ProviderHttp(
-        s.sender_concurrency, s.provider_connect_timeout, s.provider_read_timeout, containers=s.sender_containers
+        s.sender_concurrency,
+        s.provider_connect_timeout,
+        s.provider_read_timeout,
+        containers=s.sender_containers,
+        pacing=s.provider_pacing,
     )
 
 

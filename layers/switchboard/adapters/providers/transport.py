@@ -66,6 +66,7 @@ class ProviderHttp:
     connect_timeout: float
     read_timeout: float
     containers: int = 1  # sender containers at most (MaximumConcurrency): each paces 1/containers of a limit
+    pacing: bool = True  # False: sends never wait for a provider's rate limit (a 429 still backs off)
 
 
 _http: ProviderHttp | None = None
@@ -76,7 +77,7 @@ def configure(http: ProviderHttp) -> None:
     """Use ``http`` for every later session and request (sessions made before are closed)."""
     global _http, _pacer
     _http = http
-    _pacer = ProviderPacer(containers=http.containers)
+    _pacer = ProviderPacer(containers=http.containers) if http.pacing else None
     reset_sessions()
 
 
