@@ -81,18 +81,23 @@ def create_app(services: Callable[[], WebhookServices]) -> APIGatewayHttpResolve
     def refused(provider: str, reason: str, detail: str) -> Response:
         return _refused(provider, reason, detail, base_url())
 
+    def meta_handshake(provider: str) -> Response:
+        """Meta's subscription handshake, the same for Messenger and WhatsApp: the raw ``hub.challenge``
+        back for the provider's own ``verify_token``."""
+        verify_token = str(_section(services(), provider).get("verify_token") or "")
+        query = dict(parse_qsl(app.current_event.raw_query_string, keep_blank_values=True))
+        challenge = messenger.handshake_challenge(query, verify_token)
+        if challenge is None:
+            return refused(provider, "handshake", "The subscription handshake was refused.")
+        return Response(
+            status_code=200, content_type="text/plain", body=challenge, headers={"X-Content-Type-Options": "nosniff"}
+        )
+
     # -- Messenger ----------------------------------------------------------------------------
 
     @app.get(MESSENGER_PATH)
     def messenger_handshake() -> Response:
-        verify_token = str(_section(services(), "messenger").get("verify_token") or "")
-        query = dict(parse_qsl(app.current_event.raw_query_string, keep_blank_values=True))
-        challenge = messenger.handshake_challenge(query, verify_token)
-        if challenge is None:
-            return refused("messenger", "handshake", "The subscription handshake was refused.")
-        return Response(
-            status_code=200, content_type="text/plain", body=challenge, headers={"X-Content-Type-Options": "nosniff"}
-        )
+        return meta_handshake("messenger")
 
     @app.post(MESSENGER_PATH)
     def messenger_events() -> Response:
@@ -124,14 +129,7 @@ def create_app(services: Callable[[], WebhookServices]) -> APIGatewayHttpResolve
 
     @app.get(WHATSAPP_PATH)
     def whatsapp_handshake() -> Response:
-        verify_token = str(_section(services(), "whatsapp").get("verify_token") or "")
-        query = dict(parse_qsl(app.current_event.raw_query_string, keep_blank_values=True))
-        challenge = whatsapp.handshake_challenge(query, verify_token)
-        if challenge is None:
-            return refused("whatsapp", "handshake", "The subscription handshake was refused.")
-        return Response(
-            status_code=200, content_type="text/plain", body=challenge, headers={"X-Content-Type-Options": "nosniff"}
-        )
+        return meta_handshake("whatsapp")
 
     @app.post(WHATSAPP_PATH)
     def whatsapp_events() -> Response:

@@ -1,8 +1,9 @@
-"""WhatsApp Cloud API webhooks: the Graph subscription handshake, the signature and the events.
+"""WhatsApp Cloud API webhooks: the signature and the events.
 
-The handshake (``GET``: ``hub.mode=subscribe``, ``hub.verify_token``, ``hub.challenge``) and the
+The handshake (``GET``: ``hub.mode=subscribe``, ``hub.verify_token``, ``hub.challenge``) is Graph's,
+answered by the same code as Messenger's (``messenger_webhook.handshake_challenge``). So is the
 signature (``X-Hub-Signature-256``: HMAC-SHA256 of the raw body with the app secret; the SHA-1
-header alone is not enough) are Graph's, as for Messenger.
+header alone is not enough).
 
 A body is ``{"object": "whatsapp_business_account", "entry": [{"id", "changes": [{"field", "value"}]}]}``.
 Changes with ``field: "messages"`` carry ``value.metadata {display_phone_number, phone_number_id}``,
@@ -33,12 +34,12 @@ from typing import Any
 from switchboard.domain.message import Channel, Endpoint
 from switchboard.domain.provider_events import InboundMessage, StatusReceipt
 from switchboard.domain.whatsapp_errors import status_error
-from switchboard.receipts.messenger_webhook import handshake_challenge, _signed_with
+from switchboard.receipts.messenger_webhook import _signed_with
 from switchboard.receipts.webhook_fields import as_id, as_list, as_object, malformed, parse_json_object
 
 import hashlib
 
-__all__ = ["AccountNotice", "handshake_challenge", "parse_events", "signature_valid"]
+__all__ = ["AccountNotice", "parse_events", "signature_valid"]
 
 BUSINESS_ACCOUNT_OBJECT = "whatsapp_business_account"
 MESSAGES_FIELD = "messages"
