@@ -14,13 +14,11 @@ from switchboard.validation.content import (
 )
 from switchboard.validation.field_parsers import (
     as_boolean,
-    as_choice,
     as_msisdn,
     as_sms_sender,
     as_string,
-    as_url,
 )
-from switchboard.validation.options import messenger_options, misplaced, sms_options, viber_options
+from switchboard.validation.options import messenger_options, misplaced, sms_options, v1_delivery_fields, viber_options
 from switchboard.validation.collector import Problems, reject_non_object_body
 from switchboard.validation.viber import viber_file_content, viber_video_content, with_v1_viber_options
 from switchboard.validation.whatsapp import is_flat_whatsapp, parse_flat_whatsapp
@@ -86,20 +84,7 @@ def parse_flat(body: object) -> OutboundMessage:
     )
     as_boolean(trusted_recipient_value, "trusted_recipient", problems, required=False)
 
-    client_ref = as_string(
-        root.get("client_ref"),
-        "client_ref",
-        problems,
-        required=False,
-        min_length=0,
-        max_length=rules.FLAT_CLIENT_REF_MAX_LENGTH,
-    )
-    webhook_url = as_url(
-        root.get("webhook_url"), "webhook_url", problems, required=False, max_length=rules.WEBHOOK_URL_MAX_LENGTH
-    )
-    webhook_version = as_choice(
-        root.get("webhook_version"), "webhook_version", problems, choices=rules.WEBHOOK_VERSIONS, required=False
-    )
+    delivery = v1_delivery_fields(root, problems)
 
     problems.raise_if_any()
     # No problems means every part above was built; this only narrows the types.
@@ -110,9 +95,7 @@ def parse_flat(body: object) -> OutboundMessage:
         recipient=recipient,
         content=content,
         api_version=ApiVersion.V1,
-        client_ref=client_ref,
-        webhook_url=webhook_url,
-        webhook_version=webhook_version,
+        **delivery,
         messenger=messenger,
         viber=viber,
         sms=sms,

@@ -1,4 +1,5 @@
-"""Channel option blocks: ``messenger``, ``viber_service_msg`` / ``viber_service`` and v1 ``sms`` + ``ttl``."""
+"""Channel option blocks: ``messenger``, ``viber_service_msg`` / ``viber_service`` and v1 ``sms`` + ``ttl``;
+the v1 delivery fields every channel shares."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -6,7 +7,7 @@ from typing import Any
 
 from switchboard.domain.message import Channel, MessengerOptions, SmsOptions, ViberOptions
 from switchboard.validation import rules
-from switchboard.validation.field_parsers import as_choice, as_integer, as_object, as_string, child, field
+from switchboard.validation.field_parsers import as_choice, as_integer, as_object, as_string, as_url, child, field
 from switchboard.validation.collector import Problems
 
 _MILLISECONDS_PER_SECOND = 1000
@@ -132,3 +133,19 @@ def sms_options(
         return None
     ttl = None if ttl_seconds is None else ttl_seconds * _MILLISECONDS_PER_SECOND
     return SmsOptions(encoding_type=encoding_type, ttl=ttl, content_id=content_id, entity_id=entity_id)
+
+
+def v1_delivery_fields(root: dict[str, Any], problems: Problems) -> dict[str, Any]:
+    """``client_ref``, ``webhook_url`` and ``webhook_version`` of a v1 request, as ``OutboundMessage`` keywords."""
+    return {
+        "client_ref": as_string(
+            root.get("client_ref"), "client_ref", problems, required=False, min_length=0,
+            max_length=rules.FLAT_CLIENT_REF_MAX_LENGTH,
+        ),
+        "webhook_url": as_url(
+            root.get("webhook_url"), "webhook_url", problems, required=False, max_length=rules.WEBHOOK_URL_MAX_LENGTH
+        ),
+        "webhook_version": as_choice(
+            root.get("webhook_version"), "webhook_version", problems, choices=rules.WEBHOOK_VERSIONS, required=False
+        ),
+    }

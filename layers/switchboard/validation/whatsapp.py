@@ -31,6 +31,7 @@ from typing import Any
 from switchboard.domain.message import ApiVersion, Channel, Content, Endpoint, OutboundMessage
 from switchboard.validation import rules
 from switchboard.validation.collector import Problems
+from switchboard.validation.options import v1_delivery_fields
 from switchboard.validation.field_parsers import (
     as_choice,
     as_msisdn,
@@ -80,16 +81,7 @@ def parse_flat_whatsapp(root: dict[str, Any]) -> OutboundMessage:
     for key, owner in (("messenger", "messenger"), ("viber_service", "viber_service"), ("sms", "sms"), ("ttl", "sms")):
         if root.get(key) is not None:
             problems.add(key, f"is only allowed for {owner} messages")
-    client_ref = as_string(
-        root.get("client_ref"), "client_ref", problems, required=False, min_length=0,
-        max_length=rules.FLAT_CLIENT_REF_MAX_LENGTH,
-    )
-    webhook_url = as_url(
-        root.get("webhook_url"), "webhook_url", problems, required=False, max_length=rules.WEBHOOK_URL_MAX_LENGTH
-    )
-    webhook_version = as_choice(
-        root.get("webhook_version"), "webhook_version", problems, choices=rules.WEBHOOK_VERSIONS, required=False
-    )
+    delivery = v1_delivery_fields(root, problems)
     problems.raise_if_any()
     assert sender is not None and recipient is not None and content is not None
     if reply_to is not None:
@@ -100,9 +92,7 @@ def parse_flat_whatsapp(root: dict[str, Any]) -> OutboundMessage:
         recipient=Endpoint(type=CHANNEL, number=recipient),
         content=content,
         api_version=ApiVersion.V1,
-        client_ref=client_ref,
-        webhook_url=webhook_url,
-        webhook_version=webhook_version,
+        **delivery,
     )
 
 
