@@ -281,20 +281,28 @@ def _units_row(label: str, units: Sequence[float], n: int, calls: Sequence[AwsCa
     )
 
 
+def _calls_per_operation(calls: Iterable[AwsCall], messages: int) -> dict[str, float]:
+    """``service.operation`` -> calls per message."""
+    grouped: dict[str, float] = defaultdict(float)
+    for call in calls:
+        grouped[f"{call.service}.{call.operation}"] += 1 / messages
+    return grouped
+
+
+def _extra_calls(subject: Mapping[str, float], reference: Mapping[str, float]) -> dict[str, float]:
+    """What ``subject`` calls per message beyond ``reference``, each operation that differs by 0.05 or more."""
+    extra = {op: subject.get(op, 0) - reference.get(op, 0) for op in set(subject) | set(reference)}
+    return {op: value for op, value in extra.items() if abs(value) >= 0.05}
+
+
 def cold_container_rows(cold: PassResult, warm: PassResult, calls: Sequence[AwsCall]) -> list[Measurement]:
     """What the first message in fresh functions costs beyond a warm one (the event source mapping left out)."""
-    cold_keys, warm_keys = cold.stage_keys, warm.stage_keys
 
-    def by_operation(keys: set[str], messages: int) -> dict[str, float]:
-        grouped: dict[str, float] = defaultdict(float)
-        for call in counted(calls, keys):
-            if call.caller != EVENT_SOURCE_MAPPING:
-                grouped[f"{call.service}.{call.operation}"] += 1 / messages
-        return grouped
+    def by_operation(result: PassResult) -> dict[str, float]:
+        own = (c for c in counted(calls, result.stage_keys) if c.caller != EVENT_SOURCE_MAPPING)
+        return _calls_per_operation(own, result.messages)
 
-    first, steady = by_operation(cold_keys, cold.messages), by_operation(warm_keys, warm.messages)
-    extra = {op: first.get(op, 0) - steady.get(op, 0) for op in set(first) | set(steady)}
-    extra = {op: value for op, value in extra.items() if abs(value) >= 0.05}
+    extra = _extra_calls(by_operation(cold), by_operation(warm))
     return [
         Measurement(
             name="aws_requests.first_message_extra",
@@ -309,16 +317,9 @@ def cold_container_rows(cold: PassResult, warm: PassResult, calls: Sequence[AwsC
 def first_contact_rows(first: PassResult, warm: PassResult, calls: Sequence[AwsCall]) -> list[Measurement]:
     """What a message to a number the Viber service never wrote to costs beyond one to a known contact."""
     first_calls, warm_calls = counted(calls, first.stage_keys), counted(calls, warm.stage_keys)
-
-    def per_operation(chosen: Sequence[AwsCall], messages: int) -> dict[str, float]:
-        grouped: dict[str, float] = defaultdict(float)
-        for call in chosen:
-            grouped[f"{call.service}.{call.operation}"] += 1 / messages
-        return grouped
-
-    new, known = per_operation(first_calls, first.messages), per_operation(warm_calls, warm.messages)
-    extra = {op: new.get(op, 0) - known.get(op, 0) for op in set(new) | set(known)}
-    extra = {op: value for op, value in extra.items() if abs(value) >= 0.05}
+    extra = _extra_calls(
+        _calls_per_operation(first_calls, first.messages), _calls_per_operation(warm_calls, warm.messages)
+    )
     units = sum(c.write_units for c in first_calls) / first.messages - sum(c.write_units for c in warm_calls) / warm.messages
     return [
         Measurement(
