@@ -43,6 +43,8 @@ from typing import Any
 
 from moto.core.utils import unix_time
 
+from local_stack import moto_expressions
+
 _installed = False
 _install_lock = threading.Lock()
 
@@ -57,6 +59,7 @@ def install() -> None:
         _cheap_queue_clock()
         _plain_json_item_answers()
         _cheap_item_order()
+        moto_expressions.install()
         _installed = True
 
 
