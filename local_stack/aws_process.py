@@ -161,18 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fd", type=int, required=True, help="a listening socket to serve on")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from werkzeug.serving import make_server
+    from local_stack.aws_server import moto_application
+    from local_stack.keepalive_wsgi import KeepAliveWSGIServer
 
-    from local_stack.aws_server import moto_application, quiet_werkzeug
-
-    quiet_werkzeug()
-    probe = socket.socket(fileno=args.fd)
-    host, port = probe.getsockname()[:2]
-    probe.detach()
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    app = ControlRoutes(moto_application(), f"http://{host}:{port}")
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=args.fd)
+    listener = socket.socket(fileno=args.fd)
+    host, port = listener.getsockname()[:2]
+    server = KeepAliveWSGIServer(listener, ControlRoutes(moto_application(), f"http://{host}:{port}"))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
