@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from local_stack import moto_expressions, moto_speedups
-from local_stack.template import LOCAL_REGION
+from tests.support.moto_table import sped_up_table
 
 KEY = {"pk": {"S": "m-1"}}
 ITEM = {
@@ -54,15 +52,7 @@ UPDATES: list[tuple[str, str | None, dict[str, str], dict[str, Any]]] = [
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    moto_speedups.install()
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=LOCAL_REGION)
-        client.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with sped_up_table() as client:
         yield client
 
 

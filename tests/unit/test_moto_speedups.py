@@ -12,6 +12,7 @@ from moto.dynamodb.responses import DynamoHandler
 
 from local_stack import moto_speedups
 from local_stack.template import LOCAL_REGION
+from tests.support.moto_table import sped_up_table
 
 ITEM = {
     "pk": {"S": "m-1"},
@@ -28,15 +29,7 @@ ITEM = {
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    moto_speedups.install()
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=LOCAL_REGION)
-        client.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with sped_up_table(range_key="sk") as client:
         yield client
 
 
