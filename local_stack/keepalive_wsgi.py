@@ -114,7 +114,11 @@ class KeepAliveHandler(socketserver.StreamRequestHandler):
         if "chunked" in headers.get("transfer-encoding", "").lower():
             parts = []
             while True:
-                size = int(self.rfile.readline(MAX_LINE + 1).split(b";")[0].strip() or b"0", 16)
+                size_line = self.rfile.readline(MAX_LINE + 1).split(b";")[0].strip()
+                try:
+                    size = int(size_line or b"0", 16)
+                except ValueError:
+                    raise BadRequest(size_line) from None
                 if size == 0:
                     while self.rfile.readline(MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
                         pass  # trailers

@@ -105,5 +105,8 @@ def test_an_application_error_is_a_500_and_the_connection_closes(server_url: str
     assert "application error" in capsys.readouterr().err
 
 
-def test_what_is_not_http_is_dropped(server_url: str) -> None:
+def test_what_is_not_http_is_dropped(server_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert _raw(server_url, b"hello\r\n\r\n") == b""
+    assert _raw(server_url, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") == b""
+    assert _raw(server_url, b"POST / HTTP/1.1\r\nContent-Length: many\r\n\r\n") == b""
+    assert "Traceback" not in capsys.readouterr().err
