@@ -80,9 +80,17 @@ class Webhooks:
         self._lock = threading.Lock()
 
     def status_changed(self, record: dict, status: str, occurred_at_iso: str, error: dict | None = None) -> None:
-        with self._lock:
-            self.sent.append((record["message_uuid"], status, error))
-        notifier_attempted(record["message_uuid"], f"status:{status}")
+        self.queue_all([self.status_change(record, status, occurred_at_iso, error)])
+
+    def status_change(self, record: dict, status: str, occurred_at_iso: str, error: dict | None = None) -> tuple:
+        return record["message_uuid"], status, error
+
+    def queue_all(self, notifications: list[tuple]) -> set[int]:
+        for message_uuid, status, error in notifications:
+            with self._lock:
+                self.sent.append((message_uuid, status, error))
+            notifier_attempted(message_uuid, f"status:{status}")
+        return set()
 
     def inbound_received(self, inbound_record: dict, target: dict | None = None) -> None:
         raise AssertionError("no inbound webhooks here")

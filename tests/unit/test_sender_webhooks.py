@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
+
+from switchboard.domain.notification import Notification
 
 from tests.support.stores import Notifications
 from switchboard.notifier.outbox import Outbox
@@ -30,11 +33,10 @@ class FlakyNotifications(Notifications):
         super().__init__()
         self.failures = failures
 
-    def status_changed(self, record: dict, status: str, occurred_at_iso: str, error: dict | None = None) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise ConnectionError("NotifyQueue unreachable")
-        super().status_changed(record, status, occurred_at_iso, error)
+    def queue_all(self, notifications: Sequence[Notification]) -> set[int]:
+        failing = min(self.failures, len(notifications))
+        self.failures -= failing
+        return set(range(failing)) | {failing + index for index in super().queue_all(notifications[failing:])}
 
 
 def make_sender(adapter: FakeAdapter, notifications: Notifications | None = None, max_attempts: int = 5) -> OutboundSender:
@@ -193,6 +195,46 @@ def test_a_failed_enqueue_redelivers_the_record_which_then_queues_the_webhook_on
     now[0] += 180
     assert run(sender, sqs_record(uuid, receive_count=4)) == []  # attempted: it reached the notifier
     assert queued_webhooks(aws) == []
+
+
+class CountingNotifications(Notifications):
+    """The real publisher, counting how many webhooks each queuing call carried."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def queue_all(self, notifications: Sequence[Notification]) -> set[int]:
+        self.calls.append(len(notifications))
+        return super().queue_all(notifications)
+
+
+def test_a_batch_queues_its_webhooks_together_once_every_record_is_handled(aws, now) -> None:
+    uuids = [create(f"m-{i}") for i in range(10)]
+    outcomes = [accepted(f"mid.{i}") for i in range(8)] + [rejected(1000, "throttled"), rejected(1000, "throttled")]
+    notifications = CountingNotifications()
+
+    assert run(make_sender(FakeAdapter(*outcomes), notifications), *(sqs_record(u) for u in uuids)) == []
+
+    assert notifications.calls == [10]  # one SendMessageBatch for the ten, not ten SendMessage calls
+    queued = queued_webhooks(aws)
+    assert sorted(w["message_uuid"] for w in queued) == sorted(uuids)
+    assert sorted(w["body"]["status"] for w in queued) == ["rejected"] * 2 + ["submitted"] * 8
+
+
+def test_only_the_record_whose_webhook_was_not_queued_comes_back(aws, now) -> None:
+    uuids = [create(f"m-{i}") for i in range(3)]
+    records = [sqs_record(u) for u in uuids]
+
+    failed = run(make_sender(FakeAdapter(accepted("mid.1")), FlakyNotifications(failures=1)), *records)
+
+    (failed_id,) = failed
+    (unqueued,) = [u for u, r in zip(uuids, records) if r["messageId"] == failed_id]
+    assert record(unqueued)["status"] == "submitted"
+    assert record(unqueued)["outbox_submitted"] == 0  # released: its redelivery queues it at once
+    queued = queued_webhooks(aws)
+    assert sorted(w["message_uuid"] for w in queued) == sorted(set(uuids) - {unqueued})
+    assert all(record(u)["outbox_submitted"] == int(T0) + 60 for u in set(uuids) - {unqueued})
 
 
 def test_a_worker_that_died_between_the_final_write_and_the_queue_is_covered_by_the_redelivery(aws, now) -> None:

@@ -1,6 +1,7 @@
 """The SQS adapters: each needs its client and queue URL; none falls back to an empty or ambient one."""
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -64,3 +65,58 @@ def test_outbound_and_notify_messages_carry_the_account_as_their_fair_queue_grou
 
     assert [m.get("MessageGroupId") for m in client.sent] == ["acct-a", None, "acct-b", "acct-b"]
     assert "MessageGroupId" not in client.sent[1]
+
+
+class BatchingSqs:
+    """SendMessageBatch: records each call; ``refuse`` entry ids come back failed, ``down`` calls raise."""
+
+    def __init__(self, refuse: tuple[str, ...] = (), down: tuple[int, ...] = ()) -> None:
+        self.calls: list[list[dict]] = []
+        self.refuse, self.down = refuse, down
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict]) -> dict:  # noqa: N803 - boto3's names
+        self.calls.append(Entries)
+        if len(self.calls) - 1 in self.down:
+            raise ConnectionError("SQS unreachable")
+        refused = [e for e in Entries if e["Id"] in self.refuse]
+        failed = [{"Id": e["Id"], "SenderFault": False, "Code": "InternalError"} for e in refused]
+        return {"Successful": [{"Id": e["Id"]} for e in Entries if e["Id"] not in self.refuse], "Failed": failed}
+
+
+def notes(count: int, text: str = "x", accounts: tuple[str, ...] = ("acct-a",)) -> list[Notification]:
+    return [
+        Notification("status", f"m-{i}", "status:submitted", {"text": text}, {"api_key": account}, 1, 1.0)
+        for i, account in zip(range(count), itertools.cycle(accounts))
+    ]
+
+
+def test_send_all_queues_ten_to_a_call_each_with_its_account_as_the_group() -> None:
+    client = BatchingSqs()
+    queued = notes(23, accounts=("acct-a", "acct-b"))
+
+    assert NotifyQueue(client, "https://sqs.example/Notify", "https://sqs.example/NotifyDLQ").send_all(queued) == set()
+
+    assert [len(call) for call in client.calls] == [10, 10, 3]
+    entries = [entry for call in client.calls for entry in call]
+    assert [json.loads(e["MessageBody"])["message_uuid"] for e in entries] == [f"m-{i}" for i in range(23)]
+    assert [e["MessageGroupId"] for e in entries[:3]] == ["acct-a", "acct-b", "acct-a"]
+    assert all(len({e["Id"] for e in call}) == len(call) for call in client.calls)  # ids unique within a call
+
+
+def test_send_all_keeps_each_call_within_sqs_batch_size_limit() -> None:
+    client = BatchingSqs()
+    queued = notes(5, text="x" * 100_000)  # three fit in 256 KiB, five do not
+
+    assert NotifyQueue(client, "https://sqs.example/Notify", "https://sqs.example/NotifyDLQ").send_all(queued) == set()
+
+    assert [len(call) for call in client.calls] == [2, 2, 1]
+    assert all(sum(len(e["MessageBody"].encode()) for e in call) <= 256 * 1024 for call in client.calls)
+
+
+def test_send_all_answers_the_notifications_sqs_refused_or_never_got() -> None:
+    client = BatchingSqs(refuse=("4",), down=(1,))  # entry 4 of the first call refused; the second call fails
+    queued = notes(13)
+
+    not_queued = NotifyQueue(client, "https://sqs.example/Notify", "https://sqs.example/NotifyDLQ").send_all(queued)
+
+    assert not_queued == {4, 10, 11, 12}

@@ -6,6 +6,7 @@ delivery is ``switchboard.notifier.delivery``.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from switchboard import clock
@@ -26,6 +27,8 @@ class NotificationSink(Protocol):
 
     def send(self, notification: Notification, delay_seconds: int = 0) -> None: ...
 
+    def send_all(self, notifications: Sequence[Notification]) -> set[int]: ...
+
 
 class WorkflowEventSink(Protocol):
     """``switchboard.adapters.sqs.workflow_events_queue.WorkflowEventsQueue``."""
@@ -41,31 +44,39 @@ class NotificationPublisher:
     def status_changed(
         self, record: dict[str, Any], status: str, occurred_at_iso: str, error: dict[str, Any] | None = None
     ) -> None:
-        """Queue the status webhook for ``record``'s change to ``status`` (botocore errors propagate).
+        """Queue the status webhook for ``record``'s change to ``status`` (botocore errors propagate)."""
+        self._queue.send(self.status_change(record, status, occurred_at_iso, error))
+
+    def status_change(
+        self, record: dict[str, Any], status: str, occurred_at_iso: str, error: dict[str, Any] | None = None
+    ) -> Notification:
+        """The status webhook for ``record``'s change to ``status``, for the caller to queue.
 
         The target is the message's v1 ``webhook_url`` if it had one, else its application's status
         URL, else its account's (resolved at delivery). The body has the shape
         ``record_webhook_version`` picks from the record (2018 or v1; docs/webhooks.md).
 
-        A step of a failover workflow (a record with ``workflow_uuid``) first tells the workflow
-        engine, then queues the webhook: if the webhook cannot be queued the change is published
-        again later (the outbox), and the engine takes the repeated event as a duplicate. The
-        other order could lose the engine's event for good.
+        A step of a failover workflow (a record with ``workflow_uuid``) tells the workflow engine
+        here, before its webhook can be queued: if the webhook then cannot be queued the change is
+        published again later (the outbox), and the engine takes the repeated event as a duplicate.
+        The other order could lose the engine's event for good.
         """
         if record.get("workflow_uuid"):
             self._workflow_events.status_changed(record, status)
-        self._queue.send(
-            _first_attempt(
-                kind=STATUS_KIND,
-                record=record,
-                notification=status_notification(status),
-                body=status_body_for(
-                    record_webhook_version(STATUS_KIND, record), record, status, occurred_at_iso, error,
-                    sms=sms_extras_of(record),
-                ),
-                target=status_target(record),
-            )
+        return _first_attempt(
+            kind=STATUS_KIND,
+            record=record,
+            notification=status_notification(status),
+            body=status_body_for(
+                record_webhook_version(STATUS_KIND, record), record, status, occurred_at_iso, error,
+                sms=sms_extras_of(record),
+            ),
+            target=status_target(record),
         )
+
+    def queue_all(self, notifications: Sequence[Notification]) -> set[int]:
+        """Queue built webhooks together; the indexes of those that could not be queued."""
+        return self._queue.send_all(notifications)
 
     def inbound_received(self, inbound_record: dict[str, Any], target: dict[str, Any] | None = None) -> None:
         """Queue the inbound webhook; ``target`` defaults to the record's application/account inbound URL."""

@@ -13,10 +13,11 @@ The SQS record only names the message; the record in the MessagesTable decides w
   ``OutboundSender._settle_unknown``.
 - no record, or a body that names none: log and acknowledge (see ``OutboundSender.process``).
 
-Every final outcome (submitted, rejected) is written together with its decided status webhook and
-then queued through the outbox (``switchboard.notifier.outbox``). If queuing fails, the
-exception makes the SQS record a batch item failure; its redelivery finds the message final with
-the webhook decided but never attempted, and queues it then.
+Every final outcome (submitted, rejected) is written together with its decided status webhook,
+which is then queued with the batch's others once the batch is handled (``BatchScope.webhooks``,
+``switchboard.sender.webhook_batch``, through the outbox ``switchboard.notifier.outbox``). If
+queuing fails, the SQS record becomes a batch item failure; its redelivery finds the message final
+with the webhook decided but never attempted, and queues it then.
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from switchboard.sender.backoff import retry_delay_seconds
 from switchboard.sender.outcome_metrics import HELD_UNKNOWN, REJECTED, RETRIED, SUBMITTED
 from switchboard.sender.sender_ports import (
     AdapterLookup,
+    DecidedWebhooks,
     MessageRecords,
     OutcomeRecorder,
     RedeliveryDelay,
@@ -74,6 +76,7 @@ class BatchScope:
 
     channel_config: dict[str, Any]  # loaded once per batch
     lease_expires_at: int  # epoch seconds; later than the invocation can possibly run
+    webhooks: DecidedWebhooks  # the final outcomes' status webhooks, queued together after the batch
 
 
 class OutboundSender:
@@ -126,10 +129,12 @@ class OutboundSender:
             logger.info("message is being sent by another worker; will look again later")
             return Disposition.REDELIVER
         if attempt.state is ClaimState.OUTCOME_UNKNOWN:
-            return self._settle_unknown(message_uuid, found, delivery)
+            return self._settle_unknown(message_uuid, found, delivery, scope)
         return self._recover_abandoned(message_uuid, found, claim_token, delivery, scope)
 
-    def _settle_unknown(self, message_uuid: str, found: dict[str, Any], delivery: QueueDelivery) -> Disposition:
+    def _settle_unknown(
+        self, message_uuid: str, found: dict[str, Any], delivery: QueueDelivery, scope: BatchScope
+    ) -> Disposition:
         """An ``outcome_unknown`` record (its answer was lost; the provider may have taken it).
 
         It is never sent again. Evidence settles it elsewhere (an SMS delivery receipt carrying its
@@ -154,7 +159,7 @@ class OutboundSender:
             return Disposition.ACK
         logger.warning("no evidence of the outcome in time; rejected", extra={"error_code": err["code"]})
         self.outcomes.count(str(found.get("channel", "")), REJECTED, err["code"])
-        self.webhooks.publish(record, status_notification(status.REJECTED))
+        scope.webhooks.publish(record, status_notification(status.REJECTED))
         return Disposition.ACK
 
     def _recover_abandoned(
@@ -198,7 +203,7 @@ class OutboundSender:
             return Disposition.REDELIVER
         logger.warning("lease expired mid-send; rejected, outcome unknown", extra={"error_code": INTERNAL_ERROR})
         self.outcomes.count(channel, REJECTED, INTERNAL_ERROR)
-        self.webhooks.publish(rejected, status_notification(status.REJECTED))
+        scope.webhooks.publish(rejected, status_notification(status.REJECTED))
         return Disposition.ACK
 
     def _send(
@@ -225,13 +230,15 @@ class OutboundSender:
         already_sent = (resend or maybe_sent) and result.already_sent
         try:
             if outcome is SendOutcome.ACCEPTED or already_sent:
-                return self._submitted(message_uuid, message, claim_token, result, attempt, sent_at_ms, adapter)
+                return self._submitted(message_uuid, message, claim_token, result, attempt, sent_at_ms, adapter, scope)
             if outcome is SendOutcome.REJECTED:
                 code = result.error_code or UNKNOWN
-                return self._reject(message_uuid, message, claim_token, error(code, result.error_reason), attempt)
+                return self._reject(message_uuid, message, claim_token, error(code, result.error_reason), attempt, scope)
             if outcome is SendOutcome.UNKNOWN:
-                return self._unknown(message_uuid, message, claim_token, result, attempt, delivery, adapter)
-            return self._retry_or_give_up(message_uuid, message, claim_token, result, attempt, delivery, maybe_sent)
+                return self._unknown(message_uuid, message, claim_token, result, attempt, delivery, adapter, scope)
+            return self._retry_or_give_up(
+                message_uuid, message, claim_token, result, attempt, delivery, scope, maybe_sent
+            )
         except StaleClaim:
             # Only possible if this worker outlived its lease and another took the record over.
             logger.warning("claim lost before the outcome was recorded", extra={"outcome": outcome.value})
@@ -246,6 +253,7 @@ class OutboundSender:
         attempt: int,
         delivery: QueueDelivery,
         adapter: ChannelAdapter,
+        scope: BatchScope,
     ) -> Disposition:
         """The provider may have accepted the message; its answer was lost. Never a blind resend:
 
@@ -257,12 +265,12 @@ class OutboundSender:
         detail = result.error_reason or "the provider's answer was lost"
         capability = adapter.abandoned_send
         if capability is AbandonedSend.RESEND:
-            return self._retry_or_give_up(message_uuid, message, claim_token, result, attempt, delivery, True)
+            return self._retry_or_give_up(message_uuid, message, claim_token, result, attempt, delivery, scope, True)
         if capability is AbandonedSend.AWAIT_EVIDENCE:
             err = error(result.error_code or COMMUNICATION_FAILED, detail)
             self.records.hold_unknown(message_uuid, claim_token, err, self._unknown_until())
             return self._held_unknown(message.channel.value, delivery)
-        return self._reject(message_uuid, message, claim_token, outcome_unknown_error(detail), attempt)
+        return self._reject(message_uuid, message, claim_token, outcome_unknown_error(detail), attempt, scope)
 
     def _held_unknown(self, channel: str, delivery: QueueDelivery) -> Disposition:
         window = self.policy.unknown_outcome_window_seconds
@@ -290,6 +298,7 @@ class OutboundSender:
         attempt: int,
         sent_at_ms: int,
         adapter: ChannelAdapter,
+        scope: BatchScope,
     ) -> Disposition:
         provider_id = result.provider_message_id
         provider_ref = f"{message.channel.value}#{provider_id}" if provider_id else None
@@ -315,7 +324,7 @@ class OutboundSender:
         contact = adapter.contact_after_submit(message)
         if contact is not None:
             self._record_transaction_contact(contact)
-        self.webhooks.publish(record, status_notification(status.SUBMITTED))
+        scope.webhooks.publish(record, status_notification(status.SUBMITTED))
         return Disposition.ACK
 
     def _record_transaction_contact(self, contact: TransactionContact) -> None:
@@ -327,12 +336,18 @@ class OutboundSender:
             logger.exception("could not record the Viber transaction contact")
 
     def _reject(
-        self, message_uuid: str, message: OutboundMessage, claim_token: str, err: dict[str, Any], attempt: int
+        self,
+        message_uuid: str,
+        message: OutboundMessage,
+        claim_token: str,
+        err: dict[str, Any],
+        attempt: int,
+        scope: BatchScope,
     ) -> Disposition:
         record = self.records.mark_rejected(message_uuid, claim_token, err)
         self.outcomes.count(message.channel.value, REJECTED, err["code"])
         logger.info("message rejected", extra={"status": REJECTED, "error_code": err["code"], "attempt": attempt})
-        self.webhooks.publish(record, status_notification(status.REJECTED))
+        scope.webhooks.publish(record, status_notification(status.REJECTED))
         return Disposition.ACK
 
     def _republish_pending(self, message_uuid: str, record: dict[str, Any]) -> None:
@@ -354,6 +369,7 @@ class OutboundSender:
         result: SendResult,
         attempt: int,
         delivery: QueueDelivery,
+        scope: BatchScope,
         maybe_sent: bool = False,
     ) -> Disposition:
         """``maybe_sent``: this or an earlier attempt's outcome was unknown (a de-duplicating provider)."""
@@ -365,7 +381,7 @@ class OutboundSender:
         if out_of_attempts or out_of_deliveries:
             if maybe_sent:
                 err = outcome_unknown_error(f"an earlier attempt may have been accepted; last: {result.error_reason}")
-            return self._reject(message_uuid, message, claim_token, err, attempt)
+            return self._reject(message_uuid, message, claim_token, err, attempt, scope)
         delay = retry_delay_seconds(attempt, self.policy.retry_base_seconds)
         # A provider that said how long to wait (429 Retry-After) gets at least that: no retry storm.
         delay = max(delay, min(MAX_DELAY_SECONDS, math.ceil(result.retry_after_seconds or 0)))

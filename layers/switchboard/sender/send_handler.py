@@ -2,18 +2,20 @@
 
 The batch loop itself (partial failures, the thread pool) is the shared SQS batch runner; the
 composition module hands it to ``SendHandler.run``. A record the sender wants back later
-(``Disposition.REDELIVER``) or whose processing raised becomes a batch item failure.
+(``Disposition.REDELIVER``) or whose processing raised becomes a batch item failure, and so does
+one whose status webhook could not be queued after the batch (``switchboard.sender.webhook_batch``).
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard import clock
 from switchboard.domain.queue_record import Disposition, QueueDelivery
 from switchboard.sender.outbound_sender import BatchScope, OutboundSender
+from switchboard.sender.webhook_batch import WebhookBatch
 
 # Without a Lambda context (tests, local runs) the lease assumes the function's 30 s timeout, doubled.
 DEFAULT_LEASE_SECONDS = 60
@@ -61,10 +63,31 @@ class SendHandler:
     channel_config: Callable[[], dict[str, Any]]  # the channels secret (cached by its adapter)
 
     def run(self, runner: BatchRunner, event: dict[str, Any], context: Any) -> Any:
-        """Send every record of ``event``; the channel configuration is read once for the batch."""
-        scope = BatchScope(channel_config=self.channel_config(), lease_expires_at=lease_expiry(context))
+        """Send every record of ``event``; the channel configuration is read once for the batch, and the
+        batch's status webhooks are queued together once every record is handled."""
+        webhooks = WebhookBatch(self.sender.webhooks)
+        scope = BatchScope(
+            channel_config=self.channel_config(), lease_expires_at=lease_expiry(context), webhooks=webhooks
+        )
+        records_of: dict[str, list[str]] = {}  # message uuid -> the SQS message ids naming it
 
         def send(message_uuid: str, record: Any) -> Disposition:
+            records_of.setdefault(message_uuid, []).append(record.message_id)
             return self.sender.process(message_uuid, to_delivery(record), scope)
 
-        return runner.run(event, context, send, after_batch=self.sender.outcomes.flush)
+        try:
+            response = runner.run(event, context, send, after_batch=self.sender.outcomes.flush)
+        finally:
+            not_queued = webhooks.flush()
+        return with_failures(response, (message_id for uuid in not_queued for message_id in records_of.get(uuid, ())))
+
+
+def with_failures(response: Any, message_ids: Iterable[str]) -> Any:
+    """A partial batch response with ``message_ids`` added to its batch item failures (each once)."""
+    failures = list(response.get("batchItemFailures", []))
+    reported = {failure["itemIdentifier"] for failure in failures}
+    for message_id in message_ids:
+        if message_id not in reported:
+            failures.append({"itemIdentifier": message_id})
+            reported.add(message_id)
+    return {**response, "batchItemFailures": failures}

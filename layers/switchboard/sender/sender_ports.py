@@ -4,7 +4,7 @@ The channel adapters' contract is ``switchboard.domain.sending.ChannelAdapter``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from switchboard.domain.message import Channel
@@ -62,7 +62,15 @@ class StatusWebhooks(Protocol):
 
     def publish(self, record: dict[str, Any], marker: str) -> None: ...
 
+    def publish_together(self, decided: Sequence[tuple[dict[str, Any], str]]) -> set[int]: ...
+
     def republish(self, record: dict[str, Any], marker: str) -> Any: ...
+
+
+class DecidedWebhooks(Protocol):
+    """``switchboard.sender.webhook_batch.WebhookBatch``: a batch's decided webhooks, queued once it is handled."""
+
+    def publish(self, record: dict[str, Any], marker: str) -> None: ...
 
 
 class TransactionContacts(Protocol):

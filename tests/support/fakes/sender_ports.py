@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from switchboard.sender.outcome_metrics import OutcomeTally
@@ -12,7 +12,7 @@ T = TypeVar("T")
 
 
 class FakeOutbox:
-    """``StatusWebhooks``: records what was published; ``publish`` costs one call (queue it)."""
+    """``StatusWebhooks``: records what was published; ``publish`` and ``publish_together`` cost one call each."""
 
     def __init__(self, call_seconds: float = 0.0) -> None:
         self._call_seconds = call_seconds
@@ -24,6 +24,12 @@ class FakeOutbox:
         wait(self._call_seconds)
         with self._lock:
             self.published.append((str(record.get("message_uuid")), marker))
+
+    def publish_together(self, decided: Sequence[tuple[dict[str, Any], str]]) -> set[int]:
+        wait(self._call_seconds)
+        with self._lock:
+            self.published.extend((str(record.get("message_uuid")), marker) for record, marker in decided)
+        return set()
 
     def republish(self, record: dict[str, Any], marker: str) -> None:
         wait(self._call_seconds)
