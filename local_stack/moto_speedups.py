@@ -1,6 +1,6 @@
-"""Two costs of moto's server that the local stack removes, found by profiling the bench's load run.
+"""Costs of moto's server that the local stack removes, found by profiling the bench's load run.
 
-Both are work moto repeats on every request with the same answer, not behaviour:
+Each is work moto repeats on every request with the same answer, not behaviour:
 
 - **Which backend serves a request.** ``DomainDispatcherApplication.get_backend_for_host`` lists
   moto's package directory (``list_of_moto_modules``: a ``listdir`` and a ``stat`` per entry) and then
@@ -28,6 +28,26 @@ Both are work moto repeats on every request with the same answer, not behaviour:
   out against the queue's retention period by computing *every* queue attribute, and three of those
   (the approximate message counts) walk the whole queue. A receive of 10 from a queue holding 2,000
   messages costs about half a second of CPU that way. The check reads the one attribute instead.
+- **Which handler methods exist.** ``BaseResponse.call_action`` lists the handler class's functions
+  (``method_names_from_class``: ``inspect.getmembers``, which looks up and tests each of a few
+  hundred attributes) on every request, to see whether the action is one of them. The answer depends
+  only on the class, and every patch of the local stack is installed before moto serves, so it is
+  remembered per class.
+- **Action and attribute names.** ``camelcase_to_underscores`` converts the action's name on every
+  request, and ``Queue.attributes`` converts the name of each of its attributes each time it is
+  read, one character at a time. The answer depends only on the text, so it is remembered per text
+  (at most ``MAX_REMEMBERED_NAMES`` of them).
+- **The queue counts on send.** ``SendMessage`` (each entry of a batch too) reads one queue
+  attribute, ``ContentBasedDeduplication``, through ``Queue.attributes``, which also computes the
+  three approximate message counts, each a walk of the whole queue (about 0.2 ms of CPU per send
+  with 2,000 messages queued). While a send reads the attributes, the counts are not computed (they
+  are left 0 in that dictionary, which the send does not read); every other attribute is computed as
+  before, and every other reader gets the counts.
+- **Random identifiers.** Each answer's request id (52 letters and digits) and each received
+  message's receipt handle (185 lowercase letters) are drawn one character at a time with
+  ``Random.choice``. They are drawn with one ``Random.choices`` call instead: the same length,
+  alphabet and uniform distribution, from the same generator (moto's, which can be seeded: a seeded
+  run is still reproducible, with other strings than before).
 
 ``install`` patches moto's classes in this process, once; moto's own tests of these paths do not run
 here, so the replacements keep the originals' answers (see ``tests/unit/test_moto_speedups.py``).
@@ -59,6 +79,10 @@ def install() -> None:
         _cheap_queue_clock()
         _plain_json_item_answers()
         _cheap_item_order()
+        _remember_method_names_per_class()
+        _remember_converted_names()
+        _no_queue_counts_on_send()
+        _cheap_random_strings()
         moto_expressions.install()
         _installed = True
 
@@ -217,3 +241,113 @@ def _cheap_string_equality() -> None:
 
     DynamoType.__eq__ = __eq__  # type: ignore[method-assign,assignment]
     DynamoType.__ne__ = __ne__  # type: ignore[method-assign,assignment]
+
+
+def _remember_method_names_per_class() -> None:
+    from moto.core import responses
+
+    method_names_from_class = responses.method_names_from_class
+    remembered: dict[Any, list[str]] = {}
+
+    def remembered_method_names(clazz: Any) -> list[str]:
+        try:
+            return remembered[clazz]
+        except KeyError:
+            names = remembered[clazz] = method_names_from_class(clazz)
+            return names
+
+    responses.method_names_from_class = remembered_method_names  # type: ignore[assignment]
+
+
+MAX_REMEMBERED_NAMES = 4096  # distinct texts; a client inventing action names cannot grow it further
+
+
+def _remember_converted_names() -> None:
+    from moto.core import responses, utils
+    from moto.sqs import models
+
+    convert = utils.camelcase_to_underscores
+    remembered: dict[str, str] = {}
+
+    def camelcase_to_underscores(argument: str) -> str:
+        try:
+            return remembered[argument]
+        except KeyError:
+            converted = convert(argument)
+            if len(remembered) >= MAX_REMEMBERED_NAMES:
+                remembered.clear()
+            remembered[argument] = converted
+            return converted
+
+    responses.camelcase_to_underscores = camelcase_to_underscores  # type: ignore[assignment]
+    models.camelcase_to_underscores = camelcase_to_underscores  # type: ignore[assignment]
+
+
+_send = threading.local()  # .active: this thread is in SQSBackend.send_message
+_counts_unread = threading.local()  # .active: this thread computes Queue.attributes for a send
+
+
+def _no_queue_counts_on_send() -> None:
+    from moto.sqs.models import Queue, SQSBackend
+
+    send_message = SQSBackend.send_message
+    attributes = Queue.attributes.fget  # type: ignore[attr-defined]
+
+    def send_message_reading_no_counts(self: Any, *args: Any, **kwargs: Any) -> Any:
+        outer = getattr(_send, "active", False)  # send_message_batch: one send per entry
+        _send.active = True
+        try:
+            return send_message(self, *args, **kwargs)
+        finally:
+            _send.active = outer
+
+    def queue_attributes(queue: Any) -> dict[str, Any]:
+        if not getattr(_send, "active", False):
+            return attributes(queue)  # type: ignore[no-any-return]
+        _counts_unread.active = True
+        try:
+            return attributes(queue)  # type: ignore[no-any-return]
+        finally:
+            _counts_unread.active = False
+
+    SQSBackend.send_message = send_message_reading_no_counts  # type: ignore[method-assign]
+    Queue.attributes = property(queue_attributes)  # type: ignore[method-assign,assignment]
+    for name in COUNT_ATTRIBUTES:
+        count = getattr(Queue, name).fget
+        setattr(Queue, name, property(_unless_unread(count)))
+
+
+COUNT_ATTRIBUTES = (
+    "approximate_number_of_messages",
+    "approximate_number_of_messages_not_visible",
+    "approximate_number_of_messages_delayed",
+)
+
+
+def _unless_unread(count: Any) -> Any:
+    def count_unless_unread(queue: Any) -> int:
+        return 0 if getattr(_counts_unread, "active", False) else count(queue)  # type: ignore[no-any-return]
+
+    return count_unless_unread
+
+
+RECEIPT_HANDLE_LENGTH = 185  # moto.sqs.utils.generate_receipt_handle's
+
+
+def _cheap_random_strings() -> None:
+    import string
+
+    from moto.moto_api._internal import mock_random
+    from moto.moto_api._internal.moto_random import MotoRandom
+    from moto.sqs import models
+
+    def get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+        pool = string.ascii_letters + string.digits if include_digits else string.ascii_letters
+        random_str = "".join(self.choices(pool, k=length))
+        return random_str.lower() if lower_case else random_str
+
+    def generate_receipt_handle() -> str:
+        return "".join(mock_random.choices(string.ascii_lowercase, k=RECEIPT_HANDLE_LENGTH))
+
+    MotoRandom.get_random_string = get_random_string  # type: ignore[method-assign]
+    models.generate_receipt_handle = generate_receipt_handle  # type: ignore[assignment]

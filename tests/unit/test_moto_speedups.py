@@ -144,3 +144,73 @@ def test_equality_of_attribute_values_is_unchanged() -> None:
     assert DynamoType({"N": "1"}) == DynamoType({"N": "1.0"})  # numbers still compare as numbers
     assert DynamoType({"B": b"\x00"}) == DynamoType({"B": b"\x00"})
     assert DynamoType({"SS": ["a", "b"]}) == DynamoType({"SS": ["b", "a"]})
+
+
+def test_handler_method_names_are_moto_s_own() -> None:
+    from moto.core import responses, utils
+    from moto.sqs.responses import SQSResponse
+
+    moto_speedups.install()
+    for handler in (DynamoHandler, SQSResponse):
+        assert responses.method_names_from_class(handler) == utils.method_names_from_class(handler)
+        assert responses.method_names_from_class(handler) == utils.method_names_from_class(handler)  # remembered
+
+
+def test_converted_names_are_moto_s_own() -> None:
+    from moto.core import responses, utils
+    from moto.sqs import models
+
+    moto_speedups.install()
+    names = ["", "a", "ReceiveMessage", "GetItem", "BatchWriteItem", "ApproximateNumberOfMessagesNotVisible",
+             "KmsMasterKeyId", "FifoQueue", "SQSManagedSSE", "HTTPRequestID", "x1Y2"]
+    names += models.Queue.BASE_ATTRIBUTES + models.Queue.FIFO_ATTRIBUTES + models.Queue.KMS_ATTRIBUTES
+    for convert in (responses.camelcase_to_underscores, models.camelcase_to_underscores):
+        for _ in range(2):  # converted, then remembered
+            assert [convert(name) for name in names] == [utils.camelcase_to_underscores(name) for name in names]
+
+
+def test_random_strings_keep_their_shape_and_seed() -> None:
+    import re
+
+    from moto.moto_api._internal import mock_random
+    from moto.sqs import models
+    from moto.utilities.aws_headers import gen_amzn_requestid_long
+
+    moto_speedups.install()
+    assert re.fullmatch(r"[A-Za-z0-9]{52}", gen_amzn_requestid_long())
+    assert re.fullmatch(r"[A-Za-z]{20}", mock_random.get_random_string(include_digits=False))
+    assert re.fullmatch(r"[a-z0-9]{8}", mock_random.get_random_string(8, lower_case=True))
+    assert re.fullmatch(r"[a-z]{185}", models.generate_receipt_handle())
+    assert len({gen_amzn_requestid_long() for _ in range(100)}) == 100
+    mock_random.seed(7)
+    first = [gen_amzn_requestid_long(), models.generate_receipt_handle()]
+    mock_random.seed(7)
+    assert [gen_amzn_requestid_long(), models.generate_receipt_handle()] == first  # a seeded run is reproducible
+    mock_random.seed()
+
+
+def test_sends_still_deduplicate_and_counts_are_still_counted() -> None:
+    moto_speedups.install()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=LOCAL_REGION)
+        fifo = sqs.create_queue(
+            QueueName="q.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        )["QueueUrl"]
+        strict = sqs.create_queue(QueueName="strict.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        standard = sqs.create_queue(QueueName="q")["QueueUrl"]
+
+        for _ in range(2):
+            sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")  # the second is deduplicated
+        with pytest.raises(sqs.exceptions.ClientError, match="ContentBasedDeduplication"):
+            sqs.send_message(QueueUrl=strict, MessageBody="no id", MessageGroupId="g")
+        sqs.send_message_batch(QueueUrl=standard, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)])
+        sqs.send_message(QueueUrl=standard, MessageBody="later", DelaySeconds=60)
+        sqs.receive_message(QueueUrl=standard, MaxNumberOfMessages=1)
+
+        attributes = sqs.get_queue_attributes(QueueUrl=standard, AttributeNames=["All"])["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "2"
+        assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+        assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+        fifo_attributes = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["All"])["Attributes"]
+        assert fifo_attributes["ApproximateNumberOfMessages"] == "1"  # content-based deduplication was read
+        assert fifo_attributes["ContentBasedDeduplication"] == "true"
