@@ -48,6 +48,12 @@ Each is work moto repeats on every request with the same answer, not behaviour:
   ``Random.choice``. They are drawn with one ``Random.choices`` call instead: the same length,
   alphabet and uniform distribution, from the same generator (moto's, which can be seeded: a seeded
   run is still reproducible, with other strings than before).
+- **Item sizes.** Every attribute an update sets goes through ``LimitedSizeDict.__setitem__``,
+  which sizes the whole item again (the 400 KB limit), and ``DynamoType.size`` rebuilds every nested
+  map value as a new ``DynamoType`` (and its whole subtree with it) just to size it. Sizes are
+  computed by walking the values as they are, with the same arithmetic (``_size`` and
+  ``_wrapped_size`` mirror the two ways moto sizes a value), and the item check sums them without
+  building lists.
 
 ``install`` patches moto's classes in this process, once; moto's own tests of these paths do not run
 here, so the replacements keep the originals' answers (see ``tests/unit/test_moto_speedups.py``).
@@ -83,6 +89,7 @@ def install() -> None:
         _remember_converted_names()
         _no_queue_counts_on_send()
         _cheap_random_strings()
+        _cheap_item_sizes()
         moto_expressions.install()
         _installed = True
 
@@ -351,3 +358,74 @@ def _cheap_random_strings() -> None:
 
     MotoRandom.get_random_string = get_random_string  # type: ignore[method-assign]
     models.generate_receipt_handle = generate_receipt_handle  # type: ignore[assignment]
+
+
+SET_TYPES = ("SS", "NS", "BS")
+
+
+def _size(value: Any) -> int:
+    """``DynamoType.size`` of ``value`` as it is (its lists' elements sized as they are)."""
+    kind, inner = value.type, value.value
+    if kind == "M":
+        return sum(_bytesize(key) + _wrapped_size(element) for key, element in inner.items())
+    if kind == "L":
+        return sum(_size(element) if type(element) is _DynamoType else element.size() for element in inner)
+    return _scalar_size(kind, inner)
+
+
+def _wrapped_size(value: Any) -> int:
+    """``DynamoType(value).size()``: the size of ``value`` (a ``DynamoType`` or its wire dict) once wrapped anew."""
+    if type(value) is _DynamoType:
+        kind, inner = value.type, value.value
+    else:
+        kind, inner = next(iter(value.items()))
+    if kind == "M":
+        return sum(_bytesize(key) + _wrapped_size(element) for key, element in inner.items())
+    if kind == "L":
+        return sum(_wrapped_size(element) for element in inner)
+    return _scalar_size(kind, inner)
+
+
+def _scalar_size(kind: str, inner: Any) -> int:
+    if kind == "N":
+        return len(str(inner))
+    if kind in SET_TYPES:
+        if kind == "NS":
+            return sum(len(str(element)) for element in inner)
+        return sum(1 if isinstance(element, bool) else _bytesize(element) for element in inner)
+    if isinstance(inner, bool):
+        return 1
+    return _bytesize(inner)
+
+
+def _bytesize(text: Any) -> int:
+    return len(text if isinstance(text, bytes) else text.encode("utf-8"))
+
+
+_DynamoType: Any = None
+ORIGINAL_SIZES: dict[str, Any] = {}  # moto's own, which the tests compare with
+ITEM_SIZE_LIMIT = 405000  # moto's: between DynamoDB's documented 400 KB and the 409-410 KB it accepts
+
+
+def _cheap_item_sizes() -> None:
+    global _DynamoType
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+
+    _DynamoType = DynamoType
+
+    def size(self: Any) -> int:
+        return _size(self)
+
+    def set_within_limit(self: Any, key: str, value: Any) -> None:
+        total = 0
+        for name, present in self.items():
+            total += _bytesize(str(name)) + (_size(present) if type(present) is DynamoType else _bytesize(str(present)))
+        total += _bytesize(key) + (_size(value) if type(value) is DynamoType else _bytesize(str(value)))
+        if total > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        dict.__setitem__(self, key, value)
+
+    ORIGINAL_SIZES.update(size=DynamoType.size, set_within_limit=LimitedSizeDict.__setitem__)
+    DynamoType.size = size  # type: ignore[method-assign]
+    LimitedSizeDict.__setitem__ = set_within_limit  # type: ignore[method-assign,assignment]

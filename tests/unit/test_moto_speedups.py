@@ -214,3 +214,53 @@ def test_sends_still_deduplicate_and_counts_are_still_counted() -> None:
         fifo_attributes = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["All"])["Attributes"]
         assert fifo_attributes["ApproximateNumberOfMessages"] == "1"  # content-based deduplication was read
         assert fifo_attributes["ContentBasedDeduplication"] == "true"
+
+
+SIZED_VALUES = [
+    {"S": "héllo wörld"},
+    {"N": "-12.50"},
+    {"B": b"\x00\x01\x02"},
+    {"BOOL": False},
+    {"NULL": True},
+    {"SS": ["a", "ünï"]},
+    {"NS": ["1", "2.5", "-3"]},
+    {"BS": [b"\x00", b"\x01\x02"]},
+    {"L": []},
+    {"M": {}},
+    ITEM["content"],
+    {"M": {"history": {"L": [{"M": {"status": {"S": "sent"}, "at": {"N": "1790000000"}}}] * 5}, "n": {"N": "7"}}},
+]
+
+
+@pytest.mark.parametrize("value", SIZED_VALUES)
+def test_value_sizes_are_moto_s_own(value: dict[str, Any]) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    moto_speedups.install()
+    original = moto_speedups.ORIGINAL_SIZES["size"]
+    wrapped = DynamoType(value)
+    assert wrapped.size() == original(wrapped)
+    # A map that holds its values' wire dicts, not DynamoTypes (moto sizes those by wrapping them anew).
+    raw_map = DynamoType({"M": {}})
+    raw_map.value = {"a": value, "b": DynamoType(value)}
+    assert raw_map.size() == original(raw_map)
+
+
+def test_the_item_size_limit_is_moto_s_own() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+
+    moto_speedups.install()
+    set_within_limit = moto_speedups.ORIGINAL_SIZES["set_within_limit"]
+    for write in (LimitedSizeDict.__setitem__, set_within_limit):
+        item = LimitedSizeDict()
+        write(item, "pk", DynamoType({"S": "m-1"}))
+        write(item, "body", DynamoType({"S": "x" * 404_000}))
+        write(item, "plain", "not a DynamoType")  # sized as its text
+        limit_left = moto_speedups.ITEM_SIZE_LIMIT - sum(
+            len(name) + (value.size() if isinstance(value, DynamoType) else len(str(value))) for name, value in item.items()
+        )
+        write(item, "f", DynamoType({"S": "y" * (limit_left - 1)}))  # exactly at the limit: taken
+        with pytest.raises(ItemSizeTooLarge):
+            write(item, "g", DynamoType({"S": ""}))  # one byte more
+        assert list(item) == ["pk", "body", "plain", "f"]
