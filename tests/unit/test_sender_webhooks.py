@@ -266,3 +266,38 @@ def test_a_duplicate_record_leaves_a_webhook_another_worker_is_queuing(aws, now)
 
     assert record(uuid) == before
     assert queued_webhooks(aws) == []
+
+
+def test_a_webhook_that_cannot_be_built_is_left_unqueued_with_its_lease_released() -> None:
+    """A workflow step tells the engine while its webhook is built: if that fails, only its webhook is held back."""
+
+    class Publisher:
+        def __init__(self) -> None:
+            self.queued: list[str] = []
+
+        def status_change(self, record: dict, status: str, occurred_at_iso: str, error: dict | None = None) -> str:
+            if record["message_uuid"] == "m-2":
+                raise ConnectionError("WorkflowEventsQueue unreachable")
+            return record["message_uuid"]
+
+        def queue_all(self, notifications: Sequence[str]) -> set[int]:
+            self.queued.extend(notifications)
+            return set()
+
+    class Records:
+        def __init__(self) -> None:
+            self.released: list[tuple[str, str, int]] = []
+
+        def release_notify_lease(self, message_uuid: str, marker: str, lease_until: int) -> None:
+            self.released.append((message_uuid, marker, lease_until))
+
+    records, publisher = Records(), Publisher()
+    decided = [
+        ({"message_uuid": uuid, "outbox_submitted": 1_790_000_060, "history": []}, "status:submitted")
+        for uuid in ("m-1", "m-2", "m-3")
+    ]
+
+    assert Outbox(records, publisher).publish_together(decided) == {1}  # type: ignore[arg-type]
+
+    assert publisher.queued == ["m-1", "m-3"]
+    assert records.released == [("m-2", "status:submitted", 1_790_000_060)]
