@@ -117,3 +117,19 @@ def test_after_batch_runs_even_when_the_batch_fails() -> None:
 
     assert failures(response) == ["1"]
     assert after == [1]
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_items_after_batch_could_not_finish_become_failures_once_each(concurrency: int) -> None:
+    def handle(item: str, sqs_record: Any) -> Disposition | None:
+        if item == "y":
+            raise RuntimeError("down")
+        return None
+
+    bodies = ["ok:x", "ok:y", "ok:z", "ok:x", "not ours"]
+    event = {"Records": [record(str(number), body) for number, body in enumerate(bodies, start=1)]}
+
+    response = BatchRunner("after", decode, str, concurrency).run(event, None, handle, after_batch=lambda: ["x", "y"])
+
+    assert response["batchItemFailures"].count({"itemIdentifier": "2"}) == 1  # failed in the batch and after it
+    assert failures(response) == ["1", "2", "4"]  # both records naming x; z and the foreign body acknowledged

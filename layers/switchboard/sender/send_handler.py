@@ -32,7 +32,7 @@ class BatchRunner(Protocol):
         event: dict[str, Any],
         context: Any,
         handle: Callable[[str, Any], Disposition | None],
-        after_batch: Callable[[], None] | None = None,
+        after_batch: Callable[[], Iterable[str] | None] | None = None,
     ) -> Any: ...
 
 
@@ -69,25 +69,15 @@ class SendHandler:
         scope = BatchScope(
             channel_config=self.channel_config(), lease_expires_at=lease_expiry(context), webhooks=webhooks
         )
-        records_of: dict[str, list[str]] = {}  # message uuid -> the SQS message ids naming it
 
         def send(message_uuid: str, record: Any) -> Disposition:
-            records_of.setdefault(message_uuid, []).append(record.message_id)
             return self.sender.process(message_uuid, to_delivery(record), scope)
 
-        try:
-            response = runner.run(event, context, send, after_batch=self.sender.outcomes.flush)
-        finally:
-            not_queued = webhooks.flush()
-        return with_failures(response, (message_id for uuid in not_queued for message_id in records_of.get(uuid, ())))
+        def after_batch() -> set[str]:
+            """The batch's webhooks queued; the message uuids of those that could not be (their records come back)."""
+            try:
+                return webhooks.flush()
+            finally:
+                self.sender.outcomes.flush()
 
-
-def with_failures(response: Any, message_ids: Iterable[str]) -> Any:
-    """A partial batch response with ``message_ids`` added to its batch item failures (each once)."""
-    failures = list(response.get("batchItemFailures", []))
-    reported = {failure["itemIdentifier"] for failure in failures}
-    for message_id in message_ids:
-        if message_id not in reported:
-            failures.append({"itemIdentifier": message_id})
-            reported.add(message_id)
-    return {**response, "batchItemFailures": failures}
+        return runner.run(event, context, send, after_batch=after_batch)

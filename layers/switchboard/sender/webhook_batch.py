@@ -4,9 +4,10 @@ Handling a record writes its final status with the webhook decided (the outbox's
 record, ``switchboard.notifier.outbox``) and hands the webhook here instead of queuing it at once.
 ``flush`` queues them all through ``Outbox.publish_together``: SendMessageBatch, ten to a call, so a
 batch of ten costs one SQS request instead of ten. A webhook that could not be queued has its lease
-released, and its record becomes a batch item failure (``SendHandler``): SQS delivers the record
-again, the sender finds the message final with the webhook decided but never queued, and queues it
-then, exactly as when an immediate ``Outbox.publish`` fails.
+released, and its record becomes a batch item failure (``SendHandler`` answers it from the batch
+runner's ``after_batch``): SQS delivers the record again, the sender finds the message final with
+the webhook decided but never queued, and queues it then, exactly as when an immediate
+``Outbox.publish`` fails.
 
 The wait is short: the batch's other sends, never longer than the invocation, while the lease the
 notifier relies on lasts a minute (``switchboard.domain.outbox_markers``).

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -66,18 +66,25 @@ class BatchRunner(Generic[T]):
         event: dict[str, Any],
         context: Any,
         handle: RecordHandler[T],
-        after_batch: Callable[[], None] | None = None,
+        after_batch: Callable[[], Iterable[T] | None] | None = None,
     ) -> PartialItemFailureResponse:
-        """Handle every record of an SQS event; returns ``{"batchItemFailures": [{"itemIdentifier": ...}]}``."""
+        """Handle every record of an SQS event; returns ``{"batchItemFailures": [{"itemIdentifier": ...}]}``.
+
+        ``after_batch`` runs once every record is handled, even if the batch failed. The items it
+        answers are records whose work it finished and could not: they become batch item failures too.
+        """
         records = event.get("Records") or []
         decoded = {record.get("messageId"): self.decode(record.get("body")) for record in records}
         try:
             if self.concurrency <= 1:
-                return self._run_in_order(event, context, decoded, handle)
-            return self._run_concurrently(event, context, decoded, handle)
+                response = self._run_in_order(event, context, decoded, handle)
+            else:
+                response = self._run_concurrently(event, context, decoded, handle)
         finally:
-            if after_batch is not None:
-                after_batch()
+            failed_after = list((after_batch() if after_batch is not None else None) or ())
+        return _with_failures(
+            response, [message_id for message_id, item in decoded.items() if item is not None and item in failed_after]
+        )
 
     def _run_in_order(
         self, event: dict[str, Any], context: Any, decoded: dict[str, T | None], handle: RecordHandler[T]
@@ -154,3 +161,11 @@ class BatchRunner(Generic[T]):
             if key not in _executors:
                 _executors[key] = ContextExecutor(max_workers=self.concurrency, thread_name_prefix=self.name)
             return _executors[key]
+
+
+def _with_failures(response: PartialItemFailureResponse, message_ids: list[str]) -> PartialItemFailureResponse:
+    """``response`` with ``message_ids`` added to its batch item failures (each once)."""
+    failures = list(response.get("batchItemFailures", []))
+    reported = {failure["itemIdentifier"] for failure in failures}
+    failures += [{"itemIdentifier": message_id} for message_id in dict.fromkeys(message_ids) if message_id not in reported]
+    return {**response, "batchItemFailures": failures}
