@@ -53,7 +53,8 @@ def _remember(owner: type, name: str) -> Any:
     return original
 
 
-def _bounded(cache: dict[Any, Any] | set[Any]) -> None:
+def bound_cache(cache: dict[Any, Any] | set[Any]) -> None:
+    """Empty ``cache`` once it holds ``MAX_REMEMBERED`` entries (the local stack's caches of moto's repeated work)."""
     if len(cache) >= MAX_REMEMBERED:
         cache.clear()
 
@@ -71,7 +72,7 @@ def _parse_update_expressions_once() -> None:
         if parsed is None:
             tree = make(cls, expression_str)  # an invalid text raises here every time: nothing is kept
             setattr(tree, _EXPRESSION_TEXT, expression_str)
-            _bounded(_parsed)
+            bound_cache(_parsed)
             parsed = _parsed[expression_str] = (tree, pickle.dumps(tree, pickle.HIGHEST_PROTOCOL))
         return parsed[0]
 
@@ -100,7 +101,7 @@ def _lex_condition_expressions_once() -> None:
         nodes = _lexed.get(text)
         if nodes is None:
             lexed = tuple(lex(self))
-            _bounded(_lexed)
+            bound_cache(_lexed)
             nodes = _lexed[text] = lexed
         return deque(nodes)  # the parser consumes its deque; the nodes are namedtuples nobody changes
 
@@ -184,7 +185,7 @@ def _run_text_checks_once() -> None:
         for processor in processors:
             node = processor.traverse(node)
         if key is not None:
-            _bounded(_passed_text_checks)
+            bound_cache(_passed_text_checks)
             _passed_text_checks.add(key)
         return node
 

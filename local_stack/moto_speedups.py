@@ -36,7 +36,7 @@ Each is work moto repeats on every request with the same answer, not behaviour:
 - **Action and attribute names.** ``camelcase_to_underscores`` converts the action's name on every
   request, and ``Queue.attributes`` converts the name of each of its attributes each time it is
   read, one character at a time. The answer depends only on the text, so it is remembered per text
-  (at most ``MAX_REMEMBERED_NAMES`` of them).
+  (at most ``moto_expressions.MAX_REMEMBERED`` of them).
 - **The queue counts on send.** ``SendMessage`` (each entry of a batch too) reads one queue
   attribute, ``ContentBasedDeduplication``, through ``Queue.attributes``, which also computes the
   three approximate message counts, each a walk of the whole queue (about 0.2 ms of CPU per send
@@ -68,6 +68,7 @@ from decimal import Decimal
 from typing import Any
 
 from moto.core.utils import unix_time
+from moto.dynamodb.models.utilities import bytesize
 
 from local_stack import moto_expressions
 
@@ -266,9 +267,6 @@ def _remember_method_names_per_class() -> None:
     responses.method_names_from_class = remembered_method_names  # type: ignore[assignment]
 
 
-MAX_REMEMBERED_NAMES = 4096  # distinct texts; a client inventing action names cannot grow it further
-
-
 def _remember_converted_names() -> None:
     from moto.core import responses, utils
     from moto.sqs import models
@@ -281,8 +279,7 @@ def _remember_converted_names() -> None:
             return remembered[argument]
         except KeyError:
             converted = convert(argument)
-            if len(remembered) >= MAX_REMEMBERED_NAMES:
-                remembered.clear()
+            moto_expressions.bound_cache(remembered)
             remembered[argument] = converted
             return converted
 
@@ -367,7 +364,7 @@ def _size(value: Any) -> int:
     """``DynamoType.size`` of ``value`` as it is (its lists' elements sized as they are)."""
     kind, inner = value.type, value.value
     if kind == "M":
-        return sum(_bytesize(key) + _wrapped_size(element) for key, element in inner.items())
+        return sum(bytesize(key) + _wrapped_size(element) for key, element in inner.items())
     if kind == "L":
         return sum(_size(element) if type(element) is _DynamoType else element.size() for element in inner)
     return _scalar_size(kind, inner)
@@ -380,7 +377,7 @@ def _wrapped_size(value: Any) -> int:
     else:
         kind, inner = next(iter(value.items()))
     if kind == "M":
-        return sum(_bytesize(key) + _wrapped_size(element) for key, element in inner.items())
+        return sum(bytesize(key) + _wrapped_size(element) for key, element in inner.items())
     if kind == "L":
         return sum(_wrapped_size(element) for element in inner)
     return _scalar_size(kind, inner)
@@ -392,14 +389,10 @@ def _scalar_size(kind: str, inner: Any) -> int:
     if kind in SET_TYPES:
         if kind == "NS":
             return sum(len(str(element)) for element in inner)
-        return sum(1 if isinstance(element, bool) else _bytesize(element) for element in inner)
+        return sum(1 if isinstance(element, bool) else bytesize(element) for element in inner)
     if isinstance(inner, bool):
         return 1
-    return _bytesize(inner)
-
-
-def _bytesize(text: Any) -> int:
-    return len(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return bytesize(inner)
 
 
 _DynamoType: Any = None
@@ -417,12 +410,12 @@ def _cheap_item_sizes() -> None:
     def size(self: Any) -> int:
         return _size(self)
 
+    def value_size(value: Any) -> int:
+        return _size(value) if type(value) is DynamoType else bytesize(str(value))
+
     def set_within_limit(self: Any, key: str, value: Any) -> None:
-        total = 0
-        for name, present in self.items():
-            total += _bytesize(str(name)) + (_size(present) if type(present) is DynamoType else _bytesize(str(present)))
-        total += _bytesize(key) + (_size(value) if type(value) is DynamoType else _bytesize(str(value)))
-        if total > ITEM_SIZE_LIMIT:
+        present = sum(bytesize(str(name)) + value_size(held) for name, held in self.items())
+        if present + bytesize(key) + value_size(value) > ITEM_SIZE_LIMIT:
             raise ItemSizeTooLarge
         dict.__setitem__(self, key, value)
 
